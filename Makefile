@@ -1,0 +1,126 @@
+# perflab - performance-regression and bisection lab harness
+#
+# make            build ./perflab
+# make check      install missing Debian packages, build, run every test
+# make demo       install missing packages, build, run the demo story
+# make bench      benchmarks against peers (iperf3, perf stat, git)
+# make fuzz       build the libFuzzer targets into build/fuzz/
+#
+# V=1 shows the commands; DEVELOPER=1 turns warnings into errors.
+
+PKG_CONFIG ?= pkg-config
+PKGS = hwloc jansson libgit2 sqlite3 inih
+CC = cc
+FUZZ_CC = clang
+CFLAGS ?= -O2 -g
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+BASIC_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+	-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+ifdef DEVELOPER
+BASIC_CFLAGS += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wvla -Wformat=2
+endif
+LIBS = $(PKG_LIBS) -lpfm -lelf -lpthread -lm
+
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -g -O1
+
+# The tree is mostly a list of sources: every .c in an engine folder goes
+# into the library; the driver's main and the tests are listed apart.
+LIB_DIRS = common harness collectors workloads bisect reports
+MAIN_SRC = harness/perflab.c
+LIB_SRCS = $(filter-out $(MAIN_SRC),$(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))))
+UNIT_SRCS = $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz-*.c))
+HEADERS = $(sort $(wildcard $(addsuffix /*.h,$(LIB_DIRS))))
+
+OPT_OBJS = $(LIB_SRCS:%.c=build/opt/%.o)
+SAN_OBJS = $(LIB_SRCS:%.c=build/san/%.o)
+FUZZ_OBJS = $(LIB_SRCS:%.c=build/fuzz/%.o)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+ifndef V
+QUIET_CC   = @echo '   ' CC $@;
+QUIET_LINK = @echo '   ' LINK $@;
+QUIET_AR   = @echo '   ' AR $@;
+QUIET_GEN  = @echo '   ' GEN $@;
+endif
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+all: perflab
+
+perflab: build/opt/$(MAIN_SRC:.c=.o) build/opt/libperflab.a
+	$(QUIET_LINK)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/opt/libperflab.a: $(OPT_OBJS)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+build/san/libperflab.a: $(SAN_OBJS)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/libperflab.a: $(FUZZ_OBJS)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+build/opt/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(CFLAGS) $(BASIC_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) -O1 -g $(SAN_FLAGS) $(BASIC_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_FLAGS) $(BASIC_CFLAGS) -Wno-unknown-warning-option -MMD -MP -c -o $@ $<
+
+# The version string is generated so every build says what it was built from.
+build/opt/harness/version.o build/san/harness/version.o build/fuzz/harness/version.o: build/version.h
+build/version.h: FORCE
+	@mkdir -p build
+	@{ echo '#define PERFLAB_VERSION "$(VERSION)"'; \
+	   echo '#define INIH_VERSION "$(shell $(PKG_CONFIG) --modversion inih 2>/dev/null)"'; } > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+build/unit-tests: $(UNIT_SRCS:%.c=build/san/%.o) build/san/libperflab.a
+	$(QUIET_LINK)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+build/fuzz/%: build/fuzz/tests/fuzz/%.o build/fuzz/libperflab.a
+	$(QUIET_LINK)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all build/unit-tests fuzz
+	@tests/run-tests.sh
+
+# Compile each engine header alone: headers must not lean on what a .c
+# happened to include before them.
+check-headers:
+	@for h in $(HEADERS); do \
+		echo "#include \"$$h\"" | $(CC) $(BASIC_CFLAGS) -fsyntax-only -xc - \
+			|| { echo "header '$$h' does not compile alone"; exit 1; }; \
+	done; echo "$(words $(HEADERS)) headers compile alone"
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+clean:
+	rm -rf build perflab
+
+.PHONY: all check check-headers deps demo bench fuzz clean FORCE
+.SECONDARY:
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,128 @@
+#include "collectors/collector.h"
+#include "common/json.h"
+#include "common/timeutil.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct collector_ops cpu_collector;
+extern const struct collector_ops freq_collector;
+extern const struct collector_ops net_collector;
+
+const struct collector_ops *const collector_list[] = {
+	&cpu_collector, &freq_collector, &net_collector, NULL
+};
+
+struct collector {
+	const struct collector_ops *ops;
+	void *priv;
+	uint64_t t_prev;	/* ns of the previous read, 0 = none */
+};
+
+const struct collector_ops *collector_ops_find(const char *name)
+{
+	for (int i = 0; collector_list[i]; i++)
+		if (!strcmp(collector_list[i]->name, name))
+			return collector_list[i];
+	return NULL;
+}
+
+struct collector *collector_open(const char *name, json_t **info_out)
+{
+	const struct collector_ops *ops = collector_ops_find(name);
+	struct collector *c;
+	json_t *info;
+
+	if (!ops) {
+		error("unknown collector '%s'", name);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->ops = ops;
+	c->priv = xcalloc(1, ops->priv_size ? ops->priv_size : 1);
+	info = json_object();
+	json_set_str(info, "type", "info");
+	json_set_str(info, "collector", ops->name);
+	json_set_num(info, "t_mono_s", mono_s());
+	if (ops->open(c->priv, info)) {
+		json_decref(info);
+		free(c->priv);
+		free(c);
+		return NULL;
+	}
+	if (info_out)
+		*info_out = info;
+	else
+		json_decref(info);
+	return c;
+}
+
+json_t *collector_sample(struct collector *c)
+{
+	uint64_t now = mono_ns();
+	double dt = c->t_prev ? (double)(now - c->t_prev) / 1e9 : 0;
+	json_t *rec = json_object();
+	int prev_ok = c->t_prev != 0;
+
+	json_set_str(rec, "type", "sample");
+	json_set_num(rec, "t_mono_s", (double)now / 1e9);
+	json_set_num(rec, "dt_s", dt);
+	if (c->ops->sample(c->priv, rec, dt, prev_ok)) {
+		json_decref(rec);
+		c->t_prev = 0;	/* start over from a fresh baseline */
+		return NULL;
+	}
+	c->t_prev = now;
+	if (!prev_ok) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+const char *collector_name(const struct collector *c)
+{
+	return c->ops->name;
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	if (c->ops->close)
+		c->ops->close(c->priv);
+	free(c->priv);
+	free(c);
+}
+
+int collector_list_parse(const char *list, const char ***out)
+{
+	const char **v = xcalloc(ARRAY_SIZE(collector_list) + 1, sizeof(*v));
+	char *copy = xstrdup(list), *save = NULL;
+	int n = 0;
+
+	if (!strcmp(list, "all")) {
+		for (; collector_list[n]; n++)
+			v[n] = collector_list[n]->name;
+	} else if (strcmp(list, "none") && *list) {
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			const struct collector_ops *ops = collector_ops_find(t);
+			int dup = 0;
+
+			if (!ops) {
+				error("unknown collector '%s' (known: cpu, freq, net)", t);
+				free(copy);
+				free(v);
+				return -1;
+			}
+			for (int i = 0; i < n; i++)
+				dup |= v[i] == ops->name;
+			if (!dup)
+				v[n++] = ops->name;
+		}
+	}
+	free(copy);
+	*out = v;
+	return n;
+}

@@ -1,0 +1,123 @@
+#include "common/hist.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SUB (1u << HIST_SUB_BITS)
+#define HALF (SUB / 2)
+#define VMAX ((1ULL << HIST_MAX_BITS) - 1)
+
+void hist_init(struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min = UINT64_MAX;
+}
+
+unsigned hist_bucket(uint64_t v)
+{
+	unsigned msb, shift;
+
+	if (v > VMAX)
+		v = VMAX;
+	if (v < SUB)
+		return (unsigned)v;
+	msb = 63u - (unsigned)__builtin_clzll(v);
+	shift = msb - (HIST_SUB_BITS - 1);
+	return SUB + (msb - HIST_SUB_BITS) * HALF + (unsigned)((v >> shift) - HALF);
+}
+
+void hist_bucket_range(unsigned b, uint64_t *lo, uint64_t *hi)
+{
+	unsigned octave, shift;
+	uint64_t top;
+
+	if (b < SUB) {
+		*lo = *hi = b;
+		return;
+	}
+	octave = (b - SUB) / HALF;
+	top = HALF + (b - SUB) % HALF;
+	shift = octave + 1;
+	*lo = top << shift;
+	*hi = ((top + 1) << shift) - 1;
+}
+
+void hist_add(struct hist *h, uint64_t v)
+{
+	h->count[hist_bucket(v)]++;
+	h->n++;
+	h->sum += v;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
+
+void hist_merge(struct hist *h, const struct hist *o)
+{
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		h->count[i] += o->count[i];
+	h->n += o->n;
+	h->sum += o->sum;
+	if (o->min < h->min)
+		h->min = o->min;
+	if (o->max > h->max)
+		h->max = o->max;
+}
+
+void hist_diff(struct hist *out, const struct hist *now, const struct hist *before)
+{
+	int first = -1, last = -1;
+	uint64_t lo, hi;
+
+	hist_init(out);
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		out->count[i] = now->count[i] - before->count[i];
+		if (out->count[i]) {
+			if (first < 0)
+				first = (int)i;
+			last = (int)i;
+		}
+	}
+	out->n = now->n - before->n;
+	out->sum = now->sum - before->sum;
+	if (first < 0)
+		return;
+	hist_bucket_range((unsigned)first, &lo, &hi);
+	out->min = lo > now->min ? lo : now->min;
+	hist_bucket_range((unsigned)last, &lo, &hi);
+	out->max = hi < now->max ? hi : now->max;
+}
+
+double hist_quantile(const struct hist *h, double q)
+{
+	uint64_t rank, seen = 0, lo, hi;
+
+	if (!h->n)
+		return NAN;
+	if (q <= 0)
+		return (double)h->min;
+	if (q >= 1)
+		return (double)h->max;
+	rank = (uint64_t)ceil(q * (double)h->n);
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->count[i];
+		if (seen < rank)
+			continue;
+		hist_bucket_range(i, &lo, &hi);
+		/* the bucket's midpoint, never outside what was recorded */
+		double v = ((double)lo + (double)hi) / 2;
+
+		if (v < (double)h->min)
+			v = (double)h->min;
+		if (v > (double)h->max)
+			v = (double)h->max;
+		return v;
+	}
+	return (double)h->max;
+}
+
+double hist_mean(const struct hist *h)
+{
+	return h->n ? (double)h->sum / (double)h->n : NAN;
+}

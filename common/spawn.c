@@ -1,0 +1,257 @@
+#include "common/spawn.h"
+#include "common/util.h"
+#include "common/strbuf.h"
+#include "common/timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int open_into(const char *path, int flags, int target)
+{
+	int fd = open(path, flags, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (fd != target) {
+		if (dup2(fd, target) < 0)
+			return -1;
+		close(fd);
+	}
+	return 0;
+}
+
+static void close_other_fds(int keep)
+{
+	int max = (int)sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+/* In the child: set up and exec; reports failure on fd errfd. */
+static void NORETURN exec_child(char *const argv[], const struct spawn_opts *o,
+				int errfd)
+{
+	int err;
+
+	if (o->new_pgrp)
+		setpgid(0, 0);
+#ifdef __linux__
+	if (o->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGTERM))
+		goto fail;
+#endif
+	signal(SIGPIPE, SIG_DFL);
+	if (o->cwd && chdir(o->cwd))
+		goto fail;
+	if (open_into(o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY, 0))
+		goto fail;
+	if (o->stdout_fd >= 0) {
+		if (dup2(o->stdout_fd, 1) < 0)
+			goto fail;
+	} else if (o->stdout_path &&
+		   open_into(o->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 1)) {
+		goto fail;
+	}
+	if (o->stderr_path && !strcmp(o->stderr_path, "&1")) {
+		if (dup2(1, 2) < 0)
+			goto fail;
+	} else if (o->stderr_path &&
+		   open_into(o->stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 2)) {
+		goto fail;
+	}
+	for (char *const *e = o->env; e && *e; e++)
+		putenv(*e);
+	if (o->keep_fd >= 0) {
+		int fl = fcntl(o->keep_fd, F_GETFD);
+
+		fcntl(o->keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	close_other_fds(o->keep_fd >= 0 ? o->keep_fd : errfd);
+	execvp(argv[0], argv);
+fail:
+	err = errno;
+	if (write(errfd, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+int spawn_argv(struct child *out, char *const argv[], const struct spawn_opts *opts)
+{
+	struct spawn_opts none = SPAWN_OPTS_INIT;
+	int pfd[2], err = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (!opts)
+		opts = &none;
+	memset(out, 0, sizeof(*out));
+	if (pipe2(pfd, O_CLOEXEC))
+		return error_errno("cannot create pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return error_errno("cannot fork for '%s'", argv[0]);
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		exec_child(argv, opts, pfd[1]);
+	}
+	close(pfd[1]);
+	if (opts->new_pgrp)
+		setpgid(pid, pid);	/* both sides, to win the race */
+	do {
+		n = read(pfd[0], &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	out->pid = pid;
+	if (n == sizeof(err)) {
+		waitpid(pid, &out->status, 0);
+		out->pid = 0;
+		errno = err;
+		return error_errno("cannot run '%s'", argv[0]);
+	}
+	return 0;
+}
+
+int child_wait(struct child *c, double timeout)
+{
+	uint64_t deadline = timeout < 0 ? UINT64_MAX
+			    : mono_ns() + (uint64_t)(timeout * 1e9);
+	uint64_t nap = 1000000;	/* 1 ms, growing to 50 ms */
+
+	if (!c->pid)
+		return 0;
+	for (;;) {
+		struct rusage ru;
+		pid_t r = wait4(c->pid, &c->status, timeout < 0 ? 0 : WNOHANG, &ru);
+
+		if (r == c->pid) {
+			c->pid = 0;
+			c->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+				   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR)
+			return error_errno("cannot wait for process %ld", (long)c->pid);
+		if (r == 0 && mono_ns() >= deadline)
+			return PERFLAB_ETIMEOUT;
+		if (r == 0) {
+			sleep_ns(nap);
+			if (nap < 50000000)
+				nap *= 2;
+		}
+	}
+}
+
+int child_kill(struct child *c, int sig)
+{
+	if (!c->pid)
+		return 0;
+	if (getpgid(c->pid) == c->pid)
+		return kill(-c->pid, sig);
+	return kill(c->pid, sig);
+}
+
+void child_stop(struct child *c, double grace)
+{
+	if (!c->pid)
+		return;
+	child_kill(c, SIGTERM);
+	if (child_wait(c, grace) == 0)
+		return;
+	child_kill(c, SIGKILL);
+	child_wait(c, -1);
+}
+
+int child_exit_code(const struct child *c)
+{
+	if (WIFEXITED(c->status))
+		return WEXITSTATUS(c->status);
+	if (WIFSIGNALED(c->status))
+		return 128 + WTERMSIG(c->status);
+	return 128;
+}
+
+int run_capture(char *const argv[], double timeout, struct strbuf *out)
+{
+	struct spawn_opts o = SPAWN_OPTS_INIT;
+	struct child c;
+	uint64_t deadline = timeout < 0 ? UINT64_MAX
+			    : mono_ns() + (uint64_t)(timeout * 1e9);
+	int pfd[2], ret;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return error_errno("cannot create pipe");
+	o.stdout_fd = pfd[1];
+	o.new_pgrp = 1;
+	ret = spawn_argv(&c, argv, &o);
+	close(pfd[1]);
+	if (ret) {
+		close(pfd[0]);
+		return ret;
+	}
+	for (;;) {
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		uint64_t now = mono_ns();
+		int wait_ms = deadline == UINT64_MAX ? -1
+			      : now >= deadline ? 0
+			      : (int)((deadline - now) / NSEC_PER_MSEC) + 1;
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(&pf, 1, wait_ms) == 0)
+			break;	/* deadline */
+		n = read(pfd[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out)
+			strbuf_add(out, buf, (size_t)n);
+	}
+	close(pfd[0]);
+	if (mono_ns() >= deadline) {
+		child_kill(&c, SIGKILL);
+		child_wait(&c, -1);
+		return PERFLAB_ETIMEOUT;
+	}
+	ret = child_wait(&c, deadline == UINT64_MAX ? -1
+			 : (double)(deadline - mono_ns()) / 1e9);
+	if (ret == PERFLAB_ETIMEOUT) {
+		child_kill(&c, SIGKILL);
+		child_wait(&c, -1);
+		return ret;
+	}
+	return ret ? ret : child_exit_code(&c);
+}
+
+const char *self_exe(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n;
+
+	if (path[0])
+		return path;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n <= 0)
+		die_errno("cannot find the perflab binary");
+	path[n] = '\0';
+	return path;
+}

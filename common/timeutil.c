@@ -1,0 +1,57 @@
+#include "common/timeutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+double mono_s(void)
+{
+	return (double)mono_ns() / 1e9;
+}
+
+uint64_t real_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+const char *fmt_time_utc(uint64_t t, char *buf, int len)
+{
+	time_t secs = (time_t)(t / NSEC_PER_SEC);
+	struct tm tm;
+	char tmp[32];
+
+	gmtime_r(&secs, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, (size_t)len, "%s.%03uZ", tmp,
+		 (unsigned)(t % NSEC_PER_SEC / NSEC_PER_MSEC));
+	return buf;
+}
+
+void sleep_ns(uint64_t ns)
+{
+	sleep_until_ns(mono_ns() + ns);
+}
+
+void sleep_until_ns(uint64_t deadline)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline / NSEC_PER_SEC),
+		.tv_nsec = (long)(deadline % NSEC_PER_SEC),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}

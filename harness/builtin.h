@@ -1,0 +1,23 @@
+#ifndef HARNESS_BUILTIN_H
+#define HARNESS_BUILTIN_H
+
+/*
+ * The subcommands. Each takes argv with argv[0] the command name,
+ * handles -h/--help by printing its usage to stdout, and returns an
+ * exit code (enum perflab_exit) or a negative error (exit 1).
+ */
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+
+/* Print the versions of perflab and the libraries it is linked with. */
+void print_versions(void);
+const char *perflab_version(void);
+
+/* Is argv[1] a request for help (-h, --help)? */
+int wants_help(int argc, char **argv);
+
+#endif

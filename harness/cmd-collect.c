@@ -1,0 +1,188 @@
+/*
+ * perflab collect: run collectors alone, one JSON-lines file each.
+ * `perflab run` starts it beside the workload; it also serves by hand.
+ */
+#include "harness/builtin.h"
+#include "collectors/collector.h"
+#include "common/fsutil.h"
+#include "common/json.h"
+#include "common/opt.h"
+#include "common/timeutil.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct collect_opts {
+	char *collectors;
+	double interval;
+	double duration;
+	char *out_dir;
+	double align;
+	long ready_fd;
+};
+
+#define O(name, sh, type, field, lo, hi, def, argh, help) \
+	{ name, sh, type, offsetof(struct collect_opts, field), lo, hi, NULL, def, argh, help }
+
+static const struct opt collect_table[] = {
+	O("collectors", 'c', OPT_STRING, collectors, 0, 0, "cpu,freq,net", "LIST",
+	  "collectors to run: cpu, freq, net, all"),
+	O("interval", 'i', OPT_DURATION, interval, 0.01, 3600, "1s", "SECS", "sampling interval"),
+	O("duration", 't', OPT_DURATION, duration, 0, 86400 * 365, "0", "SECS",
+	  "stop after this long, 0 = until SIGTERM or SIGINT"),
+	O("out-dir", 'o', OPT_STRING, out_dir, 0, 0, ".", "DIR",
+	  "write NAME.ndjson for each collector here"),
+	O("align", 0, OPT_DOUBLE, align, 0, 0, "0", "T",
+	  "sample at T + k*interval (CLOCK_MONOTONIC seconds), 0 = from now"),
+	O("ready-fd", 0, OPT_INT, ready_fd, -1, 65535, "-1", "FD",
+	  "write a line to FD once the baseline is taken"),
+	OPT_END_ROW
+};
+
+struct running {
+	struct collector *c;
+	struct ndjson out;
+};
+
+static int open_all(const struct collect_opts *o, struct running **out, int *n_out)
+{
+	const char **names;
+	int n = collector_list_parse(o->collectors, &names);
+	struct running *r;
+
+	if (n < 0)
+		return -1;
+	r = xcalloc((size_t)n + 1, sizeof(*r));
+	*out = r;
+	*n_out = 0;
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s.ndjson", o->out_dir, names[i]);
+		json_t *info = NULL;
+		int bad = ndjson_open(&r[i].out, path);
+
+		free(path);
+		if (!bad) {
+			r[i].c = collector_open(names[i], &info);
+			bad = !r[i].c || ndjson_write(&r[i].out, info);
+		}
+		json_decref(info);
+		(*n_out)++;
+		if (bad) {
+			free(names);
+			return -1;
+		}
+		json_decref(collector_sample(r[i].c));	/* the baseline */
+	}
+	free(names);
+	return 0;
+}
+
+static void sample_all(struct running *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		json_t *rec = collector_sample(r[i].c);
+
+		if (rec)
+			ndjson_write(&r[i].out, rec);
+		json_decref(rec);
+	}
+}
+
+static int close_all(struct running *r, int n)
+{
+	int ret = 0;
+
+	for (int i = 0; i < n; i++) {
+		collector_free(r[i].c);
+		if (ndjson_close(&r[i].out))
+			ret = -1;
+	}
+	free(r);
+	return ret;
+}
+
+static void say_ready(long fd)
+{
+	if (fd < 0)
+		return;
+	if (write_all((int)fd, "ready\n", 6))
+		warning_errno("cannot signal readiness on fd %ld", fd);
+	close((int)fd);
+}
+
+/* Sample every interval from the aligned start until told to stop. */
+static void loop(const struct collect_opts *o, struct running *r, int n)
+{
+	uint64_t step = (uint64_t)(o->interval * 1e9);
+	uint64_t t0 = o->align > 0 ? (uint64_t)(o->align * 1e9) : mono_ns();
+	uint64_t end = o->duration > 0 ? mono_ns() + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
+	uint64_t next = t0 + step;
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	while (next <= mono_ns())
+		next += step;
+	for (;;) {
+		uint64_t t = next < end ? next : end, now = mono_ns();
+		int stop = 0;
+
+		if (t > now) {
+			struct timespec ts = { (time_t)((t - now) / NSEC_PER_SEC),
+					       (long)((t - now) % NSEC_PER_SEC) };
+
+			stop = sigtimedwait(&sigs, NULL, &ts) > 0;
+		}
+		sample_all(r, n);	/* a stop takes a last, partial sample */
+		if (stop || t >= end)
+			return;
+		next += step;
+	}
+}
+
+int cmd_collect(int argc, char **argv)
+{
+	struct collect_opts o = { 0 };
+	struct optset sets[] = { { collect_table, &o }, { NULL, NULL } };
+	struct running *r = NULL;
+	sigset_t sigs;
+	int i, n = 0, ret = EXIT_FAIL;
+
+	if (wants_help(argc, argv)) {
+		printf("usage: perflab collect [OPTIONS]\n\nRun collectors alone; each "
+		       "writes DIR/NAME.ndjson: an info line, then one sample per interval.\n\n");
+		opt_usage(stdout, collect_table);
+		printf("\ncollectors:\n");
+		for (int k = 0; collector_list[k]; k++)
+			printf("  %-8s %s\n", collector_list[k]->name, collector_list[k]->summary);
+		return EXIT_OK;
+	}
+	opt_defaults(collect_table, &o);
+	i = opt_parse(sets, argc, argv);
+	if (i < 0 || i < argc) {
+		if (i >= 0)
+			error("unexpected argument '%s'", argv[i]);
+		opt_release(collect_table, &o);
+		return EXIT_USAGE;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if (!mkdir_p(o.out_dir) && !open_all(&o, &r, &n)) {
+		say_ready(o.ready_fd);
+		loop(&o, r, n);
+		ret = EXIT_OK;
+	}
+	if (r && close_all(r, n))
+		ret = EXIT_FAIL;
+	opt_release(collect_table, &o);
+	return ret;
+}

@@ -1,0 +1,257 @@
+/*
+ * perflab run: one measured run (or N) of a workload on this host with
+ * the collectors beside it; results to results/<run-id>/.
+ */
+#include "harness/builtin.h"
+#include "harness/config.h"
+#include "harness/run.h"
+#include "collectors/collector.h"
+#include "common/json.h"
+#include "common/parse.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct run_cli {
+	char *job;
+};
+
+static const struct opt cli_table[] = {
+	{ "job", 'j', OPT_STRING, offsetof(struct run_cli, job), 0, 0, NULL, NULL, "FILE",
+	  "job file: its [workload] and [run] sections, before the flags" },
+	OPT_END_ROW
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: perflab run [--job FILE] [OPTIONS]\n\n"
+		"Measure a workload on this host: a server and a client of `perflab load`,\n"
+		"collectors beside them, all aligned on one start. Each run writes\n"
+		"RESULTS/<run-id>/ atomically: run.json, client.ndjson, server.ndjson,\n"
+		"one NAME.ndjson per collector, the logs and summary.json.\n"
+		"The warmup defaults to 2s here. Settings come from the job file first,\n"
+		"then from the flags.\n\n");
+	opt_usage(f, cli_table);
+	opt_usage(f, run_table);
+	fprintf(f, "\nworkload options (as in a job file's [workload] section):\n");
+	opt_usage(f, load_client_table);
+}
+
+/* --job FILE before anything else, so flags can override it. */
+static const char *find_job(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((!strcmp(argv[i], "--job") || !strcmp(argv[i], "-j")) && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--job=", 6))
+			return argv[i] + 6;
+	}
+	return NULL;
+}
+
+static int apply_job(const char *path, struct run_opts *r, struct load_client_opts *w)
+{
+	struct cfg_file f;
+	const struct cfg_section *s;
+	int ret = 0;
+
+	if (cfg_file_load(&f, path))
+		return -1;
+	if (f.kind != CFG_JOB)
+		ret = error("'%s' is not a job file", path);
+	if (!ret && (s = cfg_find(&f, "workload")))
+		ret = cfg_section_apply(&f, s, load_client_table, w);
+	if (!ret && (s = cfg_find(&f, "run")))
+		ret = cfg_section_apply(&f, s, run_table, r);
+	cfg_file_release(&f);
+	return ret;
+}
+
+static int check_collectors(const char *list)
+{
+	const char **names;
+	int n = collector_list_parse(list, &names);
+
+	if (n < 0)
+		return -1;
+	free(names);
+	return 0;
+}
+
+static const char *fmt_num(double v, const char *fmt, char *buf, int len)
+{
+	if (isnan(v))
+		return "-";
+	snprintf(buf, (size_t)len, fmt, v);
+	return buf;
+}
+
+static long long errors_total(const json_t *sum)
+{
+	const json_t *e = json_object_get(sum, "errors");
+	const char *k;
+	json_t *v;
+	long long n = 0;
+
+	json_object_foreach((json_t *)e, k, v)
+		n += json_integer_value(v);
+	return n;
+}
+
+static void print_one(const char *dir, const json_t *sum)
+{
+	char a[64], b[64], c[64];
+	const char *src = json_get_str(sum, "freq_source");
+	double tps = json_get_num(sum, "tps");
+
+	printf("run %s\n", dir);
+	printf("  %-16s %s over %s s (after %s s warmup)\n", "workload",
+	       json_get_str(sum, "workload"),
+	       fmt_num(json_get_num(sum, "duration_s"), "%.1f", a, sizeof(a)),
+	       fmt_num(json_get_num(sum, "warmup_s"), "%.1f", b, sizeof(b)));
+	printf("  %-16s %s\n", "goodput", fmt_rate(json_get_num(sum, "goodput_bps"), a, sizeof(a)));
+	if (tps > 0)
+		printf("  %-16s %.0f/s, latency p50 %s us, p99 %s us\n", "transactions", tps,
+		       fmt_num(json_get_num(sum, "latency_us.p50"), "%.0f", a, sizeof(a)),
+		       fmt_num(json_get_num(sum, "latency_us.p99"), "%.0f", b, sizeof(b)));
+	printf("  %-16s %s%% (%s CPUs busy)\n", "cpu",
+	       fmt_num(json_get_num(sum, "cpu_util_pct"), "%.1f", a, sizeof(a)),
+	       fmt_num(json_get_num(sum, "cpu_busy_cpus"), "%.2f", b, sizeof(b)));
+	printf("  %-16s %s%%\n", "cpu per Gbit/s",
+	       fmt_num(json_get_num(sum, "cpu_pct_per_gbps"), "%.2f", a, sizeof(a)));
+	printf("  %-16s %s", "frequency",
+	       fmt_num(json_get_num(sum, "freq_mhz"), "%.0f MHz", a, sizeof(a)));
+	if (src)
+		printf(" (%s%s%s)", src, json_get_str(sum, "freq_driver") ? ", driver " : "",
+		       json_get_str(sum, "freq_driver") ? json_get_str(sum, "freq_driver") : "");
+	else
+		printf(" (unmeasurable here)");
+	printf("\n  %-16s %s\n", "retransmits",
+	       fmt_num(json_get_num(sum, "retrans_segs"), "%.0f", c, sizeof(c)));
+	printf("  %-16s %lld\n", "errors", errors_total(sum));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return isnan(x) ? (isnan(y) ? 0 : 1) : isnan(y) ? -1 : (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	int k = 0;
+
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	while (k < n && !isnan(v[k]))
+		k++;
+	if (!k)
+		return NAN;
+	return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
+static void print_table(char **dirs, json_t **sums, int n)
+{
+	static const char *keys[] = { "goodput_gbps", "cpu_util_pct", "cpu_pct_per_gbps",
+				      "freq_mhz", "retrans_segs", "tps" };
+	double *col = xcalloc((size_t)n, sizeof(*col));
+	char a[32];
+
+	printf("\n%-36s %9s %7s %10s %6s %8s %9s\n", "run", "Gbit/s", "cpu%", "cpu%/Gbps",
+	       "MHz", "retrans", "trans/s");
+	for (int i = 0; i < n; i++) {
+		const char *base = strrchr(dirs[i], '/');
+
+		printf("%-36s", base ? base + 1 : dirs[i]);
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+			printf(" %*s", k == 0 ? 9 : k == 1 ? 7 : k == 2 ? 10 : k == 3 ? 6 : k == 4 ? 8 : 9,
+			       fmt_num(sums[i] ? json_get_num(sums[i], keys[k]) : NAN,
+				       k == 3 || k == 4 || k == 5 ? "%.0f" : "%.2f", a, sizeof(a)));
+		printf("\n");
+	}
+	printf("%-36s", "median");
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+		for (int i = 0; i < n; i++)
+			col[i] = sums[i] ? json_get_num(sums[i], keys[k]) : NAN;
+		printf(" %*s", k == 0 ? 9 : k == 1 ? 7 : k == 2 ? 10 : k == 3 ? 6 : k == 4 ? 8 : 9,
+		       fmt_num(median(col, n), k >= 3 ? "%.0f" : "%.2f", a, sizeof(a)));
+	}
+	printf("\n");
+	free(col);
+}
+
+static int measure_all(const struct run_opts *r, const struct load_client_opts *w,
+		       char **argv)
+{
+	char **dirs = xcalloc((size_t)r->repeat, sizeof(*dirs));
+	json_t **sums = xcalloc((size_t)r->repeat, sizeof(*sums));
+	int failed = 0;
+
+	for (long i = 0; i < r->repeat; i++) {
+		char *path;
+
+		if (run_measure(r, w, argv, &dirs[i]))
+			failed++;
+		path = xasprintf("%s/summary.json", dirs[i]);
+		if (!failed || access(path, F_OK) == 0)
+			sums[i] = json_load_path(path);
+		free(path);
+		if (sums[i])
+			print_one(dirs[i], sums[i]);
+		else
+			printf("run %s: failed (see run.json and the logs there)\n", dirs[i]);
+		fflush(stdout);
+	}
+	if (r->repeat > 1)
+		print_table(dirs, sums, (int)r->repeat);
+	printf("results: %s/\n", r->results);
+	for (long i = 0; i < r->repeat; i++) {
+		free(dirs[i]);
+		json_decref(sums[i]);
+	}
+	free(dirs);
+	free(sums);
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts r = { 0 };
+	struct load_client_opts w = { 0 };
+	struct run_cli cli = { 0 };
+	struct optset sets[] = { { cli_table, &cli }, { run_table, &r },
+				 { load_client_table, &w }, { NULL, NULL } };
+	const char *job = find_job(argc, argv);
+	int i, ret = EXIT_USAGE;
+
+	if (wants_help(argc, argv)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	opt_defaults(run_table, &r);
+	opt_defaults(load_client_table, &w);
+	w.warmup = 2;
+	if (job && apply_job(job, &r, &w))
+		goto done;
+	i = opt_parse(sets, argc, argv);
+	if (i >= 0 && i < argc)
+		error("unexpected argument '%s'", argv[i]);
+	if (i < 0 || i < argc || load_client_resolve(&w) || check_collectors(r.collectors))
+		goto done;
+	if (strcmp(w.out, "-"))
+		warning("'--out' is ignored: the run directory holds client.ndjson");
+	ret = measure_all(&r, &w, argv);
+done:
+	opt_release(cli_table, &cli);
+	opt_release(run_table, &r);
+	opt_release(load_client_table, &w);
+	return ret;
+}

@@ -1,0 +1,120 @@
+/*
+ * perflab: the driver. One command table; each row names the handler,
+ * the shared setup it needs and the line `perflab help` prints.
+ */
+#include "harness/builtin.h"
+#include "common/util.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cmd commands[] = {
+	{ "help", cmd_help, "show help for perflab or one command" },
+	{ "version", cmd_version, "print versions of perflab and its libraries" },
+	{ "config", cmd_config, "check configuration files or print them in effect" },
+	{ "load", cmd_load, "run a workload role alone: load server|client" },
+	{ "run", cmd_run, "one measured run (or N) with collectors, results to a directory" },
+	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage_all(FILE *f)
+{
+	fprintf(f, "usage: perflab [-q|-v] <command> [<args>]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "   %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'perflab help <command>' shows the options of one command.\n"
+		"exit codes: 0 ok, 1 failure, 128 fatal, 129 usage\n");
+}
+
+int wants_help(int argc, char **argv)
+{
+	return argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+}
+
+int cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+	char *sub[] = { NULL, "--help", NULL };
+
+	if (argc < 2) {
+		usage_all(stdout);
+		return EXIT_OK;
+	}
+	c = find_cmd(argv[1]);
+	if (!c) {
+		error("unknown command '%s'", argv[1]);
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	if (c->fn == cmd_help) {
+		usage_all(stdout);
+		return EXIT_OK;
+	}
+	sub[0] = argv[1];
+	return c->fn(2, sub);
+}
+
+int cmd_version(int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		printf("usage: perflab version\n");
+		return EXIT_OK;
+	}
+	print_versions();
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "-q"))
+			verbosity = 0;
+		else if (!strcmp(argv[1], "-v"))
+			verbosity = 2;
+		else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+			return cmd_help(1, argv);
+		else if (!strcmp(argv[1], "--version"))
+			return cmd_version(1, argv);
+		else {
+			error("unknown option '%s'", argv[1]);
+			usage_all(stderr);
+			return EXIT_USAGE;
+		}
+		argc--;
+		argv++;
+	}
+	if (argc < 2) {
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	c = find_cmd(argv[1]);
+	if (!c) {
+		error("unknown command '%s'", argv[1]);
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	ret = c->fn(argc - 1, argv + 1);
+	if (fflush(stdout) || ferror(stdout))
+		die_errno("cannot write to standard output");
+	return ret < 0 ? EXIT_FAIL : ret;
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Install the Debian packages perflab needs that are missing, and say
+# which. Run as root on Debian 12; as another user it only reports.
+set -eu
+
+# build: compiler, libraries; fuzz: clang with its libFuzzer runtime;
+# run and tests: iproute2, ssh, nginx, perf; bench: iperf3;
+# reports: gnuplot.
+PACKAGES="
+gcc make pkg-config
+libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev libelf-dev
+clang libclang-rt-14-dev
+iproute2 procps openssh-client openssh-server nginx-light linux-perf git
+iperf3 gnuplot-nox
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all $(echo $PACKAGES | wc -w) Debian packages present"
+	exit 0
+fi
+
+echo "deps: missing Debian packages:$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: run 'make deps' as root to install them" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "deps: apt-get update"
+apt-get update -q >/dev/null
+echo "deps: apt-get install$missing"
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null
+# Packaged daemons must not hold the ports and addresses tests use.
+for svc in nginx ssh; do
+	if command -v service >/dev/null 2>&1; then
+		service "$svc" stop >/dev/null 2>&1 || true
+	fi
+done
+echo "deps: installed$missing"
