@@ -157,7 +157,10 @@ static void connect_start(struct worker *w)
 
 	cw->active++;
 	if (fd < 0) {
-		warning_errno("cannot create socket");
+		static int warned;
+
+		if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+			warning_errno("cannot create socket (counted as 'other' errors)");
 		w->st[stack].err[ERRK_OTHER]++;
 		slot_backoff(w);
 		return;
@@ -338,7 +341,8 @@ static void do_rx(struct worker *w, struct conn *c)
 	int streaming = cl->o->workload == LOAD_BULK;
 
 	for (;;) {
-		ssize_t n = conn_recv(w, c, streaming || !c->want ? w->e->bufsize : c->want);
+		ssize_t n = conn_recv(w, c, streaming || !c->want ? w->e->bufsize : c->want,
+				      !cl->o->recv_copy);
 
 		if (n > 0) {
 			c->rx += (uint64_t)n;
@@ -439,7 +443,7 @@ static void do_http_recv(struct worker *w, struct conn *c)
 	struct stats *st = &w->st[c->stack];
 
 	for (;;) {
-		ssize_t n = conn_recv(w, c, w->e->bufsize), used;
+		ssize_t n = conn_recv(w, c, w->e->bufsize, 0), used;
 		uint64_t before = r->body_bytes;
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -476,7 +480,7 @@ static void do_http_recv(struct worker *w, struct conn *c)
 static void do_drain(struct worker *w, struct conn *c)
 {
 	for (;;) {
-		ssize_t n = conn_recv(w, c, w->e->bufsize);
+		ssize_t n = conn_recv(w, c, w->e->bufsize, 1);
 
 		if (n > 0)
 			continue;
@@ -821,21 +825,30 @@ static void workers_setup(struct engine *e, struct client *cl)
 	}
 }
 
-/* Raise the open-file limit to fit the connections (and as root, lift it). */
-static void raise_fd_limit(long need)
+/*
+ * Raise the open-file limit to fit the connections (as root, lift the
+ * hard limit too). Refuses when they cannot fit, rather than failing
+ * connection by connection.
+ */
+static int raise_fd_limit(long need)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	if ((rlim_t)need > rl.rlim_max && is_root())
-		rl.rlim_max = (rlim_t)need;
+		return error_errno("cannot read the open-file limit");
+	if ((rlim_t)need > rl.rlim_max && is_root()) {
+		struct rlimit want = { (rlim_t)need, (rlim_t)need };
+
+		if (!setrlimit(RLIMIT_NOFILE, &want))
+			return 0;
+	}
 	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		warning_errno("cannot raise the open-file limit to %ld", need);
-	else if ((rlim_t)need > rl.rlim_cur)
-		warning("%ld connections need more files than the limit %llu",
-			need, (unsigned long long)rl.rlim_cur);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if ((rlim_t)need > rl.rlim_cur)
+		return error("%ld connections need %ld open files, but the limit is %llu "
+			     "(raise it, or spread the connections over several clients)",
+			     need - 64, need, (unsigned long long)rl.rlim_cur);
+	return 0;
 }
 
 static json_t *interval_record(struct engine *e, struct client *cl,
@@ -994,11 +1007,12 @@ int load_client_run(const struct load_client_opts *o)
 	sigset_t sigs, old;
 	int ret = -1;
 
+	if (raise_fd_limit(o->connections + 64))
+		return -1;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
-	raise_fd_limit(o->connections + 64);
 	if (engine_init(&e, (int)o->threads, (size_t)o->bufsize, o->out,
 			o->records == LOAD_REC_ALL ||
 			(o->records == LOAD_REC_AUTO && o->workload != LOAD_CRR)))

@@ -295,7 +295,7 @@ ssize_t conn_send(struct worker *w, struct conn *c, uint64_t max, int use_sendfi
 	return n;
 }
 
-ssize_t conn_recv(struct worker *w, struct conn *c, size_t max)
+ssize_t conn_recv(struct worker *w, struct conn *c, size_t max, int discard)
 {
 	ssize_t n;
 
@@ -306,7 +306,7 @@ ssize_t conn_recv(struct worker *w, struct conn *c, size_t max)
 	}
 	if (max > w->e->bufsize)
 		max = w->e->bufsize;
-	n = recv(c->fd, w->buf, max, MSG_DONTWAIT);
+	n = recv(c->fd, w->buf, max, MSG_DONTWAIT | (discard ? MSG_TRUNC : 0));
 	if (n > 0)
 		c->t_progress = mono_ns();
 	return n;

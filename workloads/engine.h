@@ -190,8 +190,13 @@ void pace_spend(struct conn *c, uint64_t bytes);
  * interval snapshots.
  */
 ssize_t conn_send(struct worker *w, struct conn *c, uint64_t max, int use_sendfile);
-/* Read and discard; returns bytes read, 0 on EOF, -1 with errno (EAGAIN too). */
-ssize_t conn_recv(struct worker *w, struct conn *c, size_t max);
+/*
+ * Read into the worker's buffer; with discard, let the kernel drop the
+ * bytes without copying them out (MSG_TRUNC: a load generator's sink
+ * needs only the count). Returns bytes read, 0 on EOF, -1 with errno
+ * (EAGAIN too).
+ */
+ssize_t conn_recv(struct worker *w, struct conn *c, size_t max, int discard);
 
 /* Parse "cubic,bbr" into the engine's stack list, probing each. */
 int engine_stacks(struct engine *e, const char *list);

@@ -37,6 +37,8 @@ const struct opt load_client_table[] = {
 	C("nodelay", 0, OPT_BOOL, nodelay, 0, 0, NULL, "no", NULL, "set TCP_NODELAY on both ends"),
 	C("sendfile", 0, OPT_BOOL, sendfile, 0, 0, NULL, "no", NULL,
 	  "the sender uses sendfile from memory (no user-space copy)"),
+	C("recv-copy", 0, OPT_BOOL, recv_copy, 0, 0, NULL, "no", NULL,
+	  "the client copies received bytes to user space (default: the kernel drops them)"),
 	C("rate", 'r', OPT_RATE, rate, 0, 0, NULL, "0", "BPS",
 	  "total send rate in bits/s (100M, 1G), 0 = unlimited"),
 	C("delay-ms", 0, OPT_DOUBLE, delay_ms, 0, 60000, NULL, "0", "MS",

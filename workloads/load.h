@@ -32,6 +32,7 @@ struct load_client_opts {
 	uint64_t rcvbuf;	/* SO_RCVBUF of the receiver, 0 = autotuning */
 	int nodelay;		/* TCP_NODELAY on both ends */
 	int sendfile;		/* the sender uses sendfile(2), no user copies */
+	int recv_copy;		/* the client copies what it receives (else discards) */
 	double rate;		/* total send rate, bits/s, 0 = unlimited */
 	double delay_ms;	/* added RTT, ms (TCP_TX_DELAY on the client) */
 	uint64_t size;		/* bytes per transfer/response/chunk, 0 = default */

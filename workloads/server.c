@@ -180,7 +180,7 @@ static void do_hello(struct worker *w, struct conn *c)
 static void do_req(struct worker *w, struct conn *c)
 {
 	while (c->req_len) {
-		ssize_t n = conn_recv(w, c, c->req_len);
+		ssize_t n = conn_recv(w, c, c->req_len, 0);
 
 		if (n == 0) {
 			bad_peer(w, c, "closed within the request");
@@ -232,7 +232,7 @@ static void do_reply(struct worker *w, struct conn *c)
 static void do_sink(struct worker *w, struct conn *c)
 {
 	for (;;) {
-		ssize_t n = conn_recv(w, c, w->e->bufsize);
+		ssize_t n = conn_recv(w, c, w->e->bufsize, 0);
 
 		if (n > 0) {
 			c->rx += (uint64_t)n;
@@ -438,8 +438,11 @@ static void accept_all(struct worker *w, struct listener *l)
 
 		if (fd < 0) {
 			((struct server_worker *)w->role)->tokens += 1;	/* unused */
-			if (errno == EMFILE || errno == ENFILE)
-				warning_errno("cannot accept");
+			static int warned;
+
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    !__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+				warning_errno("cannot accept (out of files; the kernel queues fill)");
 			return;
 		}
 		c = conn_new(w, fd, 0);

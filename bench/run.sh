@@ -1,0 +1,5 @@
+#!/bin/sh
+# make bench: every benchmark, each against its peer in the same run.
+set -eu
+cd "$(dirname "$0")"
+python3 bench-load.py "$@"
