@@ -77,20 +77,27 @@ bad:
 }
 
 /* First line of a sysfs file, or NULL; the caller frees it. */
-static char *sysfs_line(const char *fmt, int cpu)
+static char *sysfs_line(const char *path)
 {
-	char path[256], *s;
+	char *s = read_file(path, 65536, NULL);
 
-	snprintf(path, sizeof(path), fmt, cpu);
-	s = read_file(path, 65536, NULL);
 	if (s)
 		s[strcspn(s, "\n")] = '\0';
 	return s;
 }
 
-static double sysfs_khz_as_mhz(const char *fmt, int cpu)
+/* A CPU's attribute: cpu_attr(0, "cpufreq/scaling_driver"). */
+static char *cpu_attr(int cpu, const char *name)
 {
-	char *s = sysfs_line(fmt, cpu), *end;
+	char path[256];
+
+	snprintf(path, sizeof(path), SYS_CPU "/cpu%d/%s", cpu, name);
+	return sysfs_line(path);
+}
+
+static double cpu_khz_as_mhz(int cpu, const char *name)
+{
+	char *s = cpu_attr(cpu, name), *end;
 	double v;
 
 	if (!s)
@@ -127,7 +134,7 @@ static int msr_open(struct freq_priv *p, struct strbuf *why)
 /* perf's msr PMU: its type and the config of a named event, or -1. */
 static int msr_pmu_event(const char *name, long *type, long *config)
 {
-	char *t = sysfs_line("/sys/bus/event_source/devices/msr/type", 0), *e;
+	char *t = sysfs_line("/sys/bus/event_source/devices/msr/type"), *e;
 	char path[128];
 	int ret = -1;
 
@@ -197,25 +204,25 @@ static void close_fds(struct freq_priv *p)
 static void driver_info(json_t *info)
 {
 	char *s;
-	double lo = sysfs_khz_as_mhz(SYS_CPU "/cpu%d/cpufreq/cpuinfo_min_freq", 0);
-	double hi = sysfs_khz_as_mhz(SYS_CPU "/cpu%d/cpufreq/cpuinfo_max_freq", 0);
+	double lo = cpu_khz_as_mhz(0, "cpufreq/cpuinfo_min_freq");
+	double hi = cpu_khz_as_mhz(0, "cpufreq/cpuinfo_max_freq");
 	json_t *levels = json_array();
 
-	s = sysfs_line(SYS_CPU "/cpu%d/cpufreq/scaling_driver", 0);
+	s = cpu_attr(0, "cpufreq/scaling_driver");
 	json_set_str(info, "driver", s);
 	free(s);
-	s = sysfs_line(SYS_CPU "/cpu%d/cpufreq/scaling_governor", 0);
+	s = cpu_attr(0, "cpufreq/scaling_governor");
 	json_set_str(info, "governor", s);
 	free(s);
-	s = sysfs_line(SYS_CPU "/intel_pstate/status", 0);
+	s = sysfs_line(SYS_CPU "/intel_pstate/status");
 	json_set_str(info, "intel_pstate", s);
 	free(s);
-	s = sysfs_line(SYS_CPU "/cpuidle/current_driver", 0);
+	s = sysfs_line(SYS_CPU "/cpuidle/current_driver");
 	json_set_str(info, "cpuidle_driver", s);
 	free(s);
 	json_set_num(info, "min_mhz", lo);
 	json_set_num(info, "max_mhz", hi);
-	s = sysfs_line(SYS_CPU "/cpu%d/cpufreq/scaling_available_frequencies", 0);
+	s = cpu_attr(0, "cpufreq/scaling_available_frequencies");
 	for (char *p = s, *end; p && *p; p = end) {
 		double khz = strtod(p, &end);
 
@@ -245,7 +252,7 @@ static int freq_open(void *priv, json_t *info)
 			p->source = FREQ_PERF;
 		} else {
 			close_fds(p);
-			if (!isnan(sysfs_khz_as_mhz(SYS_CPU "/cpu%d/cpufreq/scaling_cur_freq", 0)))
+			if (!isnan(cpu_khz_as_mhz(0, "cpufreq/scaling_cur_freq")))
 				p->source = FREQ_CPUFREQ;
 			else
 				strbuf_addstr(&why, "; no cpufreq in sysfs");
@@ -316,7 +323,7 @@ static int freq_sample(void *priv, json_t *rec, double dt, int prev_ok)
 				memcpy(p->prev[c], v, sizeof(v));
 			p->ok[c] = ok;
 		} else if (p->source == FREQ_CPUFREQ) {
-			mhz = sysfs_khz_as_mhz(SYS_CPU "/cpu%d/cpufreq/scaling_cur_freq", c);
+			mhz = cpu_khz_as_mhz(c, "cpufreq/scaling_cur_freq");
 			one = json_object();
 			json_set_num(one, "mhz", mhz);
 		}

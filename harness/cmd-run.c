@@ -86,11 +86,12 @@ static int check_collectors(const char *list)
 	return 0;
 }
 
-static const char *fmt_num(double v, const char *fmt, char *buf, int len)
+/* v with some decimals, or "-" when it was not measured. */
+static const char *fmt_num(double v, int decimals, char *buf, int len)
 {
 	if (isnan(v))
 		return "-";
-	snprintf(buf, (size_t)len, fmt, v);
+	snprintf(buf, (size_t)len, "%.*f", decimals, v);
 	return buf;
 }
 
@@ -115,27 +116,29 @@ static void print_one(const char *dir, const json_t *sum)
 	printf("run %s\n", dir);
 	printf("  %-16s %s over %s s (after %s s warmup)\n", "workload",
 	       json_get_str(sum, "workload"),
-	       fmt_num(json_get_num(sum, "duration_s"), "%.1f", a, sizeof(a)),
-	       fmt_num(json_get_num(sum, "warmup_s"), "%.1f", b, sizeof(b)));
+	       fmt_num(json_get_num(sum, "duration_s"), 1, a, sizeof(a)),
+	       fmt_num(json_get_num(sum, "warmup_s"), 1, b, sizeof(b)));
 	printf("  %-16s %s\n", "goodput", fmt_rate(json_get_num(sum, "goodput_bps"), a, sizeof(a)));
 	if (tps > 0)
 		printf("  %-16s %.0f/s, latency p50 %s us, p99 %s us\n", "transactions", tps,
-		       fmt_num(json_get_num(sum, "latency_us.p50"), "%.0f", a, sizeof(a)),
-		       fmt_num(json_get_num(sum, "latency_us.p99"), "%.0f", b, sizeof(b)));
+		       fmt_num(json_get_num(sum, "latency_us.p50"), 0, a, sizeof(a)),
+		       fmt_num(json_get_num(sum, "latency_us.p99"), 0, b, sizeof(b)));
 	printf("  %-16s %s%% (%s CPUs busy)\n", "cpu",
-	       fmt_num(json_get_num(sum, "cpu_util_pct"), "%.1f", a, sizeof(a)),
-	       fmt_num(json_get_num(sum, "cpu_busy_cpus"), "%.2f", b, sizeof(b)));
+	       fmt_num(json_get_num(sum, "cpu_util_pct"), 1, a, sizeof(a)),
+	       fmt_num(json_get_num(sum, "cpu_busy_cpus"), 2, b, sizeof(b)));
 	printf("  %-16s %s%%\n", "cpu per Gbit/s",
-	       fmt_num(json_get_num(sum, "cpu_pct_per_gbps"), "%.2f", a, sizeof(a)));
-	printf("  %-16s %s", "frequency",
-	       fmt_num(json_get_num(sum, "freq_mhz"), "%.0f MHz", a, sizeof(a)));
+	       fmt_num(json_get_num(sum, "cpu_pct_per_gbps"), 2, a, sizeof(a)));
+	printf("  %-16s %s%s", "frequency",
+	       fmt_num(json_get_num(sum, "freq_mhz"), 0, a, sizeof(a)),
+	       isnan(json_get_num(sum, "freq_mhz")) ? "" : " MHz");
 	if (src)
 		printf(" (%s%s%s)", src, json_get_str(sum, "freq_driver") ? ", driver " : "",
 		       json_get_str(sum, "freq_driver") ? json_get_str(sum, "freq_driver") : "");
 	else
-		printf(" (unmeasurable here)");
+		printf(" (unmeasurable here: %s)", json_get_str(sum, "freq_unavailable") ?
+		       json_get_str(sum, "freq_unavailable") : "no frequency collector");
 	printf("\n  %-16s %s\n", "retransmits",
-	       fmt_num(json_get_num(sum, "retrans_segs"), "%.0f", c, sizeof(c)));
+	       fmt_num(json_get_num(sum, "retrans_segs"), 0, c, sizeof(c)));
 	printf("  %-16s %lld\n", "errors", errors_total(sum));
 }
 
@@ -174,7 +177,7 @@ static void print_table(char **dirs, json_t **sums, int n)
 		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
 			printf(" %*s", k == 0 ? 9 : k == 1 ? 7 : k == 2 ? 10 : k == 3 ? 6 : k == 4 ? 8 : 9,
 			       fmt_num(sums[i] ? json_get_num(sums[i], keys[k]) : NAN,
-				       k == 3 || k == 4 || k == 5 ? "%.0f" : "%.2f", a, sizeof(a)));
+				       k >= 3 ? 0 : 2, a, sizeof(a)));
 		printf("\n");
 	}
 	printf("%-36s", "median");
@@ -182,7 +185,7 @@ static void print_table(char **dirs, json_t **sums, int n)
 		for (int i = 0; i < n; i++)
 			col[i] = sums[i] ? json_get_num(sums[i], keys[k]) : NAN;
 		printf(" %*s", k == 0 ? 9 : k == 1 ? 7 : k == 2 ? 10 : k == 3 ? 6 : k == 4 ? 8 : 9,
-		       fmt_num(median(col, n), k >= 3 ? "%.0f" : "%.2f", a, sizeof(a)));
+		       fmt_num(median(col, n), k >= 3 ? 0 : 2, a, sizeof(a)));
 	}
 	printf("\n");
 	free(col);

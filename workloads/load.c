@@ -28,7 +28,7 @@ const struct opt load_client_table[] = {
 	  "concurrent connections"),
 	C("direction", 0, OPT_CHOICE, direction, 0, 0, direction_names, "down", "DIR",
 	  "bulk: down (server sends) or up (client sends)"),
-	C("bufsize", 0, OPT_SIZE, bufsize, 1, 1 << 30, NULL, "128K", "BYTES",
+	C("bufsize", 0, OPT_SIZE, bufsize, 1, 1 << 30, NULL, "64K", "BYTES",
 	  "bytes per send or receive call"),
 	C("sndbuf", 0, OPT_SIZE, sndbuf, 0, 1 << 30, NULL, "0", "BYTES",
 	  "SO_SNDBUF of the sending side, 0 = autotuning"),
