@@ -1,5 +1,7 @@
 #include "common/hist.h"
 
+#include "common/json.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -120,4 +122,49 @@ double hist_quantile(const struct hist *h, double q)
 double hist_mean(const struct hist *h)
 {
 	return h->n ? (double)h->sum / (double)h->n : NAN;
+}
+
+json_t *hist_to_json(const struct hist *h)
+{
+	json_t *o = json_object(), *b = json_array();
+
+	json_set_int(o, "n", (long long)h->n);
+	json_set_int(o, "sum", (long long)h->sum);
+	json_set_int(o, "min", h->n ? (long long)h->min : 0);
+	json_set_int(o, "max", (long long)h->max);
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		uint64_t lo, hi;
+
+		if (!h->count[i])
+			continue;
+		hist_bucket_range(i, &lo, &hi);
+		json_array_append_new(b, json_pack("[I,I]", (json_int_t)lo, (json_int_t)h->count[i]));
+	}
+	json_set(o, "buckets", b);
+	return o;
+}
+
+int hist_from_json(struct hist *h, const json_t *j)
+{
+	const json_t *b = json_object_get(j, "buckets"), *pair;
+	size_t i;
+
+	hist_init(h);
+	if (!json_is_array(b) || !json_is_integer(json_object_get(j, "n")))
+		return -1;
+	json_array_foreach(b, i, pair) {
+		json_int_t lo, n;
+
+		if (json_unpack((json_t *)pair, "[II]", &lo, &n) || lo < 0 || n <= 0 ||
+		    n > UINT32_MAX)
+			return -1;
+		h->count[hist_bucket((uint64_t)lo)] += (uint32_t)n;
+		h->n += (uint64_t)n;
+	}
+	if ((json_int_t)h->n != json_integer_value(json_object_get(j, "n")))
+		return -1;
+	h->sum = (uint64_t)json_integer_value(json_object_get(j, "sum"));
+	h->min = h->n ? (uint64_t)json_integer_value(json_object_get(j, "min")) : UINT64_MAX;
+	h->max = (uint64_t)json_integer_value(json_object_get(j, "max"));
+	return 0;
 }

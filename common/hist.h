@@ -35,6 +35,15 @@ void hist_diff(struct hist *out, const struct hist *now, const struct hist *befo
 double hist_quantile(const struct hist *h, double q);
 double hist_mean(const struct hist *h);
 
+/*
+ * A histogram as JSON, to merge histograms of several processes later:
+ * {"n", "sum", "min", "max", "buckets": [[lower bound, count], ...]}
+ * with empty buckets left out. from_json returns -1 on a malformed one.
+ */
+struct json_t;
+struct json_t *hist_to_json(const struct hist *h);
+int hist_from_json(struct hist *out, const struct json_t *j);
+
 /* Bucket index of v and the range [lo, hi] of values a bucket holds. */
 unsigned hist_bucket(uint64_t v);
 void hist_bucket_range(unsigned b, uint64_t *lo, uint64_t *hi);

@@ -43,37 +43,45 @@ static void close_other_fds(int keep)
 			close(fd);
 }
 
+/* What the child was doing when it failed, for the parent's message. */
+enum spawn_stage { STAGE_EXEC, STAGE_CWD, STAGE_STDIN, STAGE_STDOUT, STAGE_STDERR, STAGE_OTHER };
+
+static void NORETURN child_fail(int errfd, int stage)
+{
+	int msg[2] = { stage, errno };
+
+	if (write(errfd, msg, sizeof(msg)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static void redirect(const struct spawn_opts *o, int errfd)
+{
+	if (o->cwd && chdir(o->cwd))
+		child_fail(errfd, STAGE_CWD);
+	if (o->stdin_fd >= 0 ? dup2(o->stdin_fd, 0) < 0
+	    : open_into(o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY, 0))
+		child_fail(errfd, STAGE_STDIN);
+	if (o->stdout_fd >= 0 ? dup2(o->stdout_fd, 1) < 0
+	    : o->stdout_path && open_into(o->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 1))
+		child_fail(errfd, STAGE_STDOUT);
+	if (o->stderr_path && !strcmp(o->stderr_path, "&1") ? dup2(1, 2) < 0
+	    : o->stderr_path && open_into(o->stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 2))
+		child_fail(errfd, STAGE_STDERR);
+}
+
 /* In the child: set up and exec; reports failure on fd errfd. */
 static void NORETURN exec_child(char *const argv[], const struct spawn_opts *o,
 				int errfd)
 {
-	int err;
-
 	if (o->new_pgrp)
 		setpgid(0, 0);
 #ifdef __linux__
 	if (o->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGTERM))
-		goto fail;
+		child_fail(errfd, STAGE_OTHER);
 #endif
 	signal(SIGPIPE, SIG_DFL);
-	if (o->cwd && chdir(o->cwd))
-		goto fail;
-	if (open_into(o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY, 0))
-		goto fail;
-	if (o->stdout_fd >= 0) {
-		if (dup2(o->stdout_fd, 1) < 0)
-			goto fail;
-	} else if (o->stdout_path &&
-		   open_into(o->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 1)) {
-		goto fail;
-	}
-	if (o->stderr_path && !strcmp(o->stderr_path, "&1")) {
-		if (dup2(1, 2) < 0)
-			goto fail;
-	} else if (o->stderr_path &&
-		   open_into(o->stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 2)) {
-		goto fail;
-	}
+	redirect(o, errfd);
 	for (char *const *e = o->env; e && *e; e++)
 		putenv(*e);
 	if (o->keep_fd >= 0) {
@@ -83,17 +91,28 @@ static void NORETURN exec_child(char *const argv[], const struct spawn_opts *o,
 	}
 	close_other_fds(o->keep_fd >= 0 ? o->keep_fd : errfd);
 	execvp(argv[0], argv);
-fail:
-	err = errno;
-	if (write(errfd, &err, sizeof(err)) < 0)
-		_exit(127);
-	_exit(127);
+	child_fail(errfd, STAGE_EXEC);
+}
+
+static int report_spawn_error(const char *cmd, const struct spawn_opts *o, int stage)
+{
+	switch (stage) {
+	case STAGE_CWD: return error_errno("cannot run '%s' in '%s'", cmd, o->cwd);
+	case STAGE_STDIN: return error_errno("cannot give '%s' its input '%s'", cmd,
+					     o->stdin_path ? o->stdin_path : "(pipe)");
+	case STAGE_STDOUT: return error_errno("cannot send the output of '%s' to '%s'", cmd,
+					      o->stdout_path ? o->stdout_path : "(pipe)");
+	case STAGE_STDERR: return error_errno("cannot send the errors of '%s' to '%s'", cmd,
+					      o->stderr_path);
+	case STAGE_EXEC: return error_errno("cannot run '%s'", cmd);
+	default: return error_errno("cannot start '%s'", cmd);
+	}
 }
 
 int spawn_argv(struct child *out, char *const argv[], const struct spawn_opts *opts)
 {
 	struct spawn_opts none = SPAWN_OPTS_INIT;
-	int pfd[2], err = 0;
+	int pfd[2], msg[2] = { 0, 0 };
 	ssize_t n;
 	pid_t pid;
 
@@ -117,15 +136,15 @@ int spawn_argv(struct child *out, char *const argv[], const struct spawn_opts *o
 	if (opts->new_pgrp)
 		setpgid(pid, pid);	/* both sides, to win the race */
 	do {
-		n = read(pfd[0], &err, sizeof(err));
+		n = read(pfd[0], msg, sizeof(msg));
 	} while (n < 0 && errno == EINTR);
 	close(pfd[0]);
 	out->pid = pid;
-	if (n == sizeof(err)) {
+	if (n == sizeof(msg)) {
 		waitpid(pid, &out->status, 0);
 		out->pid = 0;
-		errno = err;
-		return error_errno("cannot run '%s'", argv[0]);
+		errno = msg[1];
+		return report_spawn_error(argv[0], opts, msg[0]);
 	}
 	return 0;
 }
@@ -191,6 +210,12 @@ int child_exit_code(const struct child *c)
 
 int run_capture(char *const argv[], double timeout, struct strbuf *out)
 {
+	return run_capture_err(argv, timeout, out, NULL);
+}
+
+int run_capture_err(char *const argv[], double timeout, struct strbuf *out,
+		    const char *stderr_path)
+{
 	struct spawn_opts o = SPAWN_OPTS_INIT;
 	struct child c;
 	uint64_t deadline = timeout < 0 ? UINT64_MAX
@@ -200,6 +225,7 @@ int run_capture(char *const argv[], double timeout, struct strbuf *out)
 	if (pipe2(pfd, O_CLOEXEC))
 		return error_errno("cannot create pipe");
 	o.stdout_fd = pfd[1];
+	o.stderr_path = stderr_path;
 	o.new_pgrp = 1;
 	ret = spawn_argv(&c, argv, &o);
 	close(pfd[1]);

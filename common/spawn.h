@@ -12,6 +12,7 @@ struct strbuf;
 struct spawn_opts {
 	const char *cwd;	/* working directory, NULL = inherit */
 	const char *stdin_path;	/* NULL = /dev/null */
+	int stdin_fd;		/* >= 0: use this fd for stdin (overrides path) */
 	const char *stdout_path; /* NULL = inherit; file is created/truncated */
 	const char *stderr_path; /* NULL = inherit; "&1" = same as stdout */
 	int stdout_fd;		/* >= 0: use this fd for stdout (overrides path) */
@@ -20,7 +21,7 @@ struct spawn_opts {
 	int die_with_parent;	/* SIGTERM the child if perflab dies (Linux) */
 	char *const *env;	/* extra NAME=value entries, NULL-terminated */
 };
-#define SPAWN_OPTS_INIT { .stdout_fd = -1, .keep_fd = -1 }
+#define SPAWN_OPTS_INIT { .stdin_fd = -1, .stdout_fd = -1, .keep_fd = -1 }
 
 struct child {
 	pid_t pid;	/* 0 once reaped */
@@ -55,6 +56,9 @@ int child_exit_code(const struct child *c);
  * whole process group is killed and PERFLAB_ETIMEOUT returned.
  */
 int run_capture(char *const argv[], double timeout, struct strbuf *out);
+/* The same with standard error sent to a file ("/dev/null" to hush it). */
+int run_capture_err(char *const argv[], double timeout, struct strbuf *out,
+		    const char *stderr_path);
 
 /* The absolute path of the running perflab binary. */
 const char *self_exe(void);

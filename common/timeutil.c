@@ -1,6 +1,9 @@
 #include "common/timeutil.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -54,4 +57,41 @@ void sleep_until_ns(uint64_t deadline)
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
+}
+
+/* Has fd reached EOF (or an error)? Data on it is read and ignored. */
+static int fd_at_eof(int fd)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	char buf[256];
+
+	if (poll(&pf, 1, 0) <= 0)
+		return 0;
+	if (pf.revents & (POLLERR | POLLNVAL))
+		return 1;
+	return read(fd, buf, sizeof(buf)) == 0 || (pf.revents & POLLHUP && !(pf.revents & POLLIN));
+}
+
+int wait_until(uint64_t deadline, int watch_fd)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	for (;;) {
+		uint64_t now = mono_ns(), left, slice;
+		struct timespec ts;
+
+		if (watch_fd >= 0 && fd_at_eof(watch_fd))
+			return WAIT_EOF;
+		if (now >= deadline)
+			return WAIT_TIME;
+		left = deadline - now;
+		slice = watch_fd >= 0 && left > 50 * NSEC_PER_MSEC ? 50 * NSEC_PER_MSEC : left;
+		ts.tv_sec = (time_t)(slice / NSEC_PER_SEC);
+		ts.tv_nsec = (long)(slice % NSEC_PER_SEC);
+		if (sigtimedwait(&sigs, NULL, &ts) > 0)
+			return WAIT_SIGNAL;
+	}
 }

@@ -16,6 +16,15 @@ void sleep_ns(uint64_t ns);
 /* Sleep until an absolute CLOCK_MONOTONIC time in ns. */
 void sleep_until_ns(uint64_t deadline);
 
+/*
+ * Wait until the CLOCK_MONOTONIC deadline (ns), a SIGINT or SIGTERM the
+ * caller has blocked (it is consumed here), or -- with watch_fd >= 0 --
+ * that fd reaching end of file (a controller that closed our standard
+ * input: stop). Returns one of these:
+ */
+enum { WAIT_TIME, WAIT_SIGNAL, WAIT_EOF };
+int wait_until(uint64_t deadline, int watch_fd);
+
 #define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
 #define NSEC_PER_USEC 1000ULL

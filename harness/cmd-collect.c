@@ -25,6 +25,7 @@ struct collect_opts {
 	char *out_dir;
 	double align;
 	long ready_fd;
+	int stop_on_eof;
 };
 
 #define O(name, sh, type, field, lo, hi, def, argh, help) \
@@ -42,6 +43,8 @@ static const struct opt collect_table[] = {
 	  "sample at T + k*interval (CLOCK_MONOTONIC seconds), 0 = from now"),
 	O("ready-fd", 0, OPT_INT, ready_fd, -1, 65535, "-1", "FD",
 	  "write a line to FD once the baseline is taken"),
+	{ "stop-on-eof", 0, OPT_BOOL, offsetof(struct collect_opts, stop_on_eof), 0, 0, NULL,
+	  "no", NULL, "stop when standard input ends (perflab run over ssh)" },
 	OPT_END_ROW
 };
 
@@ -123,23 +126,13 @@ static void loop(const struct collect_opts *o, struct running *r, int n)
 	uint64_t t0 = o->align > 0 ? (uint64_t)(o->align * 1e9) : mono_ns();
 	uint64_t end = o->duration > 0 ? mono_ns() + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	uint64_t next = t0 + step;
-	sigset_t sigs;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
 	while (next <= mono_ns())
 		next += step;
 	for (;;) {
-		uint64_t t = next < end ? next : end, now = mono_ns();
-		int stop = 0;
+		uint64_t t = next < end ? next : end;
+		int stop = wait_until(t, o->stop_on_eof ? 0 : -1) != WAIT_TIME;
 
-		if (t > now) {
-			struct timespec ts = { (time_t)((t - now) / NSEC_PER_SEC),
-					       (long)((t - now) % NSEC_PER_SEC) };
-
-			stop = sigtimedwait(&sigs, NULL, &ts) > 0;
-		}
 		sample_all(r, n);	/* a stop takes a last, partial sample */
 		if (stop || t >= end)
 			return;
@@ -185,4 +178,38 @@ int cmd_collect(int argc, char **argv)
 		ret = EXIT_FAIL;
 	opt_release(collect_table, &o);
 	return ret;
+}
+
+/*
+ * perflab clock: this host's CLOCK_MONOTONIC and CLOCK_REALTIME, so a
+ * controller can line up the time series of several hosts.
+ */
+static void print_clock(void)
+{
+	printf("monotonic %.9f realtime %.9f\n", (double)mono_ns() / 1e9, (double)real_ns() / 1e9);
+	fflush(stdout);
+}
+
+int cmd_clock(int argc, char **argv)
+{
+	char line[64];
+
+	if (wants_help(argc, argv)) {
+		printf("usage: perflab clock [--serve]\n\nPrint CLOCK_MONOTONIC and "
+		       "CLOCK_REALTIME in seconds. --serve: once per line read from\n"
+		       "standard input, until it ends (a controller's ping-pong over one "
+		       "connection).\n");
+		return EXIT_OK;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--serve")) {
+		while (fgets(line, sizeof(line), stdin))
+			print_clock();
+		return EXIT_OK;
+	}
+	if (argc != 1) {
+		error("usage: perflab clock [--serve]");
+		return EXIT_USAGE;
+	}
+	print_clock();
+	return EXIT_OK;
 }

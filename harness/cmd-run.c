@@ -4,6 +4,7 @@
  */
 #include "harness/builtin.h"
 #include "harness/config.h"
+#include "harness/hosts.h"
 #include "harness/run.h"
 #include "collectors/collector.h"
 #include "common/json.h"
@@ -20,11 +21,14 @@
 
 struct run_cli {
 	char *job;
+	char *hosts;
 };
 
 static const struct opt cli_table[] = {
 	{ "job", 'j', OPT_STRING, offsetof(struct run_cli, job), 0, 0, NULL, NULL, "FILE",
 	  "job file: its [workload] and [run] sections, before the flags" },
+	{ "hosts", 'H', OPT_STRING, offsetof(struct run_cli, hosts), 0, 0, NULL, NULL, "FILE",
+	  "run across a lab: the DUT serves, the clients drive (default: this machine)" },
 	OPT_END_ROW
 };
 
@@ -192,7 +196,7 @@ static void print_table(char **dirs, json_t **sums, int n)
 }
 
 static int measure_all(const struct run_opts *r, const struct load_client_opts *w,
-		       char **argv)
+		       const struct hostlist *hl, char **argv)
 {
 	char **dirs = xcalloc((size_t)r->repeat, sizeof(*dirs));
 	json_t **sums = xcalloc((size_t)r->repeat, sizeof(*sums));
@@ -201,7 +205,7 @@ static int measure_all(const struct run_opts *r, const struct load_client_opts *
 	for (long i = 0; i < r->repeat; i++) {
 		char *path;
 
-		if (run_measure(r, w, argv, &dirs[i]))
+		if (run_measure_on(r, w, hl, argv, &dirs[i]))
 			failed++;
 		path = xasprintf("%s/summary.json", dirs[i]);
 		if (!failed || access(path, F_OK) == 0)
@@ -233,7 +237,8 @@ int cmd_run(int argc, char **argv)
 	struct optset sets[] = { { cli_table, &cli }, { run_table, &r },
 				 { load_client_table, &w }, { NULL, NULL } };
 	const char *job = find_job(argc, argv);
-	int i, ret = EXIT_USAGE;
+	struct hostlist hl;
+	int i, ret = EXIT_USAGE, have_hosts = 0;
 
 	if (wants_help(argc, argv)) {
 		usage(stdout);
@@ -251,8 +256,15 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	if (strcmp(w.out, "-"))
 		warning("'--out' is ignored: the run directory holds client.ndjson");
-	ret = measure_all(&r, &w, argv);
+	if (cli.hosts) {
+		if (hostlist_load(&hl, cli.hosts))
+			goto done;
+		have_hosts = 1;
+	}
+	ret = measure_all(&r, &w, have_hosts ? &hl : NULL, argv);
 done:
+	if (have_hosts)
+		hostlist_release(&hl);
 	opt_release(cli_table, &cli);
 	opt_release(run_table, &r);
 	opt_release(load_client_table, &w);

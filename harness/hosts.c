@@ -53,6 +53,8 @@ const struct opt host_table[] = {
 	  "POLICY", "strict, accept-new or off (ssh StrictHostKeyChecking)"),
 	H("known_hosts", OPT_STRING, known_hosts, 0, 0, NULL, "", "FILE",
 	  "ssh known_hosts file, \"\" = ssh's default"),
+	H("netns", OPT_STRING, netns, 0, 0, NULL, "", "NAME",
+	  "run the controller's ssh inside this network namespace (a lab on one machine)"),
 	OPT_END_ROW
 };
 

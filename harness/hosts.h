@@ -36,6 +36,7 @@ struct host {
 	double command_timeout;	/* seconds for any other remote command */
 	int host_key_policy;	/* enum host_key_policy */
 	char *known_hosts;	/* ssh known_hosts file, "" = ssh's default */
+	char *netns;		/* network namespace the controller's ssh runs in */
 };
 
 struct hostlist {

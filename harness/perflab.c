@@ -23,6 +23,8 @@ static const struct cmd commands[] = {
 	{ "load", cmd_load, "run a workload role alone: load server|client" },
 	{ "run", cmd_run, "one measured run (or N) with collectors, results to a directory" },
 	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
+	{ "clock", cmd_clock, "print this host's monotonic and real-time clocks" },
+	{ "lab", cmd_lab, "a lab of network namespaces on this machine: lab up|down|status" },
 };
 
 static const struct cmd *find_cmd(const char *name)

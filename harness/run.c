@@ -1,10 +1,15 @@
 /*
- * One measured run on this host: the workload server, the collectors and
- * the workload client, started as perflab itself (argv, never a shell),
- * aligned on one start time so every file's intervals line up.
+ * One measured run: the workload server on the DUT, collectors on every
+ * host, the workload clients on the client hosts, all started as perflab
+ * itself (argv, never a shell; over ssh for remote hosts) and aligned on
+ * one start time, translated into each host's clock. Without a hosts
+ * file, this machine plays every part over loopback.
  */
 #include "harness/run.h"
 #include "harness/builtin.h"
+#include "harness/hosts.h"
+#include "harness/runhost.h"
+#include "harness/transport.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/parse.h"
@@ -16,13 +21,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <math.h>
 #include <time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -42,22 +47,37 @@ const struct opt run_table[] = {
 	OPT_END_ROW
 };
 
-#define READY_TIMEOUT 10.0	/* seconds for a child to say it is ready */
-#define START_DELAY 0.3		/* seconds between "all ready" and the start */
+#define STOP_TIMEOUT 15.0	/* seconds for a process to finish once told */
+#define START_DELAY 0.25	/* seconds to launch the clients before the start */
 
 struct run_state {
 	const struct run_opts *r;
 	const struct load_client_opts *w;
+	const struct hostlist *hl;	/* NULL: this machine alone */
+	struct host self;		/* the host "local" for a run without hosts */
+	struct run_host *hosts;
+	int nhosts;
+	struct run_host *dut;
 	char *id;
 	char *tmp;		/* results/.tmp-<id>, renamed to results/<id> */
 	char *final;
-	struct child server, collect, client;
+	char *state;		/* ssh control sockets */
 	int port;
-	double start_at;	/* CLOCK_MONOTONIC seconds */
+	double start_at;	/* CLOCK_MONOTONIC seconds, ours */
 	json_t *meta;		/* run.json */
+	json_t *phases;		/* seconds the harness spent, by phase */
+	double t_phase;		/* when the current phase began */
 	const char *failure;	/* why the run failed, or NULL */
-	int ran_collect;
 };
+
+/* Close the current phase: its seconds go into run.json's "harness_s". */
+static void phase_done(struct run_state *st, const char *name)
+{
+	double now = mono_s();
+
+	json_set_num(st->phases, name, now - st->t_phase);
+	st->t_phase = now;
+}
 
 static char *make_run_id(const struct load_client_opts *w)
 {
@@ -76,118 +96,105 @@ static char *make_run_id(const struct load_client_opts *w)
 	return xasprintf("%s-%s-%04x", stamp, load_workload_names[w->workload], rnd & 0xffff);
 }
 
-/* Wait for one line from fd (a child's readiness pipe); 0 when it came. */
-static int read_ready(int fd, char *buf, size_t len, const char *who)
+/* Start perflab ARGS on a host; with line, wait for its ready line. */
+static int start_remote(struct run_state *st, struct run_host *rh, char *const *argv,
+			struct child *c, int *in, int *out, const char *role)
 {
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
-	size_t got = 0;
-	uint64_t deadline = mono_ns() + (uint64_t)(READY_TIMEOUT * 1e9);
+	char *log = xasprintf("%s/%s%s.log", st->tmp, role, rh->log_tag);
+	int ret = host_start(rh, argv, c, in, out, log);
 
-	while (got + 1 < len) {
-		int left = (int)((deadline - mono_ns()) / NSEC_PER_MSEC);
-		ssize_t n;
-
-		if (mono_ns() >= deadline || poll(&pf, 1, left > 0 ? left : 0) == 0)
-			return error("the %s did not start within %.0f s", who, READY_TIMEOUT);
-		n = read(fd, buf + got, len - got - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return error("the %s exited before it was ready", who);
-		got += (size_t)n;
-		if (memchr(buf, '\n', got))
-			break;
-	}
-	buf[got] = '\0';
-	return 0;
-}
-
-/* Start perflab with args; it reports readiness on a pipe. */
-static int start_child(struct run_state *st, struct child *c, const char *role,
-		       struct strbuf *args_line, char **argv, char *ready, size_t len)
-{
-	struct spawn_opts so = SPAWN_OPTS_INIT;
-	char *log = xasprintf("%s/%s.log", st->tmp, role);
-	int p[2], ret;
-
-	if (pipe2(p, O_CLOEXEC)) {
-		free(log);
-		return error_errno("cannot create pipe");
-	}
-	so.stderr_path = log;
-	so.stdout_path = "/dev/null";
-	so.keep_fd = p[1];
-	so.new_pgrp = 1;
-	so.die_with_parent = 1;
-	strbuf_addf(args_line, "%d", p[1]);	/* the last argument: --ready-fd N */
-	argv[argv_len(argv) - 1] = args_line->buf;
-	ret = spawn_argv(c, argv, &so);
-	close(p[1]);
-	if (!ret && read_ready(p[0], ready, len, role))
-		ret = error("see '%s'", log);
-	close(p[0]);
 	free(log);
 	return ret;
 }
 
+static int wait_ready(struct run_state *st, struct run_host *rh, int fd, const char *role,
+		      char *line, size_t len)
+{
+	if (!host_read_line(rh, fd, line, len, role))
+		return 0;
+	return error("see '%s/%s%s.log'", st->tmp, role, rh->log_tag);
+}
+
+static char *traffic_address(const struct run_state *st)
+{
+	const struct host *h = st->dut->h;
+
+	if (!st->hl || host_is_local(h))
+		return xstrdup(*h->traffic ? h->traffic : "127.0.0.1");
+	return xstrdup(*h->traffic ? h->traffic : h->address);
+}
+
 static int start_server(struct run_state *st)
 {
-	struct strbuf fd = STRBUF_INIT;
-	char *out = xasprintf("%s/server.ndjson", st->tmp);
+	struct run_host *rh = st->dut;
+	char *out = xasprintf("%s/server.ndjson", rh->rdir);
 	char *threads = xasprintf("%ld", st->r->server_threads);
 	char *interval = xasprintf("%g", st->w->interval);
-	char *argv[] = { (char *)self_exe(), "-q", "load", "server", "--port", "0",
-			 "--host", "127.0.0.1", "--threads", threads, "--interval", interval,
-			 "--out", out, "--ready-fd", "", NULL };
-	char line[32];
-	int ret = start_child(st, &st->server, "server", &fd, argv, line, sizeof(line));
+	char *argv[] = { rh->t.perflab, "-q", "load", "server", "--port", "0",
+			 "--host", st->hl ? "0.0.0.0" : "127.0.0.1", "--threads", threads,
+			 "--interval", interval, "--out", out, "--ready-fd", "1",
+			 "--stop-on-eof", NULL };
+	int ret = start_remote(st, rh, argv, &rh->server, &rh->server_in, &rh->server_out,
+			       "server");
 
-	if (!ret)
-		st->port = atoi(line);
-	if (!ret && (st->port <= 0 || st->port > 65535))
-		ret = error("the server reported port '%s'", line);
-	strbuf_release(&fd);
 	free(out);
 	free(threads);
 	free(interval);
 	return ret;
 }
 
-static int start_collect(struct run_state *st)
+static int server_port(struct run_state *st)
 {
-	struct strbuf fd = STRBUF_INIT;
-	char *interval = xasprintf("%g", st->w->interval);
-	char *align = xasprintf("%.9f", st->start_at);
-	char *argv[] = { (char *)self_exe(), "-q", "collect", "--collectors", st->r->collectors,
-			 "--interval", interval, "--out-dir", st->tmp, "--align", align,
-			 "--ready-fd", "", NULL };
 	char line[32];
-	int ret;
 
-	if (!strcmp(st->r->collectors, "none") || !*st->r->collectors) {
-		free(interval);
-		free(align);
-		return 0;
-	}
-	ret = start_child(st, &st->collect, "collect", &fd, argv, line, sizeof(line));
-	st->ran_collect = !ret;
-	strbuf_release(&fd);
+	if (wait_ready(st, st->dut, st->dut->server_out, "server", line, sizeof(line)))
+		return -1;
+	st->port = atoi(line);
+	if (st->port <= 0 || st->port > 65535)
+		return error("the server on host '%s' reported port '%s'", st->dut->h->name, line);
+	return 0;
+}
+
+static int collecting(const struct run_state *st)
+{
+	return strcmp(st->r->collectors, "none") && *st->r->collectors;
+}
+
+/* Collectors sample on a grid from t0 (ours); the run starts on it. */
+static int start_collect(struct run_state *st, struct run_host *rh, double t0)
+{
+	char *interval = xasprintf("%g", st->w->interval);
+	char *align = xasprintf("%.9f", t0 + rh->offset);
+	char *argv[] = { rh->t.perflab, "-q", "collect", "--collectors", st->r->collectors,
+			 "--interval", interval, "--out-dir", rh->rdir, "--align", align,
+			 "--ready-fd", "1", "--stop-on-eof", NULL };
+	int ret = start_remote(st, rh, argv, &rh->collect, &rh->collect_in, &rh->collect_out,
+			       "collect");
+
 	free(interval);
 	free(align);
 	return ret;
 }
 
-/* The client's argv: every workload option spelled out, one grammar. */
-static char **client_argv(struct run_state *st)
+/* A client's share of the connections: an even split, the rest first. */
+static long share(const struct run_state *st, int k, int nclients)
 {
-	int n = 0, rows = 0;
+	long c = st->w->connections;
+
+	return c / nclients + (k < c % nclients);
+}
+
+/* The client's argv: every workload option spelled out, one grammar. */
+static char **client_argv(struct run_state *st, struct run_host *rh, long conns)
+{
 	char **argv;
+	char *addr = traffic_address(st);
+	int n = 0, rows = 0;
 
 	while (load_client_table[rows].name)
 		rows++;
 	argv = xcalloc((size_t)rows + 16, sizeof(*argv));
-
-	argv[n++] = xstrdup(self_exe());
+	argv[n++] = xstrdup(rh->t.perflab);
 	argv[n++] = xstrdup("-q");
 	argv[n++] = xstrdup("load");
 	argv[n++] = xstrdup("client");
@@ -195,42 +202,99 @@ static char **client_argv(struct run_state *st)
 		struct strbuf v = STRBUF_INIT;
 
 		if (!strcmp(o->name, "out") || !strcmp(o->name, "port") ||
-		    !strcmp(o->name, "host"))
+		    !strcmp(o->name, "host") || !strcmp(o->name, "connections"))
 			continue;
 		opt_format(o, st->w, &v);
 		argv[n++] = xasprintf("--%s=%s", o->name, v.buf);
 		strbuf_release(&v);
 	}
-	argv[n++] = xstrdup("--host=127.0.0.1");
+	argv[n++] = xasprintf("--host=%s", addr);
 	argv[n++] = xasprintf("--port=%d", st->port);
-	argv[n++] = xasprintf("--out=%s/client.ndjson", st->tmp);
-	argv[n++] = xasprintf("--start-at=%.9f", st->start_at);
+	argv[n++] = xasprintf("--connections=%ld", conns);
+	argv[n++] = xasprintf("--out=%s/client.ndjson", rh->rdir);
+	argv[n++] = xasprintf("--start-at=%.9f", st->start_at + rh->offset);
+	free(addr);
 	return argv;
 }
 
-static int run_client(struct run_state *st)
+static int start_clients(struct run_state *st)
 {
-	struct spawn_opts so = SPAWN_OPTS_INIT;
-	char **argv = client_argv(st);
-	char *log = xasprintf("%s/client.log", st->tmp);
-	double limit = st->w->warmup + st->w->duration + st->w->timeout + 30 + START_DELAY;
-	int ret;
+	int k = 0, nclients = 0;
 
-	so.stderr_path = log;
-	so.stdout_path = "/dev/null";
-	so.new_pgrp = 1;
-	so.die_with_parent = 1;
-	ret = spawn_argv(&st->client, argv, &so);
-	if (!ret && child_wait(&st->client, limit) == PERFLAB_ETIMEOUT) {
-		child_stop(&st->client, 1);
-		ret = error("the client did not finish within %.0f s; see '%s'", limit, log);
-	} else if (!ret && child_exit_code(&st->client)) {
-		ret = error("the client failed (exit %d); see '%s'",
-			    child_exit_code(&st->client), log);
+	for (int i = 0; i < st->nhosts; i++)
+		nclients += st->hosts[i].drives;
+	for (int i = 0; i < st->nhosts; i++) {
+		struct run_host *rh = &st->hosts[i];
+		char **argv;
+		int in, out, ret;
+		long conns;
+
+
+		if (!rh->drives)
+			continue;
+		conns = share(st, k++, nclients);
+		if (!conns) {
+			rh->drives = 0;	/* fewer connections than clients: it idles */
+			continue;
+		}
+		argv = client_argv(st, rh, conns);
+		ret = start_remote(st, rh, argv, &rh->client, &in, &out, "client");
+		argv_free(argv);
+		if (ret)
+			return -1;
+		close(in);
+		close(out);
 	}
-	argv_free(argv);
-	free(log);
+	return 0;
+}
+
+static int wait_clients(struct run_state *st)
+{
+	const struct load_client_opts *w = st->w;
+	double limit = w->warmup + w->duration + w->timeout + 30 + START_DELAY;
+	uint64_t deadline = mono_ns() + (uint64_t)(limit * 1e9);
+	int ret = 0;
+
+	for (int i = 0; i < st->nhosts; i++) {
+		struct run_host *rh = &st->hosts[i];
+		double left = (double)(deadline - mono_ns()) / 1e9;
+
+		if (!rh->drives)
+			continue;
+		if (child_wait(&rh->client, left > 0 ? left : 0) == PERFLAB_ETIMEOUT) {
+			child_stop(&rh->client, 1);
+			ret = error("the client on host '%s' did not finish within %.0f s",
+				    rh->h->name, limit);
+		} else if (child_exit_code(&rh->client)) {
+			ret = error("the client on host '%s' failed (exit %d); see its log in '%s'",
+				    rh->h->name, child_exit_code(&rh->client), st->tmp);
+		}
+	}
 	return ret;
+}
+
+/* Close a process's stdin (it finishes its records) and wait for it. */
+static void stop_one(struct child *c, int *in, int *out)
+{
+	if (*in > 0)
+		close(*in);
+	*in = -1;
+	if (c->pid && child_wait(c, STOP_TIMEOUT) == PERFLAB_ETIMEOUT)
+		child_stop(c, 2);
+	if (*out > 0)
+		close(*out);
+	*out = -1;
+}
+
+static void stop_all(struct run_state *st)
+{
+	for (int i = 0; i < st->nhosts; i++) {
+		struct run_host *rh = &st->hosts[i];
+
+		child_stop(&rh->client, 1);
+		stop_one(&rh->collect, &rh->collect_in, &rh->collect_out);
+		stop_one(&rh->server, &rh->server_in, &rh->server_out);
+	}
 }
 
 static json_t *host_json(void)
@@ -291,6 +355,33 @@ static json_t *make_meta(struct run_state *st, char *const *argv)
 	return m;
 }
 
+/*
+ * Where each host's files are in the run directory, its role and its
+ * clock: what run_summarize() needs to read a run back.
+ */
+static json_t *hosts_meta(const struct run_state *st)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < st->nhosts; i++) {
+		const struct run_host *rh = &st->hosts[i];
+		json_t *o = json_object();
+		const char *rel = rh->ldir + strlen(st->tmp);
+
+		json_set_str(o, "name", rh->h->name);
+		json_set_str(o, "address", rh->h->address);
+		json_set_str(o, "role", host_role_names[rh->h->role]);
+		json_set(o, "serves", json_boolean(rh->serves));
+		json_set(o, "drives", json_boolean(rh->drives));
+		json_set_str(o, "dir", *rel ? rel + 1 : ".");
+		json_set_num(o, "clock_offset_s", rh->offset);
+		json_set_num(o, "clock_offset_err_s", rh->offset_err);
+		json_set_num(o, "client_cpu_s", rh->drives ? rh->client.cpu_s : NAN);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static int write_meta(struct run_state *st)
 {
 	char *path = xasprintf("%s/run.json", st->tmp);
@@ -300,31 +391,37 @@ static int write_meta(struct run_state *st)
 	return ret;
 }
 
-static void stop_children(struct run_state *st)
-{
-	child_stop(&st->client, 1);
-	child_stop(&st->collect, 5);
-	child_stop(&st->server, 5);
-}
-
 static int finish(struct run_state *st)
 {
 	char t[40];
-	json_t *sum = NULL, *cpu = json_object();
+	json_t *sum = NULL;
 	char *path;
 	int ret;
 
-	stop_children(st);
-	json_set_num(cpu, "client", st->client.cpu_s);
-	json_set_num(cpu, "server", st->server.cpu_s);
-	json_set_num(cpu, "collect", st->ran_collect ? st->collect.cpu_s : NAN);
-	json_set(st->meta, "process_cpu_s", cpu);
+	stop_all(st);
+	phase_done(st, "stop");
+	if (st->hl && hosts_fetch(st->hosts, st->nhosts) && !st->failure)
+		st->failure = "the results could not be fetched from the hosts";
+	phase_done(st, "fetch");
+	if (!st->hl) {
+		json_t *cpu = json_object();
+
+		json_set_num(cpu, "client", st->dut->client.cpu_s);
+		json_set_num(cpu, "server", st->dut->server.cpu_s);
+		json_set_num(cpu, "collect", st->dut->collect.cpu_s);
+		json_set(st->meta, "process_cpu_s", cpu);
+	}
+	json_set(st->meta, "hosts", hosts_meta(st));
+	json_set_num(st->meta, "start_mono_s", st->start_at);
+	json_set(st->meta, "harness_s", json_incref(st->phases));
 	json_set_str(st->meta, "finished_utc", fmt_time_utc(real_ns(), t, sizeof(t)));
+	write_meta(st);
 	if (!st->failure) {
 		sum = run_summarize(st->tmp);
 		if (!sum)
 			st->failure = "the results could not be summarized";
 	}
+	phase_done(st, "summarize");
 	json_set_str(st->meta, "status", st->failure ? "failed" : "complete");
 	json_set_str(st->meta, "failure", st->failure);
 	ret = write_meta(st);
@@ -375,36 +472,159 @@ static void note_abandoned(const char *results)
 		closedir(d);
 }
 
-int run_measure(const struct run_opts *r, const struct load_client_opts *w,
-		char *const *argv, char **dir_out)
+/* The hosts taking part: the DUT serves, every client drives. */
+static int pick_hosts(struct run_state *st)
 {
-	struct run_state st = { .r = r, .w = w };
-	int ret;
+	const struct hostlist *hl = st->hl;
+	int nclients = 0;
 
+	if (!hl) {
+		memset(&st->self, 0, sizeof(st->self));
+		opt_defaults(host_table, &st->self);
+		free(st->self.address);
+		st->self.address = xstrdup("local");
+		st->self.name = xstrdup("local");
+		st->hosts = xcalloc(1, sizeof(*st->hosts));
+		st->hosts[0] = (struct run_host){ .h = &st->self, .serves = 1, .drives = 1 };
+		st->nhosts = 1;
+		st->dut = &st->hosts[0];
+		return 0;
+	}
+	st->hosts = xcalloc(hl->nr, sizeof(*st->hosts));
+	for (size_t i = 0; i < hl->nr; i++) {
+		const struct host *h = &hl->v[i];
+		int serves = h->role == ROLE_DUT && !st->dut;
+
+		if (h->role == ROLE_BUILD || (h->role == ROLE_DUT && !serves))
+			continue;
+		st->hosts[st->nhosts] = (struct run_host){ .h = h, .serves = serves,
+							  .drives = h->role == ROLE_CLIENT };
+		if (serves)
+			st->dut = &st->hosts[st->nhosts];
+		nclients += h->role == ROLE_CLIENT;
+		st->nhosts++;
+	}
+	if (!st->dut)
+		return error("'%s' has no host with role = dut", hl->path);
+	if (!nclients)
+		return error("'%s' has no host with role = client", hl->path);
+	return 0;
+}
+
+static void release_hosts(struct run_state *st)
+{
+	for (int i = 0; i < st->nhosts; i++) {
+		transport_release_keep(&st->hosts[i].t, 1);	/* the next run reuses it */
+		free(st->hosts[i].rdir);
+		free(st->hosts[i].ldir);
+		free(st->hosts[i].log_tag);
+	}
+	free(st->hosts);
+	if (!st->hl) {
+		opt_release(host_table, &st->self);
+		free(st->self.name);
+	}
+}
+
+/* Each host's directories: ours for a run alone, hosts/<name>/ in a lab. */
+static void set_paths(struct run_state *st)
+{
+	for (int i = 0; i < st->nhosts; i++) {
+		struct run_host *rh = &st->hosts[i];
+		char *enc = name_as_path(rh->h->name);
+
+		if (!st->hl) {
+			rh->rdir = xstrdup(st->tmp);
+			rh->ldir = xstrdup(st->tmp);
+			rh->log_tag = xstrdup("");
+		} else {
+			rh->ldir = xasprintf("%s/hosts/%s", st->tmp, enc);
+			rh->rdir = host_is_local(rh->h) ? xstrdup(rh->ldir)
+				   : xasprintf("%s/runs/%s", rh->h->workdir, st->id);
+			rh->log_tag = xasprintf("-%s", enc);
+		}
+		free(enc);
+	}
+}
+
+/*
+ * Server and collectors first, all at once; when they are ready, the
+ * start is the collectors' next grid point far enough ahead for the
+ * clients to be launched.
+ */
+static int start_all(struct run_state *st)
+{
+	double t0 = mono_s(), step = st->w->interval, ready;
+	char line[32];
+
+	if (start_server(st))
+		return -1;
+	for (int i = 0; i < st->nhosts && collecting(st); i++)
+		if (start_collect(st, &st->hosts[i], t0))
+			return -1;
+	if (server_port(st))
+		return -1;
+	for (int i = 0; i < st->nhosts && collecting(st); i++)
+		if (wait_ready(st, &st->hosts[i], st->hosts[i].collect_out, "collect", line,
+			       sizeof(line)))
+			return -1;
+	ready = mono_s() + START_DELAY + 0.05 * st->nhosts;
+	st->start_at = t0 + ceil((ready - t0) / step) * step;
+	return start_clients(st);
+}
+
+static void measure(struct run_state *st)
+{
+	set_paths(st);
+	if (hosts_prepare(st->hosts, st->nhosts, st->state))
+		st->failure = "a host could not be prepared";
+	phase_done(st, "prepare");
+	if (!st->failure && start_all(st))
+		st->failure = "the workload or its collectors did not start";
+	phase_done(st, "start");
+	if (!st->failure && wait_clients(st))
+		st->failure = "a workload client failed";
+	phase_done(st, "workload");
+}
+
+int run_measure_on(const struct run_opts *r, const struct load_client_opts *w,
+		   const struct hostlist *hl, char *const *argv, char **dir_out)
+{
+	struct run_state st = { .r = r, .w = w, .hl = hl };
+	int ret = -1;
+
+	st.phases = json_object();
+	st.t_phase = mono_s();
 	note_abandoned(r->results);
 	st.id = make_run_id(w);
 	st.tmp = xasprintf("%s/.tmp-%s", r->results, st.id);
 	st.final = xasprintf("%s/%s", r->results, st.id);
-	if (mkdir_p(st.tmp)) {
-		ret = -1;
+	st.state = xasprintf("%s/.perflab-ssh", r->results);
+	if (pick_hosts(&st) || mkdir_p(st.tmp)) {
+		release_hosts(&st);
 		goto out;
 	}
 	st.meta = make_meta(&st, argv);
-	if (write_meta(&st) || start_server(&st))
-		st.failure = "the workload server did not start";
-	st.start_at = mono_s() + 2 * START_DELAY;
-	if (!st.failure && start_collect(&st))
-		st.failure = "the collectors did not start";
-	json_set_num(st.meta, "start_mono_s", st.start_at);
-	if (!st.failure && run_client(&st))
-		st.failure = "the workload client failed";
+	if (write_meta(&st))
+		st.failure = "run.json could not be written";
+	if (!st.failure)
+		measure(&st);
 	ret = finish(&st);
 	if (dir_out)
 		*dir_out = xstrdup(st.final);
+	release_hosts(&st);
 out:
+	json_decref(st.phases);
 	json_decref(st.meta);
 	free(st.id);
 	free(st.tmp);
 	free(st.final);
+	free(st.state);
 	return ret;
+}
+
+int run_measure(const struct run_opts *r, const struct load_client_opts *w,
+		char *const *argv, char **dir_out)
+{
+	return run_measure_on(r, w, NULL, argv, dir_out);
 }

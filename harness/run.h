@@ -5,6 +5,7 @@
 #include "workloads/load.h"
 
 struct json_t;
+struct hostlist;
 
 /*
  * One measured run: the workload's server and client, collectors on the
@@ -27,6 +28,14 @@ extern const struct opt run_table[];
  */
 int run_measure(const struct run_opts *r, const struct load_client_opts *w,
 		char *const *argv, char **dir_out);
+
+/*
+ * The same across a lab: the DUT of hl serves, its clients drive the
+ * traffic, collectors run on each; results are fetched into the run's
+ * directory (hosts/<name>/).
+ */
+int run_measure_on(const struct run_opts *r, const struct load_client_opts *w,
+		   const struct hostlist *hl, char *const *argv, char **dir_out);
 
 /*
  * Build summary.json's content from a complete run directory's raw

@@ -6,6 +6,7 @@
  */
 #include "harness/run.h"
 #include "common/json.h"
+#include "common/hist.h"
 #include "common/util.h"
 
 #include <math.h>
@@ -263,45 +264,265 @@ static void add_workload(json_t *sum, const json_t *cs)
 		json_set(sum, "stacks", json_deep_copy(stacks));
 }
 
-json_t *run_summarize(const char *dir)
-{
-	struct lines client, server, cpu, freq, net;
-	const json_t *cs;
-	json_t *sum = NULL;
-	struct window w;
-	double gbps;
+/* Where a run's hosts keep their files, from run.json (or the local layout). */
+struct layout_host {
+	char *name;
+	char *dir;		/* absolute */
+	double offset;		/* its clock minus the controller's, seconds */
+	int serves, drives;
+};
 
-	if (lines_read(&client, dir, "client.ndjson", 1)) {
-		lines_release(&client);
-		return NULL;
+struct layout {
+	struct layout_host *v;
+	int n;
+	int multi;		/* files under hosts/ (a lab run) */
+};
+
+static void layout_release(struct layout *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].dir);
 	}
-	lines_read(&server, dir, "server.ndjson", 0);
+	free(l->v);
+}
+
+static int read_layout(const char *dir, struct layout *l)
+{
+	char *path = xasprintf("%s/run.json", dir);
+	json_t *meta = access(path, F_OK) ? NULL : json_load_file(path, 0, NULL);
+	const json_t *hosts = json_object_get(meta, "hosts"), *h;
+	size_t i;
+
+	free(path);
+	memset(l, 0, sizeof(*l));
+	if (!json_is_array(hosts) || !json_array_size(hosts)) {
+		l->v = xcalloc(1, sizeof(*l->v));
+		l->v[0] = (struct layout_host){ xstrdup("local"), xstrdup(dir), 0, 1, 1 };
+		l->n = 1;
+		json_decref(meta);
+		return 0;
+	}
+	l->v = xcalloc(json_array_size(hosts), sizeof(*l->v));
+	json_array_foreach(hosts, i, h) {
+		const char *name = json_get_str(h, "name"), *sub = json_get_str(h, "dir");
+		double off = json_get_num(h, "clock_offset_s");
+
+		if (!name || !sub || strstr(sub, "..")) {
+			json_decref(meta);
+			layout_release(l);
+			return error("'%s/run.json': a host entry without a name or directory", dir);
+		}
+		l->v[l->n++] = (struct layout_host){
+			xstrdup(name), xasprintf("%s/%s", dir, sub), isnan(off) ? 0 : off,
+			json_is_true(json_object_get(h, "serves")),
+			json_is_true(json_object_get(h, "drives")) };
+		l->multi |= strcmp(sub, ".") != 0;
+	}
+	json_decref(meta);
+	return 0;
+}
+
+/* Several clients' summaries as one: counters add, gauges weigh, hists pool. */
+static void sum_number(json_t *acc, const char *key, const json_t *v)
+{
+	double a = json_get_num(acc, key), b = json_is_number(v) ? json_number_value(v) : NAN;
+
+	json_set_num(acc, key, isnan(a) ? b : isnan(b) ? a : a + b);
+}
+
+static void merge_tcp(json_t *acc, const json_t *add)
+{
+	static const char *gauges[] = { "rtt_us", "rttvar_us", "cwnd_bytes", "delivery_rate_bps",
+					NULL };
+	double na = json_get_num(acc, "samples"), nb = json_get_num(add, "samples");
+	const char *key;
+	json_t *v;
+
+	for (int k = 0; gauges[k]; k++) {
+		double a = json_get_num(acc, gauges[k]), b = json_get_num(add, gauges[k]);
+
+		json_set_num(acc, gauges[k], isnan(a) ? b : isnan(b) ? a
+			     : (a * na + b * nb) / (na + nb > 0 ? na + nb : 1));
+	}
+	json_object_foreach((json_t *)add, key, v) {
+		int gauge = 0;
+
+		for (int k = 0; gauges[k]; k++)
+			gauge |= !strcmp(key, gauges[k]);
+		if (!gauge)
+			sum_number(acc, key, v);
+	}
+}
+
+static int pool_hist(json_t *acc, const json_t *add, const char *hkey, const char *out_key)
+{
+	struct hist *a = xmalloc(2 * sizeof(*a)), *b = a + 1;
+	json_t *lat = json_object();
+	int ok = !hist_from_json(a, json_object_get(acc, hkey)) &&
+		 !hist_from_json(b, json_object_get(add, hkey));
+
+	if (ok) {
+		hist_merge(a, b);
+		json_set(acc, hkey, hist_to_json(a));
+		json_set_int(lat, "n", (long long)a->n);
+		json_set_num(lat, "mean", hist_mean(a) / 1e3);
+		json_set_num(lat, "p50", hist_quantile(a, 0.5) / 1e3);
+		json_set_num(lat, "p90", hist_quantile(a, 0.9) / 1e3);
+		json_set_num(lat, "p99", hist_quantile(a, 0.99) / 1e3);
+		json_set_num(lat, "p999", hist_quantile(a, 0.999) / 1e3);
+		json_set_num(lat, "max", a->n ? (double)a->max / 1e3 : NAN);
+	}
+	json_set(acc, out_key, ok ? lat : json_null());
+	if (!ok)
+		json_decref(lat);
+	free(a);
+	return ok ? 0 : -1;
+}
+
+static void merge_counts(json_t *acc, const json_t *add)
+{
+	static const char *sums[] = { "bytes_rx", "bytes_tx", "goodput_bps", "tps", "transactions",
+				      "conn_opened", "conn_closed", "conn_open", "connections",
+				      "threads", NULL };
+	const char *key;
+	json_t *v;
+
+	for (int k = 0; sums[k]; k++)
+		sum_number(acc, sums[k], json_object_get(add, sums[k]));
+	json_object_foreach(json_object_get(add, "errors"), key, v)
+		sum_number(json_object_get(acc, "errors"), key, v);
+	merge_tcp(json_object_get(acc, "tcp"), json_object_get(add, "tcp"));
+}
+
+static json_t *merge_clients(const json_t **recs, int n)
+{
+	json_t *acc = json_deep_copy(recs[0]);
+	const char *name;
+	json_t *st;
+
+	for (int i = 1; i < n; i++) {
+		merge_counts(acc, recs[i]);
+		pool_hist(acc, recs[i], "latency_hist_ns", "latency_us");
+		pool_hist(acc, recs[i], "connect_hist_ns", "connect_us");
+		json_object_foreach(json_object_get(acc, "stacks"), name, st) {
+			const json_t *other = json_get(recs[i], "stacks");
+
+			other = json_object_get(other, name);
+			if (other)
+				merge_counts(st, other);
+			json_set(st, "latency_us", json_null());	/* no per-stack hists */
+			json_set(st, "connect_us", json_null());
+		}
+	}
+	return acc;
+}
+
+/* The collectors and the server of one host over the window, in its clock. */
+static void add_host_files(json_t *sum, const char *dir, const struct window *w, int serves)
+{
+	struct lines server, cpu, freq, net;
+
 	lines_read(&cpu, dir, "cpu.ndjson", 0);
 	lines_read(&freq, dir, "freq.ndjson", 0);
 	lines_read(&net, dir, "net.ndjson", 0);
-	cs = last_of_type(&client, "summary");
-	if (!cs) {
-		error("'%s/client.ndjson' has no summary record", dir);
-		goto done;
+	add_cpu(sum, &cpu, w);
+	add_freq(sum, &freq, w);
+	add_net(sum, &net, w);
+	if (serves) {
+		lines_read(&server, dir, "server.ndjson", 0);
+		add_server(sum, &server, w);
+		lines_release(&server);
 	}
-	w.t1 = json_get_num(cs, "t_mono_s");
-	w.t0 = w.t1 - json_get_num(cs, "duration_s");
-	sum = json_object();
-	add_workload(sum, cs);
-	json_set_num(sum, "window_start_mono_s", w.t0);
-	json_set_num(sum, "window_end_mono_s", w.t1);
-	add_cpu(sum, &cpu, &w);
-	add_freq(sum, &freq, &w);
-	add_net(sum, &net, &w);
-	add_server(sum, &server, &w);
-	gbps = json_get_num(cs, "goodput_bps") / 1e9;
-	json_set_num(sum, "cpu_pct_per_gbps",
-		     gbps > 0 ? json_get_num(sum, "cpu_util_pct") / gbps : NAN);
-done:
-	lines_release(&client);
-	lines_release(&server);
 	lines_release(&cpu);
 	lines_release(&freq);
 	lines_release(&net);
+}
+
+/* Per host of a lab run: its CPU and clock over the same window. */
+static json_t *hosts_json(const struct layout *l, const struct window *ctl)
+{
+	static const char *keys[] = { "cpu_util_pct", "cpu_busy_cpus", "cpu_states_pct",
+				      "intr_per_s", "freq_mhz", "freq_source", "freq_driver",
+				      "freq_governor", "retrans_segs", NULL };
+	json_t *hosts = json_object();
+
+	for (int i = 0; i < l->n; i++) {
+		struct window w = { ctl->t0 + l->v[i].offset, ctl->t1 + l->v[i].offset };
+		json_t *full = json_object(), *one = json_object();
+
+		add_host_files(full, l->v[i].dir, &w, 0);
+		copy_keys(one, full, keys);
+		json_set_str(one, "role", l->v[i].serves ? "dut" : l->v[i].drives ? "client" : NULL);
+		json_set_num(one, "clock_offset_s", l->v[i].offset);
+		json_set(hosts, l->v[i].name, one);
+		json_decref(full);
+	}
+	return hosts;
+}
+
+/* The clients' summary records, merged; the window in the controller's clock. */
+static json_t *client_summary(const struct layout *l, struct window *ctl)
+{
+	const json_t *recs[64];
+	struct lines cl[64];
+	json_t *merged = NULL;
+	int n = 0, bad = 0;
+
+	for (int i = 0; i < l->n && n < 64; i++) {
+		if (!l->v[i].drives)
+			continue;
+		if (lines_read(&cl[n], l->v[i].dir, "client.ndjson", 1) ||
+		    !(recs[n] = last_of_type(&cl[n], "summary"))) {
+			bad = error("'%s/client.ndjson' has no summary record", l->v[i].dir);
+			lines_release(&cl[n]);
+			continue;
+		}
+		if (!n) {
+			ctl->t1 = json_get_num(recs[0], "t_mono_s") - l->v[i].offset;
+			ctl->t0 = ctl->t1 - json_get_num(recs[0], "duration_s");
+		}
+		n++;
+	}
+	if (n && !bad)
+		merged = merge_clients(recs, n);
+	else if (!n && !bad)
+		error("'%s' names no client host", l->n ? l->v[0].dir : "run");
+	while (n-- > 0)
+		lines_release(&cl[n]);
+	return merged;
+}
+
+json_t *run_summarize(const char *dir)
+{
+	struct layout l;
+	struct window w = { 0 }, wd;
+	json_t *cs, *sum;
+	double gbps;
+	int d = 0;
+
+	if (read_layout(dir, &l))
+		return NULL;
+	cs = client_summary(&l, &w);
+	if (!cs) {
+		layout_release(&l);
+		return NULL;
+	}
+	while (d < l.n - 1 && !l.v[d].serves)
+		d++;
+	wd = (struct window){ w.t0 + l.v[d].offset, w.t1 + l.v[d].offset };
+	sum = json_object();
+	add_workload(sum, cs);
+	json_set_num(sum, "window_start_mono_s", wd.t0);
+	json_set_num(sum, "window_end_mono_s", wd.t1);
+	add_host_files(sum, l.v[d].dir, &wd, 1);
+	json_set_str(sum, "dut", l.multi ? l.v[d].name : NULL);
+	if (l.multi)
+		json_set(sum, "hosts", hosts_json(&l, &w));
+	gbps = json_get_num(cs, "goodput_bps") / 1e9;
+	json_set_num(sum, "cpu_pct_per_gbps",
+		     gbps > 0 ? json_get_num(sum, "cpu_util_pct") / gbps : NAN);
+	json_decref(cs);
+	layout_release(&l);
 	return sum;
 }

@@ -879,6 +879,30 @@ static json_t *stack_names(struct engine *e, struct client *cl)
 }
 
 /*
+ * The measured window's histograms in full, so the runs of several
+ * clients (or several runs) can be pooled exactly later.
+ */
+static void summary_hists(json_t *rec, struct engine *e, const struct snap *now,
+			  const struct snap *meas)
+{
+	struct hist *lat = xmalloc(2 * sizeof(*lat)), *d = lat + 1;
+	struct hist *con = xmalloc(2 * sizeof(*con)), *dc = con + 1;
+
+	hist_init(lat);
+	hist_init(con);
+	for (int s = 0; s < e->nstacks; s++) {
+		hist_diff(d, &now->s[s].lat, &meas->s[s].lat);
+		hist_merge(lat, d);
+		hist_diff(dc, &now->s[s].conn_lat, &meas->s[s].conn_lat);
+		hist_merge(con, dc);
+	}
+	json_set(rec, "latency_hist_ns", hist_to_json(lat));
+	json_set(rec, "connect_hist_ns", hist_to_json(con));
+	free(lat);
+	free(con);
+}
+
+/*
  * --delay-ms relies on TCP_TX_DELAY, which only delays packets where the
  * egress qdisc honours departure times (fq). The handshake shows whether
  * it did: connect() takes at least the added delay when it works.
@@ -965,6 +989,7 @@ static int report_loop(struct engine *e, struct client *cl)
 			break;
 	}
 	rec = interval_record(e, cl, now, meas, t_meas, t_prev, "summary");
+	summary_hists(rec, e, now, meas);
 	json_set_num(rec, "duration_s", (double)(t_prev - t_meas) / 1e9);
 	json_set_num(rec, "warmup_s", (double)(t_meas - e->t0) / 1e9);
 	json_set_str(rec, "goodput_from", cl->goodput_acked ? "bytes_acked" : "bytes_read");

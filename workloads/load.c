@@ -93,6 +93,8 @@ const struct opt load_server_table[] = {
 	  "JSON-lines output, - for standard output"),
 	S("ready-fd", 0, OPT_INT, ready_fd, -1, 65535, NULL, "-1", "FD",
 	  "write the port to FD once listening (for perflab run)"),
+	S("stop-on-eof", 0, OPT_BOOL, stop_on_eof, 0, 0, NULL, "no", NULL,
+	  "stop when standard input ends (perflab run over ssh)"),
 	OPT_END_ROW
 };
 

@@ -63,6 +63,7 @@ struct load_server_opts {
 	int records;		/* enum load_records */
 	char *out;		/* JSON-lines output, "-" = standard output */
 	long ready_fd;		/* write "port\n" here once listening, -1 = none */
+	int stop_on_eof;	/* stop when standard input ends (a remote controller) */
 };
 
 extern const struct opt load_client_table[];

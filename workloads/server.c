@@ -602,28 +602,15 @@ static void report_loop(struct engine *e, const struct load_server_opts *o)
 	uint64_t step = (uint64_t)(o->interval * 1e9), t_prev = e->t0, next = e->t0 + step;
 	uint64_t t_end = o->duration > 0 ? e->t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	struct snap *prev = xcalloc(3, sizeof(*prev)), *now = prev + 1, *first = prev + 2;
-	sigset_t sigs;
 	int stop = 0;
 	json_t *rec;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
 	snap_init(prev);
 	snap_init(first);
 	while (!stop) {
-		uint64_t t = next < t_end ? next : t_end, cur;
+		uint64_t t = next < t_end ? next : t_end;
 
-		while ((cur = mono_ns()) < t) {
-			uint64_t left = t - cur;
-			struct timespec ts = { (time_t)(left / NSEC_PER_SEC),
-					       (long)(left % NSEC_PER_SEC) };
-
-			if (sigtimedwait(&sigs, NULL, &ts) > 0) {
-				stop = 1;
-				break;
-			}
-		}
+		stop = wait_until(t, o->stop_on_eof ? 0 : -1) != WAIT_TIME;
 		t = mono_ns() < t ? mono_ns() : t;
 		stop |= t >= t_end;
 		engine_snapshot(e, now);

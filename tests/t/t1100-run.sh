@@ -16,12 +16,18 @@ test_expect_success 'a 3 s bulk run writes a complete results directory' '
 	json $dir/run.json "d[\"params\"][\"connections\"] == \"2\" and d[\"host\"][\"kernel\"]"
 '
 
-test_expect_success 'goodput equals bytes over time, and agrees with the interface counters' '
+test_expect_success 'goodput equals bytes over time' '
 	s=$dir/summary.json &&
 	json $s "d[\"duration_s\"] == 3.0 and d[\"warmup_s\"] == 1.0" &&
 	json $s "abs(d[\"goodput_bps\"] * d[\"duration_s\"] / 8 / d[\"bytes_rx\"] - 1) < 1e-6" &&
-	json $s "abs(d[\"net\"][\"ifaces\"][\"lo\"][\"rx_bytes\"] / d[\"bytes_rx\"] - 1) < 0.05" &&
 	json $s "sum(d[\"errors\"].values()) == 0"
+'
+
+# In a network namespace of its own, lo carries our traffic and nothing else.
+test_expect_success ROOT 'goodput agrees with the loopback interface counters within 5%' '
+	unshare -n sh -c "ip link set lo up && perflab run --duration 3 --warmup 1 --results nsres" >/dev/null &&
+	s=nsres/$(ls nsres)/summary.json &&
+	json $s "abs(d[\"net\"][\"ifaces\"][\"lo\"][\"rx_bytes\"] / d[\"bytes_rx\"] - 1) < 0.05"
 '
 
 test_expect_success 'intervals are aligned: the warmup apart, then the measured ones' '

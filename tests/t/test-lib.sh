@@ -117,8 +117,8 @@ except ValueError:
 v = eval(expr)
 if isinstance(v, bool):
     if not v:
+        print(text[:800], file=sys.stderr)
         print("json check failed on %s: %s" % (path, expr), file=sys.stderr)
-        print(text[:1500], file=sys.stderr)
     sys.exit(0 if v else 1)
 print(v)
 PY
