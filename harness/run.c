@@ -5,6 +5,7 @@
  */
 #include "harness/run.h"
 #include "harness/builtin.h"
+#include "collectors/fingerprint.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/parse.h"
@@ -390,7 +391,10 @@ int run_measure(const struct run_opts *r, const struct load_client_opts *w,
 		goto out;
 	}
 	st.meta = make_meta(&st, argv);
-	if (write_meta(&st) || start_server(&st))
+	ret = write_meta(&st);
+	if (!ret)	/* before any load; a run without one is still a run */
+		fingerprint_write(st.tmp);
+	if (ret || start_server(&st))
 		st.failure = "the workload server did not start";
 	st.start_at = mono_s() + 2 * START_DELAY;
 	if (!st.failure && start_collect(&st))
