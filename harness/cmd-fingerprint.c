@@ -288,6 +288,8 @@ int cmd_fingerprint(int argc, char **argv)
 	if (parse_args(argc, argv, &o, 0) < 0)
 		return EXIT_USAGE;
 	fp = fingerprint_take();
+	if (json_is_null(json_get(fp, "cpufreq.driver")))
+		note("no cpufreq driver on this host: the frequency driver and governor are null");
 	if (o.json) {
 		char hex[SHA256_HEX_LEN];
 
