@@ -525,7 +525,7 @@ int fingerprint_check(const json_t *fp, const char *name)
 json_t *fingerprint_parse(const char *text, size_t len, const char *name)
 {
 	json_error_t err;
-	json_t *fp = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	json_t *fp = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 
 	if (!fp) {
 		error("'%s' is not JSON: line %d, column %d: %s", name, err.line, err.column,
