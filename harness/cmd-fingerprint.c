@@ -238,6 +238,18 @@ static void print_diff(const struct fp_diff *d, char **names, const json_t *a, c
 	strbuf_release(&out);
 }
 
+static void print_diff_json(const struct fp_diff *d, char **names, const json_t *a,
+			    const json_t *b)
+{
+	json_t *out = fp_diff_json(d);
+
+	json_set(out, "identical", json_boolean(!d->nr));
+	json_set(out, "a", side_json(names[0], a));
+	json_set(out, "b", side_json(names[1], b));
+	print_json(out);
+	json_decref(out);
+}
+
 static int fingerprint_diff(int argc, char **argv)
 {
 	struct fp_opts o;
@@ -255,17 +267,10 @@ static int fingerprint_diff(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	fp_diff_compute(&d, a, b);
-	if (o.json) {
-		json_t *out = fp_diff_json(&d);
-
-		json_set(out, "identical", json_boolean(!d.nr));
-		json_set(out, "a", side_json(argv[i], a));
-		json_set(out, "b", side_json(argv[i + 1], b));
-		print_json(out);
-		json_decref(out);
-	} else {
+	if (o.json)
+		print_diff_json(&d, argv + i, a, b);
+	else
 		print_diff(&d, argv + i, a, b);
-	}
 	i = d.nr ? EXIT_FAIL : EXIT_OK;
 	fp_diff_release(&d);
 	json_decref(a);

@@ -47,6 +47,22 @@ test_expect_success '--json is the raw object; sha256 is that of its canonical J
 	    else:
 	        assert v != "", "an empty string in the fingerprint"
 	walk(d)
+	# nothing volatile or host-unique: no clock, no bogomips, no host name
+	values = set()
+	def collect(v):
+	    if isinstance(v, dict):
+	        for x in v.values(): collect(x)
+	    elif isinstance(v, list):
+	        for x in v: collect(x)
+	    else:
+	        values.add(str(v))
+	collect(d)
+	import socket
+	assert socket.gethostname() not in values
+	text = json.dumps(d)
+	for line in open("/proc/cpuinfo"):
+	    if line.startswith(("bogomips", "cpu MHz")):
+	        assert line.split(":")[1].strip() not in text, line
 	for s in ("os kernel cpu cpufreq cpuidle clocksource mitigations tcp sysctl nics "
 	          "modules devices").split():
 	    assert s in d, s
