@@ -18,9 +18,9 @@ PERFLAB = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "perflab
 RUNS = int(os.environ.get("BENCH_FP_RUNS", "20"))
 
 CASES = [
-    ("perflab fingerprint", [PERFLAB, "fingerprint", "--json"]),
+    ("perflab fingerprint", [PERFLAB, "-q", "fingerprint", "--json"]),
     ("uname -a (peer)", ["uname", "-a"]),
-    ("perflab version", [PERFLAB, "version"]),
+    ("perflab version", [PERFLAB, "-q", "version"]),
 ]
 
 
