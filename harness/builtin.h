@@ -14,6 +14,7 @@ int cmd_run(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_clock(int argc, char **argv);
+int cmd_fingerprint(int argc, char **argv);
 
 /* Print the versions of perflab and the libraries it is linked with. */
 void print_versions(void);

@@ -25,6 +25,7 @@ static const struct cmd commands[] = {
 	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
 	{ "clock", cmd_clock, "print this host's monotonic and real-time clocks" },
 	{ "lab", cmd_lab, "a lab of network namespaces on this machine: lab up|down|status" },
+	{ "fingerprint", cmd_fingerprint, "this host's fingerprint; diff: what changed between two runs" },
 };
 
 static const struct cmd *find_cmd(const char *name)

@@ -10,6 +10,7 @@
 #include "harness/hosts.h"
 #include "harness/runhost.h"
 #include "harness/transport.h"
+#include "collectors/fingerprint.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/parse.h"
@@ -402,6 +403,8 @@ static int finish(struct run_state *st)
 	phase_done(st, "stop");
 	if (st->hl && hosts_fetch(st->hosts, st->nhosts) && !st->failure)
 		st->failure = "the results could not be fetched from the hosts";
+	if (st->hl && st->dut)	/* the DUT's is the run's, for fingerprint diff */
+		copy_file_to(st->dut->ldir, st->tmp, FINGERPRINT_FILE);
 	phase_done(st, "fetch");
 	if (!st->hl) {
 		json_t *cpu = json_object();
@@ -526,6 +529,19 @@ static void release_hosts(struct run_state *st)
 	}
 }
 
+static void copy_file_to(const char *from_dir, const char *to_dir, const char *name)
+{
+	char *from = xasprintf("%s/%s", from_dir, name), *to = xasprintf("%s/%s", to_dir, name);
+	size_t len;
+	char *data = read_file(from, 16 << 20, &len);
+
+	if (data)
+		write_file_atomic(to, data, len, 1);
+	free(data);
+	free(from);
+	free(to);
+}
+
 /* Each host's directories: ours for a run alone, hosts/<name>/ in a lab. */
 static void set_paths(struct run_state *st)
 {
@@ -578,6 +594,9 @@ static void measure(struct run_state *st)
 	set_paths(st);
 	if (hosts_prepare(st->hosts, st->nhosts, st->state))
 		st->failure = "a host could not be prepared";
+	/* before any load; a run without a fingerprint is still a run */
+	if (!st->failure)
+		hosts_fingerprint(st->hosts, st->nhosts);
 	phase_done(st, "prepare");
 	if (!st->failure && start_all(st))
 		st->failure = "the workload or its collectors did not start";

@@ -293,6 +293,27 @@ int hosts_prepare(struct run_host *v, int n, const char *state_dir)
 	return ret;
 }
 
+int hosts_fingerprint(struct run_host *v, int n)
+{
+	struct pending *p = xcalloc((size_t)n, sizeof(*p));
+	int ret = 0, k = 0;
+
+	for (int i = 0; i < n; i++) {
+		char *argv[] = { "sh", "-c", "\"$1\" fingerprint --json > \"$2/fingerprint.json\"",
+				 "perflab-fingerprint", v[i].t.perflab, v[i].rdir, NULL };
+
+		if (!pending_start(&p[k], &v[i], argv))
+			k++;
+	}
+	pending_finish(p, k, 60);
+	for (int i = 0; i < k; i++)
+		if (p[i].code)
+			ret = error("cannot take the fingerprint of host '%s'", p[i].rh->h->name);
+	pending_release(p, k);
+	free(p);
+	return ret;
+}
+
 /* Start a tar of the host's run directory into a local file. */
 static int start_tar(struct run_host *rh, struct child *c, char **tarball)
 {

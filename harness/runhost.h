@@ -44,6 +44,9 @@ int host_start(struct run_host *rh, char *const *argv, struct child *c, int *in,
 /* Wait for one line on fd within the ready timeout. */
 int host_read_line(const struct run_host *rh, int fd, char *buf, size_t len, const char *who);
 
+/* Each host's fingerprint into its run directory (fingerprint.json). */
+int hosts_fingerprint(struct run_host *v, int n);
+
 /* Bring every remote host's run directory home, then clear it there. */
 int hosts_fetch(struct run_host *v, int n);
 
