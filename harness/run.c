@@ -392,6 +392,19 @@ static int write_meta(struct run_state *st)
 	return ret;
 }
 
+static void copy_file_to(const char *from_dir, const char *to_dir, const char *name)
+{
+	char *from = xasprintf("%s/%s", from_dir, name), *to = xasprintf("%s/%s", to_dir, name);
+	size_t len;
+	char *data = read_file(from, 16 << 20, &len);
+
+	if (data)
+		write_file_atomic(to, data, len, 1);
+	free(data);
+	free(from);
+	free(to);
+}
+
 static int finish(struct run_state *st)
 {
 	char t[40];
@@ -527,19 +540,6 @@ static void release_hosts(struct run_state *st)
 		opt_release(host_table, &st->self);
 		free(st->self.name);
 	}
-}
-
-static void copy_file_to(const char *from_dir, const char *to_dir, const char *name)
-{
-	char *from = xasprintf("%s/%s", from_dir, name), *to = xasprintf("%s/%s", to_dir, name);
-	size_t len;
-	char *data = read_file(from, 16 << 20, &len);
-
-	if (data)
-		write_file_atomic(to, data, len, 1);
-	free(data);
-	free(from);
-	free(to);
 }
 
 /* Each host's directories: ours for a run alone, hosts/<name>/ in a lab. */
