@@ -5,6 +5,7 @@
 #include "harness/builtin.h"
 #include "harness/config.h"
 #include "harness/hosts.h"
+#include "harness/deploy.h"
 #include "harness/run.h"
 #include "collectors/collector.h"
 #include "common/json.h"
@@ -22,6 +23,8 @@
 struct run_cli {
 	char *job;
 	char *hosts;
+	char *image;
+	char *commit;
 };
 
 static const struct opt cli_table[] = {
@@ -29,6 +32,10 @@ static const struct opt cli_table[] = {
 	  "job file: its [workload] and [run] sections, before the flags" },
 	{ "hosts", 'H', OPT_STRING, offsetof(struct run_cli, hosts), 0, 0, NULL, NULL, "FILE",
 	  "run across a lab: the DUT serves, the clients drive (default: this machine)" },
+	{ "image", 0, OPT_STRING, offsetof(struct run_cli, image), 0, 0, NULL, NULL, "FILE",
+	  "deploy this image on the DUT first (the job's [deploy], else the host's commands)" },
+	{ "commit", 0, OPT_STRING, offsetof(struct run_cli, commit), 0, 0, NULL, NULL, "REV",
+	  "what the image was built from (kept in run.json, fills {commit})" },
 	OPT_END_ROW
 };
 
@@ -61,7 +68,8 @@ static const char *find_job(int argc, char **argv)
 	return NULL;
 }
 
-static int apply_job(const char *path, struct run_opts *r, struct load_client_opts *w)
+static int apply_job(const char *path, struct run_opts *r, struct load_client_opts *w,
+		     struct deploy_opts *d)
 {
 	struct cfg_file f;
 	const struct cfg_section *s;
@@ -75,6 +83,8 @@ static int apply_job(const char *path, struct run_opts *r, struct load_client_op
 		ret = cfg_section_apply(&f, s, load_client_table, w);
 	if (!ret && (s = cfg_find(&f, "run")))
 		ret = cfg_section_apply(&f, s, run_table, r);
+	if (!ret && (s = cfg_find(&f, "deploy")))
+		ret = cfg_section_apply(&f, s, deploy_table, d);
 	cfg_file_release(&f);
 	return ret;
 }
@@ -195,18 +205,21 @@ static void print_table(char **dirs, json_t **sums, int n)
 	free(col);
 }
 
-static int measure_all(const struct run_opts *r, const struct load_client_opts *w,
-		       const struct hostlist *hl, char **argv)
+static int measure_all(const struct run_request *rq)
 {
+	const struct run_opts *r = rq->run;
 	char **dirs = xcalloc((size_t)r->repeat, sizeof(*dirs));
 	json_t **sums = xcalloc((size_t)r->repeat, sizeof(*sums));
-	int failed = 0;
+	int failed = 0, worst = RUN_COMPLETE;
 
 	for (long i = 0; i < r->repeat; i++) {
+		enum run_status st = run_measure(rq, &dirs[i]);
 		char *path;
 
-		if (run_measure_on(r, w, hl, argv, &dirs[i]))
+		if (st != RUN_COMPLETE)
 			failed++;
+		if ((int)st > worst)
+			worst = (int)st;
 		path = xasprintf("%s/summary.json", dirs[i]);
 		if (!failed || access(path, F_OK) == 0)
 			sums[i] = json_load_path(path);
@@ -226,7 +239,7 @@ static int measure_all(const struct run_opts *r, const struct load_client_opts *
 	}
 	free(dirs);
 	free(sums);
-	return failed ? EXIT_FAIL : EXIT_OK;
+	return worst;
 }
 
 int cmd_run(int argc, char **argv)
@@ -234,6 +247,8 @@ int cmd_run(int argc, char **argv)
 	struct run_opts r = { 0 };
 	struct load_client_opts w = { 0 };
 	struct run_cli cli = { 0 };
+	struct deploy_opts d = { 0 };
+	struct run_request rq = { .run = &r, .workload = &w, .deploy = &d, .argv = argv };
 	struct optset sets[] = { { cli_table, &cli }, { run_table, &r },
 				 { load_client_table, &w }, { NULL, NULL } };
 	const char *job = find_job(argc, argv);
@@ -246,8 +261,9 @@ int cmd_run(int argc, char **argv)
 	}
 	opt_defaults(run_table, &r);
 	opt_defaults(load_client_table, &w);
+	opt_defaults(deploy_table, &d);
 	w.warmup = 2;
-	if (job && apply_job(job, &r, &w))
+	if (job && apply_job(job, &r, &w, &d))
 		goto done;
 	i = opt_parse(sets, argc, argv);
 	if (i >= 0 && i < argc)
@@ -260,11 +276,19 @@ int cmd_run(int argc, char **argv)
 		if (hostlist_load(&hl, cli.hosts))
 			goto done;
 		have_hosts = 1;
+		rq.hosts = &hl;
 	}
-	ret = measure_all(&r, &w, have_hosts ? &hl : NULL, argv);
+	if (cli.image && !cli.hosts) {
+		error("'--image' needs '--hosts': an image is deployed on a lab's DUT");
+		goto done;
+	}
+	rq.image = cli.image;
+	rq.commit = cli.commit;
+	ret = measure_all(&rq);
 done:
 	if (have_hosts)
 		hostlist_release(&hl);
+	opt_release(deploy_table, &d);
 	opt_release(cli_table, &cli);
 	opt_release(run_table, &r);
 	opt_release(load_client_table, &w);

@@ -1,6 +1,7 @@
 #include "harness/config.h"
 #include "harness/hosts.h"
 #include "harness/run.h"
+#include "harness/deploy.h"
 #include "common/opt.h"
 #include "common/parse.h"
 #include "common/strbuf.h"
@@ -29,12 +30,14 @@ struct cfg_schema {
 
 static int check_host(const struct cfg_file *f, const struct cfg_section *s, void *t);
 static int check_workload(const struct cfg_file *f, const struct cfg_section *s, void *t);
+static int check_deploy(const struct cfg_file *f, const struct cfg_section *s, void *t);
 
 static const struct cfg_schema schemas[] = {
 	{ "host", 1, CFG_HOSTS, host_table, sizeof(struct host), check_host },
 	{ "workload", 0, CFG_JOB, load_client_table, sizeof(struct load_client_opts),
 	  check_workload },
 	{ "run", 0, CFG_JOB, run_table, sizeof(struct run_opts), NULL },
+	{ "deploy", 0, CFG_JOB, deploy_table, sizeof(struct deploy_opts), check_deploy },
 };
 
 static const char *const file_kind_names[] = { "configuration", "hosts", "job" };
@@ -236,7 +239,7 @@ static int check_section_shape(struct parse_state *ps, const struct cfg_section 
 
 	section_label(s, &label);
 	if (!sc) {
-		cfg_error(ps, s->line, "unknown section %s (known: host, workload, run)",
+		cfg_error(ps, s->line, "unknown section %s (known: host, workload, run, deploy)",
 			  label.buf);
 		ret = -1;
 	} else if (sc->named && (!s->name || !*s->name)) {
@@ -428,19 +431,33 @@ static int has_key(const struct cfg_section *s, const char *key)
 }
 
 /* Every {placeholder} in a host command must be one we substitute. */
+/*
+ * A placeholder is `{name}` with a lowercase name; other braces (a shell
+ * brace group in `sh -c "..."`) are text. Every placeholder must be one
+ * perflab fills.
+ */
+static size_t placeholder_len(const char *p)
+{
+	size_t n = 0;
+
+	while (islower((unsigned char)p[1 + n]) || p[1 + n] == '_')
+		n++;
+	return n && p[1 + n] == '}' ? n : 0;
+}
+
 static int check_placeholders(const struct cfg_file *f, const struct cfg_section *s,
 			      const char *key, char **argv)
 {
 	for (int i = 0; argv && argv[i]; i++) {
 		for (const char *p = strchr(argv[i], '{'); p; p = strchr(p + 1, '{')) {
-			size_t n = strcspn(p + 1, "}");
+			size_t n = placeholder_len(p);
 			int known = 0;
 
-			for (int k = 0; host_placeholders[k]; k++)
+			for (int k = 0; n && host_placeholders[k]; k++)
 				if (strlen(host_placeholders[k]) == n &&
 				    !strncmp(p + 1, host_placeholders[k], n))
 					known = 1;
-			if (!known || p[1 + n] != '}')
+			if (n && !known)
 				return error("%s:%d: unknown placeholder '%.*s' in '%s' "
 					     "(known: {host} {address} {user} {port} {image} "
 					     "{commit} {workdir})", f->path,
@@ -478,6 +495,20 @@ static int check_workload(const struct cfg_file *f, const struct cfg_section *s,
 
 	if (load_client_resolve(o))
 		return error("%s:%d: the [workload] above does not fit together", f->path,
+			     s->line);
+	return 0;
+}
+
+static int check_deploy(const struct cfg_file *f, const struct cfg_section *s, void *t)
+{
+	struct deploy_opts *d = t;
+
+	if (check_placeholders(f, s, "install", d->install) ||
+	    check_placeholders(f, s, "reboot", d->reboot) ||
+	    check_placeholders(f, s, "ready", d->ready))
+		return -1;
+	if (d->server == SERVER_IMAGE && !d->port)
+		return error("%s:%d: [deploy] server = image needs the image's 'port'", f->path,
 			     s->line);
 	return 0;
 }

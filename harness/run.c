@@ -7,6 +7,7 @@
  */
 #include "harness/run.h"
 #include "harness/builtin.h"
+#include "harness/deploy.h"
 #include "harness/hosts.h"
 #include "harness/runhost.h"
 #include "harness/transport.h"
@@ -52,6 +53,7 @@ const struct opt run_table[] = {
 #define START_DELAY 0.25	/* seconds to launch the clients before the start */
 
 struct run_state {
+	const struct run_request *rq;
 	const struct run_opts *r;
 	const struct load_client_opts *w;
 	const struct hostlist *hl;	/* NULL: this machine alone */
@@ -69,6 +71,8 @@ struct run_state {
 	json_t *phases;		/* seconds the harness spent, by phase */
 	double t_phase;		/* when the current phase began */
 	const char *failure;	/* why the run failed, or NULL */
+	enum run_status status;	/* skipped or aborted by the deploy */
+	int prepared;		/* the hosts' transports are up */
 };
 
 /* Close the current phase: its seconds go into run.json's "harness_s". */
@@ -185,6 +189,20 @@ static long share(const struct run_state *st, int k, int nclients)
 	return c / nclients + (k < c % nclients);
 }
 
+/* The workload's URL with {dut} and {port} filled in for this run. */
+static char *url_for(const struct run_state *st, const char *addr)
+{
+	char port[16], *url, **words;
+	char *one[] = { st->w->url ? st->w->url : "", NULL };
+	const char *vars[] = { "dut", addr, "port", port, NULL };
+
+	snprintf(port, sizeof(port), "%d", st->port);
+	words = argv_substitute(one, vars);
+	url = xasprintf("--url=%s", words[0]);
+	argv_free(words);
+	return url;
+}
+
 /* The client's argv: every workload option spelled out, one grammar. */
 static char **client_argv(struct run_state *st, struct run_host *rh, long conns)
 {
@@ -203,12 +221,14 @@ static char **client_argv(struct run_state *st, struct run_host *rh, long conns)
 		struct strbuf v = STRBUF_INIT;
 
 		if (!strcmp(o->name, "out") || !strcmp(o->name, "port") ||
-		    !strcmp(o->name, "host") || !strcmp(o->name, "connections"))
+		    !strcmp(o->name, "host") || !strcmp(o->name, "connections") ||
+		    !strcmp(o->name, "url"))
 			continue;
 		opt_format(o, st->w, &v);
 		argv[n++] = xasprintf("--%s=%s", o->name, v.buf);
 		strbuf_release(&v);
 	}
+	argv[n++] = url_for(st, addr);
 	argv[n++] = xasprintf("--host=%s", addr);
 	argv[n++] = xasprintf("--port=%d", st->port);
 	argv[n++] = xasprintf("--connections=%ld", conns);
@@ -352,7 +372,8 @@ static json_t *make_meta(struct run_state *st, char *const *argv)
 	json_set_str(m, "perflab_version", perflab_version());
 	json_set_int(m, "pid", getpid());
 	json_set_str(m, "started_utc", fmt_time_utc(real_ns(), t, sizeof(t)));
-	json_set(m, "commit", json_null());
+	json_set_str(m, "commit", st->rq->commit);
+	json_set_str(m, "image", st->rq->image);
 	return m;
 }
 
@@ -405,7 +426,17 @@ static void copy_file_to(const char *from_dir, const char *to_dir, const char *n
 	free(to);
 }
 
-static int finish(struct run_state *st)
+static const char *status_name(enum run_status s)
+{
+	switch (s) {
+	case RUN_COMPLETE: return "complete";
+	case RUN_SKIPPED: return "skipped";
+	case RUN_ABORTED: return "aborted";
+	default: return "failed";
+	}
+}
+
+static enum run_status finish(struct run_state *st)
 {
 	char t[40];
 	json_t *sum = NULL;
@@ -414,9 +445,9 @@ static int finish(struct run_state *st)
 
 	stop_all(st);
 	phase_done(st, "stop");
-	if (st->hl && hosts_fetch(st->hosts, st->nhosts) && !st->failure)
+	if (st->hl && st->prepared && hosts_fetch(st->hosts, st->nhosts) && !st->failure)
 		st->failure = "the results could not be fetched from the hosts";
-	if (st->hl && st->dut)	/* the DUT's is the run's, for fingerprint diff */
+	if (st->hl && st->prepared)	/* the DUT's is the run's, for fingerprint diff */
 		copy_file_to(st->dut->ldir, st->tmp, FINGERPRINT_FILE);
 	phase_done(st, "fetch");
 	if (!st->hl) {
@@ -438,7 +469,9 @@ static int finish(struct run_state *st)
 			st->failure = "the results could not be summarized";
 	}
 	phase_done(st, "summarize");
-	json_set_str(st->meta, "status", st->failure ? "failed" : "complete");
+	if (st->failure && st->status == RUN_COMPLETE)
+		st->status = RUN_FAILED;
+	json_set_str(st->meta, "status", status_name(st->status));
 	json_set_str(st->meta, "failure", st->failure);
 	ret = write_meta(st);
 	if (sum) {
@@ -447,9 +480,11 @@ static int finish(struct run_state *st)
 		free(path);
 		json_decref(sum);
 	}
-	if (rename_noreplace(st->tmp, st->final))
-		return error("cannot move '%s' to '%s'", st->tmp, st->final);
-	return ret || st->failure ? -1 : 0;
+	if (rename_noreplace(st->tmp, st->final)) {
+		error("cannot move '%s' to '%s'", st->tmp, st->final);
+		return RUN_FAILED;
+	}
+	return ret && st->status == RUN_COMPLETE ? RUN_FAILED : st->status;
 }
 
 /*
@@ -573,12 +608,16 @@ static int start_all(struct run_state *st)
 	double t0 = mono_s(), step = st->w->interval, ready;
 	char line[32];
 
-	if (start_server(st))
+	int image_serves = st->rq->deploy && st->rq->deploy->server == SERVER_IMAGE;
+
+	if (!image_serves && start_server(st))
 		return -1;
 	for (int i = 0; i < st->nhosts && collecting(st); i++)
 		if (start_collect(st, &st->hosts[i], t0))
 			return -1;
-	if (server_port(st))
+	if (image_serves)
+		st->port = (int)st->rq->deploy->port;
+	else if (server_port(st))
 		return -1;
 	for (int i = 0; i < st->nhosts && collecting(st); i++)
 		if (wait_ready(st, &st->hosts[i], st->hosts[i].collect_out, "collect", line,
@@ -589,9 +628,37 @@ static int start_all(struct run_state *st)
 	return start_clients(st);
 }
 
+/* Put the image on the DUT and bring it back; classify what fails. */
+static int deploy_step(struct run_state *st)
+{
+	struct deploy_result res;
+	struct transport t;
+
+	if (!st->rq->image)
+		return 0;
+	if (transport_init(&t, st->dut->h, st->state))
+		return -1;
+	deploy_image(&res, &t, st->rq->deploy, st->rq->image, st->rq->commit, st->tmp);
+	json_set(st->meta, "deploy", deploy_result_json(&res));
+	if (res.outcome == DEPLOY_SKIP) {
+		st->status = RUN_SKIPPED;
+		st->failure = "the image could not be deployed (skip this commit)";
+	} else if (res.outcome == DEPLOY_ABORT) {
+		st->status = RUN_ABORTED;
+		st->failure = "the lab is broken (abort)";
+	}
+	deploy_result_release(&res);
+	transport_release_keep(&t, 1);
+	return st->failure ? -1 : 0;
+}
+
 static void measure(struct run_state *st)
 {
 	set_paths(st);
+	if (deploy_step(st))
+		return;
+	phase_done(st, "deploy");
+	st->prepared = 1;
 	if (hosts_prepare(st->hosts, st->nhosts, st->state))
 		st->failure = "a host could not be prepared";
 	/* before any load; a run without a fingerprint is still a run */
@@ -606,24 +673,23 @@ static void measure(struct run_state *st)
 	phase_done(st, "workload");
 }
 
-int run_measure_on(const struct run_opts *r, const struct load_client_opts *w,
-		   const struct hostlist *hl, char *const *argv, char **dir_out)
+enum run_status run_measure(const struct run_request *rq, char **dir_out)
 {
-	struct run_state st = { .r = r, .w = w, .hl = hl };
-	int ret = -1;
+	struct run_state st = { .rq = rq, .r = rq->run, .w = rq->workload, .hl = rq->hosts };
+	enum run_status ret = RUN_FAILED;
 
 	st.phases = json_object();
 	st.t_phase = mono_s();
-	note_abandoned(r->results);
-	st.id = make_run_id(w);
-	st.tmp = xasprintf("%s/.tmp-%s", r->results, st.id);
-	st.final = xasprintf("%s/%s", r->results, st.id);
-	st.state = xasprintf("%s/.perflab-ssh", r->results);
+	note_abandoned(st.r->results);
+	st.id = make_run_id(st.w);
+	st.tmp = xasprintf("%s/.tmp-%s", st.r->results, st.id);
+	st.final = xasprintf("%s/%s", st.r->results, st.id);
+	st.state = xasprintf("%s/.perflab-ssh", st.r->results);
 	if (pick_hosts(&st) || mkdir_p(st.tmp)) {
 		release_hosts(&st);
 		goto out;
 	}
-	st.meta = make_meta(&st, argv);
+	st.meta = make_meta(&st, rq->argv);
 	if (write_meta(&st))
 		st.failure = "run.json could not be written";
 	if (!st.failure)
@@ -640,10 +706,4 @@ out:
 	free(st.final);
 	free(st.state);
 	return ret;
-}
-
-int run_measure(const struct run_opts *r, const struct load_client_opts *w,
-		char *const *argv, char **dir_out)
-{
-	return run_measure_on(r, w, NULL, argv, dir_out);
 }

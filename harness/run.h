@@ -6,6 +6,7 @@
 
 struct json_t;
 struct hostlist;
+struct deploy_opts;
 
 /*
  * One measured run: the workload's server and client, collectors on the
@@ -22,20 +23,32 @@ struct run_opts {
 
 extern const struct opt run_table[];
 
-/*
- * Measure once. argv is the command line kept in run.json. On success
- * *dir_out is the run's directory (the caller frees it).
- */
-int run_measure(const struct run_opts *r, const struct load_client_opts *w,
-		char *const *argv, char **dir_out);
+/* What a run is asked to do. */
+struct run_request {
+	const struct run_opts *run;
+	const struct load_client_opts *workload;
+	const struct hostlist *hosts;	/* NULL: this machine alone */
+	const struct deploy_opts *deploy; /* how to put an image on the DUT */
+	const char *image;		/* a built image to deploy first, or NULL */
+	const char *commit;		/* what the image was built from, or NULL */
+	char *const *argv;		/* the command line, kept in run.json */
+};
+
+/* How a run ended: also its exit code, in git bisect run's convention. */
+enum run_status {
+	RUN_COMPLETE = 0,	/* measured */
+	RUN_FAILED = 1,		/* something went wrong while measuring */
+	RUN_SKIPPED = 125,	/* this image cannot be measured (install, boot) */
+	RUN_ABORTED = 128	/* the lab is broken: a human is needed */
+};
 
 /*
- * The same across a lab: the DUT of hl serves, its clients drive the
- * traffic, collectors run on each; results are fetched into the run's
- * directory (hosts/<name>/).
+ * Measure once: deploy the image when there is one, then the DUT
+ * serves, the clients drive, collectors run on every host; results go
+ * to RESULTS/<run-id>/ (remote hosts' files under hosts/<name>/). On
+ * return *dir_out is the run's directory (the caller frees it).
  */
-int run_measure_on(const struct run_opts *r, const struct load_client_opts *w,
-		   const struct hostlist *hl, char *const *argv, char **dir_out);
+enum run_status run_measure(const struct run_request *rq, char **dir_out);
 
 /*
  * Build summary.json's content from a complete run directory's raw

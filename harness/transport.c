@@ -101,6 +101,7 @@ int transport_init(struct transport *t, const struct host *h, const char *state_
 	memset(t, 0, sizeof(*t));
 	t->h = h;
 	t->local = host_is_local(h);
+	t->state_dir = xstrdup(state_dir);
 	if (t->local)
 		return 0;
 	t->ctl_dir = xasprintf("%s/ssh", state_dir);
@@ -158,7 +159,7 @@ int transport_connect_start(struct transport *t, struct child *c)
 	return ret;
 }
 
-int transport_connect_finish(struct transport *t, struct child *c)
+static int connect_finish(struct transport *t, struct child *c, int quiet)
 {
 	struct strbuf desc = STRBUF_INIT;
 	int ret = 0;
@@ -167,14 +168,24 @@ int transport_connect_finish(struct transport *t, struct child *c)
 		return 0;
 	if (child_wait(c, t->h->connect_timeout + 5) == PERFLAB_ETIMEOUT) {
 		child_stop(c, 1);
-		ret = error("cannot reach host %s within %.0f s", host_desc(t, &desc),
-			    t->h->connect_timeout);
+		ret = quiet ? -1 : error("cannot reach host %s within %.0f s",
+					 host_desc(t, &desc), t->h->connect_timeout);
 	} else if (child_exit_code(c)) {
-		ret = error("cannot reach host %s over ssh (exit %d)", host_desc(t, &desc),
-			    child_exit_code(c));
+		ret = quiet ? -1 : error("cannot reach host %s over ssh (exit %d)",
+					 host_desc(t, &desc), child_exit_code(c));
 	}
 	strbuf_release(&desc);
 	return ret;
+}
+
+int transport_connect_finish(struct transport *t, struct child *c)
+{
+	return connect_finish(t, c, 0);
+}
+
+int transport_connect_finish_quiet(struct transport *t, struct child *c)
+{
+	return connect_finish(t, c, 1);
 }
 
 void transport_release(struct transport *t)
@@ -199,6 +210,7 @@ void transport_release_keep(struct transport *t, int keep_master)
 		free(stop);
 	}
 	argv_free(t->ssh);
+	free(t->state_dir);
 	free(t->ctl_dir);
 	free(t->perflab);
 	memset(t, 0, sizeof(*t));

@@ -18,6 +18,7 @@ struct child;
 struct transport {
 	const struct host *h;
 	int local;		/* address = local */
+	char *state_dir;	/* as given to transport_init */
 	char *ctl_dir;		/* directory of the ControlMaster socket */
 	char **ssh;		/* argv prefix: [ip netns exec NS] ssh -o ... user@addr */
 	char *perflab;		/* perflab's path on the host, once installed */
@@ -33,6 +34,8 @@ int transport_init(struct transport *t, const struct host *h, const char *state_
  */
 int transport_connect_start(struct transport *t, struct child *c);
 int transport_connect_finish(struct transport *t, struct child *c);
+/* The same without a word when it fails (polling a host that reboots). */
+int transport_connect_finish_quiet(struct transport *t, struct child *c);
 /* Close the shared connection (ssh -O exit) and free. */
 void transport_release(struct transport *t);
 /*
