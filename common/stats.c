@@ -206,9 +206,11 @@ double stats_norm_quantile(double p)
  * after the A), index 0..m n, without ties. By the last element:
  * c[i][j](u) = c[i - 1][j](u) + c[i][j - 1](u - i). Only additions of
  * positive numbers, so the small tails that p-values come from are
- * exact integers. Two rows of n + 1 polynomials are kept; row i only
- * reads entries of row i - 1 up to (i - 1) j, written in the pass
- * before or still zero from calloc, so no clearing is needed.
+ * exact integers. Two rows of n + 1 polynomials are kept. Pass i
+ * writes row i up to u = i j and reads row i - 1 up to i j; entries of
+ * a buffer past what its last pass wrote were never written (each pass
+ * writes further than the one before), so they are zero from calloc
+ * and no clearing is needed.
  */
 static double *u_counts(size_t m, size_t n)
 {
@@ -662,7 +664,8 @@ void stats_holm(double *adj, const double *p, size_t n)
 			r[m++] = (struct ranked_p){ p[i], i };
 	qsort(r, m, sizeof(*r), cmp_ranked_p);
 	for (size_t i = 0; i < n; i++)
-		adj[i] = isnan(p[i]) ? NAN : adj[i];
+		if (isnan(p[i]))
+			adj[i] = NAN;
 	for (size_t i = 0; i < m; i++) {
 		double v = (double)(m - i) * r[i].p;
 
@@ -753,43 +756,72 @@ static void describe_effect(char *buf, size_t len, const struct stats_verdict *v
 		 pct(l, sizeof(l), v->lo), pct(h, sizeof(h), v->hi));
 }
 
-static void judge(struct stats_verdict *v)
+/* What the interval and p say, towards the bad side. */
+struct findings {
+	int up;			/* the threshold is an increase */
+	int significant;	/* p <= alpha and the interval excludes 1 */
+	int excludes;		/* the interval alone excludes 1 */
+	int large;		/* the ratio moved half the threshold or more */
+	int ruled_out;		/* the interval excludes the threshold */
+	int unbounded;		/* too few values for the confidence */
+};
+
+static void find(struct findings *f, const struct stats_verdict *v)
 {
-	int up = v->threshold > 0;
 	double limit = 1 + v->threshold, half = 1 + v->threshold / 2;
-	int significant = v->p <= v->alpha && (up ? v->lo > 1 : v->hi < 1);
-	int large = up ? v->ratio >= half : v->ratio <= half;
-	int ruled_out = up ? v->hi < limit : v->lo > limit;
-	const char *way = up ? "increase" : "decrease";
+
+	f->up = v->threshold > 0;
+	f->excludes = f->up ? v->lo > 1 : v->hi < 1;
+	f->significant = v->p <= v->alpha && f->excludes;
+	f->large = f->up ? v->ratio >= half : v->ratio <= half;
+	f->ruled_out = f->up ? v->hi < limit : v->lo > limit;
+	f->unbounded = isinf(v->hi) || v->lo == 0;
+}
+
+static void explain(struct stats_verdict *v, const struct findings *f)
+{
+	const char *way = f->up ? "increase" : "decrease";
 	char eff[80], thr[24];
+	char *r = v->reason;
+	size_t len = sizeof(v->reason);
 
 	describe_effect(eff, sizeof(eff), v);
-	pct(thr, sizeof(thr), limit);
-	if (significant && large) {
-		v->outcome = STATS_BAD;
-		snprintf(v->reason, sizeof(v->reason),
-			 "%s is a significant %s (p = %.3g <= %.3g) of at least half the %s threshold",
-			 eff, way, v->p, v->alpha, thr);
-	} else if (ruled_out) {
-		v->outcome = STATS_GOOD;
-		snprintf(v->reason, sizeof(v->reason), "%s rules out a change of %s%s",
-			 eff, thr, significant ? " (a significant but smaller change)" : "");
-	} else if (isinf(v->hi) || v->lo == 0) {
-		snprintf(v->reason, sizeof(v->reason),
-			 "%zu and %zu values cannot give %.1f%% confidence: more runs needed",
-			 v->na, v->nb, 100 * (1 - 2 * v->alpha));
-	} else if (significant) {
-		snprintf(v->reason, sizeof(v->reason),
-			 "%s is a significant %s below half the %s threshold, and does not rule it out",
-			 eff, way, thr);
-	} else if (up ? v->lo > 1 : v->hi < 1) {
-		snprintf(v->reason, sizeof(v->reason),
-			 "%s excludes no change, but the tie-aware p = %.3g > %.3g",
+	pct(thr, sizeof(thr), 1 + v->threshold);
+	if (v->outcome == STATS_BAD)
+		snprintf(r, len, "%s is a significant %s (p = %.3g <= %.3g) of at least "
+			 "half the %s threshold", eff, way, v->p, v->alpha, thr);
+	else if (v->outcome == STATS_GOOD)
+		snprintf(r, len, "%s rules out a change of %s%s", eff, thr,
+			 f->significant ? " (a significant but smaller change)" : "");
+	else if (f->unbounded)
+		snprintf(r, len, "%zu and %zu values cannot give %.1f%% confidence: "
+			 "more runs needed", v->na, v->nb, 100 * (1 - 2 * v->alpha));
+	else if (f->significant)
+		snprintf(r, len, "%s is a significant %s below half the %s threshold, "
+			 "and does not rule it out", eff, way, thr);
+	else if (f->excludes)
+		snprintf(r, len, "%s excludes no change, but the tie-aware p = %.3g > %.3g",
 			 eff, v->p, v->alpha);
-	} else {
-		snprintf(v->reason, sizeof(v->reason),
-			 "%s neither excludes no change nor rules out %s", eff, thr);
-	}
+	else
+		snprintf(r, len, "%s neither excludes no change nor rules out %s", eff, thr);
+}
+
+/*
+ * BAD before GOOD: a significant move of at least half the threshold
+ * is BAD even when its interval also stops short of the threshold.
+ */
+static void judge(struct stats_verdict *v)
+{
+	struct findings f;
+
+	find(&f, v);
+	if (f.significant && f.large)
+		v->outcome = STATS_BAD;
+	else if (f.ruled_out)
+		v->outcome = STATS_GOOD;
+	else
+		v->outcome = STATS_INCONCLUSIVE;
+	explain(v, &f);
 }
 
 static void verdict_init(struct stats_verdict *v, double threshold, double alpha)
@@ -937,6 +969,8 @@ static void search_segment(const double *x, size_t lo, size_t hi,
 	if (n < 2 * o->min_size)
 		return;
 	q = best_split(x + lo, n, o->min_size, &at);
+	if (!isfinite(q) || !at)
+		return;
 	p = split_p(x + lo, n, q, o, r);
 	if (p > o->alpha)
 		return;
@@ -1020,7 +1054,7 @@ int stats_changepoints(struct stats_cp **out, const double *x, size_t n,
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!isnan(x[i]))
+		if (isfinite(x[i]))
 			orig[m] = i, v[m++] = x[i];
 	rng_seed(&r, o->seed);
 	if (!o->window || m <= o->window) {

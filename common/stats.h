@@ -241,7 +241,8 @@ void stats_verdict_holm(struct stats_verdict *v, size_t n);
  * window are searched in windows of that many points overlapping by
  * half (as Hunter does: it bounds the cost and keeps old steps from
  * masking new ones); a change found twice is kept once, with the
- * smaller p. NaN points are skipped; indexes refer to the input.
+ * smaller p. NaN (and infinite) points are skipped; indexes refer to
+ * the input.
  */
 struct stats_cp_opts {
 	double alpha;		/* significance of one split; default 0.001 */

@@ -721,7 +721,8 @@ TEST(stats, changepoint_two_steps_windows_and_nan)
 	history(x, 150, 12, 150, 1);
 	for (size_t i = 40; i < 150; i++)
 		x[i] *= i < 110 ? 0.9 : 0.9 * 1.2;
-	x[10] = x[75] = x[111] = NAN;
+	x[10] = x[75] = NAN;
+	x[111] = INFINITY;
 	n = stats_changepoints(&cp, x, 150, NULL);
 	REQUIRE(n == 2);
 	CHECK(cp[0].index >= 39 && cp[0].index <= 41);
@@ -757,5 +758,14 @@ TEST(stats, changepoint_deterministic_and_options)
 	test_capture_end();
 	/* too short to split: nothing, and no error */
 	CHECK_INT(stats_changepoints(&c1, x, 9, NULL), 0);
+	free(c1);
+	/* constant, or nothing measured: no change, and it terminates */
+	for (int i = 0; i < 60; i++)
+		x[i] = i % 7 ? 100 : INFINITY;
+	CHECK_INT(stats_changepoints(&c1, x, 60, NULL), 0);
+	free(c1);
+	for (int i = 0; i < 60; i++)
+		x[i] = NAN;
+	CHECK_INT(stats_changepoints(&c1, x, 60, NULL), 0);
 	free(c1);
 }
