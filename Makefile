@@ -114,8 +114,12 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all build/bench/stats-power
 	@bench/run.sh
+
+build/bench/%: bench/%.c build/opt/libperflab.a
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(BASIC_CFLAGS) -o $@ $^ $(LIBS)
 
 clean:
 	rm -rf build perflab
