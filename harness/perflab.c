@@ -23,6 +23,8 @@ static const struct cmd commands[] = {
 	{ "load", cmd_load, "run a workload role alone: load server|client" },
 	{ "run", cmd_run, "one measured run (or N) with collectors, results to a directory" },
 	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
+	{ "stat", cmd_stat, "count hardware and software events: pmcstat -w / perf stat style" },
+	{ "events", cmd_events, "list a PMU's events; encode an event for perf_event_open" },
 };
 
 static const struct cmd *find_cmd(const char *name)
