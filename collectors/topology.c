@@ -224,7 +224,7 @@ static int cpulist_bad(unsigned char *seen, const char *s, const char *origin)
 int cpulist_parse(const char *s, int **out, const char *origin)
 {
 	unsigned char *seen = NULL;
-	int *set = NULL, n = 0;
+	int *set = NULL, n = 0, max = -1;
 	size_t alloc = 0;
 	const char *p = s;
 
@@ -243,12 +243,13 @@ int cpulist_parse(const char *s, int **out, const char *origin)
 			return cpulist_bad(seen, s, origin);
 		if (!seen)
 			seen = xcalloc(CPULIST_MAX, 1);
-		for (long c = lo; c <= hi; c++)
-			seen[c] = 1;
+		memset(seen + lo, 1, (size_t)(hi - lo + 1));
+		if (hi > max)
+			max = (int)hi;
 	}
 	if (!seen)
 		return error("empty CPU list in %s", origin);
-	for (int c = 0; c < CPULIST_MAX; c++) {
+	for (int c = 0; c <= max; c++) {
 		if (!seen[c])
 			continue;
 		ALLOC_GROW(set, (size_t)n + 1, alloc);

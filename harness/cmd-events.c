@@ -73,6 +73,24 @@ static void print_excl(unsigned excl)
 	printf("%s\n", any ? "" : "-");
 }
 
+/*
+ * libpfm4's full name of an event does not always encode back to it
+ * (on snb, LLC_MISSES is 0x412e but its full name 0x12e): say so.
+ */
+static void check_round_trip(const struct pmc_event *e)
+{
+	struct pmc_event back;
+	int saved = verbosity;
+
+	verbosity = 0;
+	if (!pmc_encode(&back, e->pfm, NULL) &&
+	    (back.type != e->type || back.config != e->config || back.config1 != e->config1))
+		printf("warning  libpfm4's full name above encodes as type %u config 0x%llx, "
+		       "not as this event\n", back.type, (unsigned long long)back.config);
+	verbosity = saved;
+	pmc_event_release(&back);
+}
+
 static int encode_one(const char *spec, const char *pmu)
 {
 	struct pmc_event e;
@@ -87,6 +105,7 @@ static int encode_one(const char *spec, const char *pmu)
 	printf("config1  0x%llx\n", (unsigned long long)e.config1);
 	printf("config2  0x%llx\n", (unsigned long long)e.config2);
 	print_excl(e.excl);
+	check_round_trip(&e);
 	pmc_event_release(&e);
 	return 0;
 }
