@@ -49,7 +49,7 @@ TEST(pmcname, alias_table)
 {
 	CHECK_STR(tr("UOPS_DISPATCHED.THREAD", 1), "UOPS_EXECUTED:THREAD");
 	CHECK_STR(tr("uops_dispatched.thread,inv,cmask=1", 1), "UOPS_EXECUTED:THREAD:i=1:c=1");
-	CHECK_STR(tr("snb::LONGEST_LAT_CACHE.MISS", 1), "snb::LAST_LEVEL_CACHE_MISSES");
+	CHECK_STR(tr("snb::LONGEST_LAT_CACHE.MISS", 1), "snb::LLC_MISSES");
 	CHECK_STR(tr("INST_RETIRED.ANY", 1), "INSTRUCTION_RETIRED");
 	CHECK_STR(tr("llc-misses", 1), "cache-misses");
 	CHECK_STR(tr("RESOURCE_STALLS.ANY", 1), "NOALIAS");
