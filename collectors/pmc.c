@@ -83,6 +83,18 @@ static int find_pmu(const char *name, pfm_pmu_info_t *info)
 	return -1;
 }
 
+static void from_attr(struct pmc_event *e, const struct perf_event_attr *a)
+{
+	e->type = a->type;
+	e->config = a->config;
+	e->config1 = a->config1;
+	e->config2 = a->config2;
+	e->excl = (a->exclude_user ? PMC_EXCL_USER : 0) | (a->exclude_kernel ? PMC_EXCL_KERNEL : 0) |
+		  (a->exclude_hv ? PMC_EXCL_HV : 0) | (a->exclude_host ? PMC_EXCL_HOST : 0) |
+		  (a->exclude_guest ? PMC_EXCL_GUEST : 0);
+	e->software = a->type == PERF_TYPE_SOFTWARE;
+}
+
 /* Fill e from libpfm4's encoding of one spelling; PFM_* error otherwise. */
 static int encode_one(struct pmc_event *e, const char *str)
 {
@@ -110,16 +122,7 @@ static int encode_one(struct pmc_event *e, const char *str)
 	}
 	e->pfm = fstr;
 	e->pmu = xstrdup(pinfo.name);
-	e->type = attr.type;
-	e->config = attr.config;
-	e->config1 = attr.config1;
-	e->config2 = attr.config2;
-	e->excl = (attr.exclude_user ? PMC_EXCL_USER : 0) |
-		  (attr.exclude_kernel ? PMC_EXCL_KERNEL : 0) |
-		  (attr.exclude_hv ? PMC_EXCL_HV : 0) |
-		  (attr.exclude_host ? PMC_EXCL_HOST : 0) |
-		  (attr.exclude_guest ? PMC_EXCL_GUEST : 0);
-	e->software = attr.type == PERF_TYPE_SOFTWARE;
+	from_attr(e, &attr);
 	return PFM_SUCCESS;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ struct pmc_counter {
 	int nev, nrow;
 	int children;		/* counting in children, not on CPUs */
 	int *ok;		/* [row * nev + ev]: opened */
+	int *warned;		/* [ev]: a failure was reported */
 	struct group *g;
 	int ng, galloc;
 	char *unavailable;	/* why hardware events are not counted (owned) */
@@ -97,9 +99,11 @@ static int open_error(struct pmc_counter *c, const struct pmc_event *e, int cpu,
 		unavailable(c, e, err);
 		return 0;
 	}
+	if (c->warned[e - c->s->v]++)
+		return 0;	/* once per event, not once per CPU */
 	errno = err;
 	if (cpu >= 0)
-		warning_errno("cannot count '%s' on CPU %d", e->name, cpu);
+		warning_errno("cannot count '%s' on CPU %d (and maybe others)", e->name, cpu);
 	else
 		warning_errno("cannot count '%s'", e->name);
 	return 0;
@@ -207,6 +211,7 @@ static struct pmc_counter *counter_new(const struct pmc_events *s, int nrow, int
 	c->nrow = nrow;
 	c->children = children;
 	c->ok = xcalloc((size_t)nrow * (size_t)(s->nr ? s->nr : 1), sizeof(*c->ok));
+	c->warned = xcalloc((size_t)s->nr + 1, sizeof(*c->warned));
 	return c;
 }
 
@@ -231,11 +236,27 @@ static int enable_all(struct pmc_counter *c)
 	return 0;
 }
 
+/*
+ * A descriptor per event per CPU adds up (10 events on 256 CPUs is 2560,
+ * past the usual soft limit of 1024): raise the soft limit as perf does.
+ */
+static void want_fds(size_t n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= n)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > n ? n : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		warning_errno("cannot raise the open-file limit to %zu", n);
+}
+
 int pmc_counter_open_cpus(struct pmc_counter **out, const struct pmc_events *s,
 			  const int *cpus, int ncpu)
 {
 	struct pmc_counter *c = counter_new(s, ncpu, 0);
 
+	want_fds((size_t)s->nr * (size_t)ncpu + 256);
 	for (int r = 0; r < ncpu; r++)
 		open_row(c, r, cpus[r]);
 	if (counter_check(c) || enable_all(c)) {
@@ -273,6 +294,7 @@ void pmc_counter_free(struct pmc_counter *c)
 	}
 	free(c->g);
 	free(c->ok);
+	free(c->warned);
 	free(c->unavailable);
 	free(c);
 }

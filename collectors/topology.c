@@ -44,6 +44,22 @@ static int count_of(hwloc_topology_t topo, hwloc_obj_type_t type)
 	return n > 0 ? n : 0;
 }
 
+/* The highest OS CPU number + 1, or -1 (reported) if one is absurd. */
+static int cpu_span(hwloc_topology_t topo, int npu)
+{
+	int n = 0;
+
+	for (int i = 0; i < npu; i++) {
+		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
+
+		if (pu->os_index >= CPULIST_MAX)
+			return error("CPU number %u is out of range", pu->os_index);
+		if ((int)pu->os_index >= n)
+			n = (int)pu->os_index + 1;
+	}
+	return n;
+}
+
 /*
  * Fill t from a loaded hwloc topology. A machine without a level (no
  * Core objects on some platforms, no NUMA node) gets one group per CPU
@@ -55,14 +71,9 @@ static int flatten(struct topology *t, hwloc_topology_t topo)
 
 	if (npu <= 0)
 		return error("the topology has no processing units");
-	for (int i = 0; i < npu; i++) {
-		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
-
-		if (pu->os_index >= CPULIST_MAX)
-			return error("CPU number %u is out of range", pu->os_index);
-		if ((int)pu->os_index >= t->ncpu)
-			t->ncpu = (int)pu->os_index + 1;
-	}
+	t->ncpu = cpu_span(topo, npu);
+	if (t->ncpu < 0)
+		return -1;
 	t->cpu = xcalloc((size_t)t->ncpu, sizeof(*t->cpu));
 	for (int c = 0; c < t->ncpu; c++)
 		t->cpu[c] = (struct topo_cpu){ 0, -1, -1, -1 };
@@ -79,8 +90,7 @@ static int flatten(struct topology *t, hwloc_topology_t topo)
 		c->node = t->nnodes ? node_of(topo, pu->os_index) : 0;
 		t->npresent++;
 	}
-	if (!t->ncores)
-		t->ncores = npu;
+	t->ncores = t->ncores ? t->ncores : npu;
 	t->npackages += !t->npackages;
 	t->nnodes += !t->nnodes;
 	return 0;
@@ -221,6 +231,21 @@ static int cpulist_bad(unsigned char *seen, const char *s, const char *origin)
 		     s, origin);
 }
 
+/* One element, "N" or "LO-HI", and the comma after it; advances *p. */
+static int cpulist_range(const char **p, long *lo, long *hi)
+{
+	if (cpulist_number(p, lo))
+		return -1;
+	*hi = *lo;
+	if (**p == '-' && ((*p)++, cpulist_number(p, hi) || *hi < *lo))
+		return -1;
+	if (**p == ',' && (*p)[1])
+		(*p)++;
+	else if (**p)
+		return -1;
+	return 0;
+}
+
 int cpulist_parse(const char *s, int **out, const char *origin)
 {
 	unsigned char *seen = NULL;
@@ -232,20 +257,12 @@ int cpulist_parse(const char *s, int **out, const char *origin)
 	while (*p) {
 		long lo, hi;
 
-		if (cpulist_number(&p, &lo))
-			return cpulist_bad(seen, s, origin);
-		hi = lo;
-		if (*p == '-' && (p++, cpulist_number(&p, &hi) || hi < lo))
-			return cpulist_bad(seen, s, origin);
-		if (*p == ',' && p[1])
-			p++;
-		else if (*p)
+		if (cpulist_range(&p, &lo, &hi))
 			return cpulist_bad(seen, s, origin);
 		if (!seen)
 			seen = xcalloc(CPULIST_MAX, 1);
 		memset(seen + lo, 1, (size_t)(hi - lo + 1));
-		if (hi > max)
-			max = (int)hi;
+		max = hi > max ? (int)hi : max;
 	}
 	if (!seen)
 		return error("empty CPU list in %s", origin);

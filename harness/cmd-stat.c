@@ -257,14 +257,34 @@ static int start_command(struct stat_state *st, struct child *c)
 	return spawn_argv(c, st->cmd, &so);
 }
 
+/* Wait for the command, printing every -w; SIGINT and SIGTERM go on to it. */
+static int watch(struct stat_state *st, struct child *c, const sigset_t *stop)
+{
+	uint64_t step = (uint64_t)(st->o.interval * 1e9), t_prev = st->t0;
+	uint64_t next = step ? st->t0 + step : UINT64_MAX;
+
+	while (child_wait(c, 0) == PERFLAB_ETIMEOUT) {
+		uint64_t soon = mono_ns() + 500000000ULL;	/* SIGCHLD may be lost */
+		int sig = wait_signal(stop, next < soon ? next : soon);
+
+		if (sig == SIGINT || sig == SIGTERM)
+			child_kill(c, sig);
+		if (step && mono_ns() >= next) {
+			if (tick(st, &t_prev))
+				return -1;
+			next += step;
+		}
+	}
+	return 0;
+}
+
 /*
- * Run the command, printing every -w while it runs, then its totals.
- * SIGINT and SIGTERM go on to the command, as perf stat does, so an
- * interrupted command still gets its counts printed.
+ * Run the command, then print its totals. SIGINT and SIGTERM go on to
+ * the command, as perf stat does, so an interrupted command still gets
+ * its counts printed. Returns the command's exit code.
  */
 static int run_command(struct stat_state *st, sigset_t *stop)
 {
-	uint64_t step = (uint64_t)(st->o.interval * 1e9), t_prev, next;
 	struct child c;
 	double elapsed;
 
@@ -272,19 +292,9 @@ static int run_command(struct stat_state *st, sigset_t *stop)
 		return 127;
 	sigaddset(stop, SIGCHLD);
 	sigprocmask(SIG_BLOCK, stop, NULL);
-	t_prev = st->t0;
-	next = step ? st->t0 + step : UINT64_MAX;
-	while (child_wait(&c, 0) == PERFLAB_ETIMEOUT) {
-		int sig = wait_signal(stop, next < mono_ns() + 500000000ULL ? next
-					    : mono_ns() + 500000000ULL);
-
-		if (sig == SIGINT || sig == SIGTERM)
-			child_kill(&c, sig);
-		if (step && mono_ns() >= next) {
-			if (tick(st, &t_prev))
-				return EXIT_FAIL;
-			next += step;
-		}
+	if (watch(st, &c, stop)) {
+		child_stop(&c, 1);
+		return EXIT_FAIL;
 	}
 	elapsed = (double)(mono_ns() - st->t0) / 1e9;
 	if (pmc_counter_read(st->counter, &st->now) ||
