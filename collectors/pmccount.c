@@ -60,9 +60,9 @@ static void fill_attr(struct perf_event_attr *a, const struct pmc_event *e, int 
 	a->read_format = PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED |
 			 PERF_FORMAT_TOTAL_TIME_RUNNING;
 	/*
-	 * Leaders start disabled and are enabled once the group is whole:
-	 * a member added to a running group of another PMU (context-switches
-	 * beside task-clock) is otherwise never scheduled in (Linux 6.x).
+	 * Leaders start disabled and are enabled once the group is whole.
+	 * Seen on Linux 6.18: members opened into a running CPU-wide group
+	 * of another PMU (context-switches under task-clock) read 0 forever.
 	 */
 	a->disabled = leader;
 	if (children) {
