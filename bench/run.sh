@@ -5,3 +5,4 @@ cd "$(dirname "$0")"
 ../build/bench/stats-power
 python3 bench-load.py "$@"
 python3 bench-fingerprint.py
+python3 bench-stat.py "$@"

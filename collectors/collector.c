@@ -9,9 +9,10 @@
 extern const struct collector_ops cpu_collector;
 extern const struct collector_ops freq_collector;
 extern const struct collector_ops net_collector;
+extern const struct collector_ops pmc_collector;
 
 const struct collector_ops *const collector_list[] = {
-	&cpu_collector, &freq_collector, &net_collector, NULL
+	&cpu_collector, &freq_collector, &net_collector, &pmc_collector, NULL
 };
 
 struct collector {

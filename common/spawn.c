@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -36,6 +37,14 @@ static void close_other_fds(int keep)
 {
 	int max = (int)sysconf(_SC_OPEN_MAX);
 
+#ifdef SYS_close_range
+	/* one system call instead of one per possible descriptor */
+	if (keep < 3 && !syscall(SYS_close_range, 3U, ~0U, 0))
+		return;
+	if (keep >= 3 && (keep == 3 || !syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0)) &&
+	    !syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0))
+		return;
+#endif
 	if (max < 0 || max > 65536)
 		max = 65536;
 	for (int fd = 3; fd < max; fd++)

@@ -5,6 +5,7 @@
 #include "harness/builtin.h"
 #include "common/util.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ static const struct cmd commands[] = {
 	{ "clock", cmd_clock, "print this host's monotonic and real-time clocks" },
 	{ "lab", cmd_lab, "a lab of network namespaces on this machine: lab up|down|status" },
 	{ "fingerprint", cmd_fingerprint, "this host's fingerprint; diff: what changed between two runs" },
+	{ "stat", cmd_stat, "count hardware and software events: pmcstat -w / perf stat style" },
+	{ "events", cmd_events, "list a PMU's events; encode an event for perf_event_open" },
 };
 
 static const struct cmd *find_cmd(const char *name)
@@ -117,7 +120,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ret = c->fn(argc - 1, argv + 1);
-	if (fflush(stdout) || ferror(stdout))
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno == EPIPE)	/* `perflab events | head`: the reader is done */
+			return 141;
 		die_errno("cannot write to standard output");
+	}
 	return ret < 0 ? EXIT_FAIL : ret;
 }

@@ -264,6 +264,47 @@ static void add_workload(json_t *sum, const json_t *cs)
 		json_set(sum, "stacks", json_deep_copy(stacks));
 }
 
+/*
+ * Hardware counters over the window, when the pmc collector ran: ratios
+ * of the window's summed counts (each sample pro-rated by its overlap),
+ * so a busy second weighs more than an idle one. cycles_per_gbit is the
+ * CPU cost per Gbit/s in cycles: cycles per second over goodput in
+ * Gbit/s. Null where the host could not count, and why.
+ */
+static void add_pmc(json_t *sum, const char *dir, const struct window *w)
+{
+	static const char *const key[] = { "ipc", "stall_frac", "llc_miss_ratio", "cycles_per_s" };
+	static const char *const num[] = { "instructions", "stall_cycles", "llc_misses", "cycles" };
+	static const char *const den[] = { "cycles", "cycles", "llc_references", NULL };
+	double a[4] = { 0 }, b[4] = { 0 }, gbps;
+	struct lines pmc;
+
+	if (lines_read(&pmc, dir, "pmc.ndjson", 0) || !pmc.info) {
+		lines_release(&pmc);
+		return;
+	}
+	for (size_t i = 0; i < pmc.nr; i++) {
+		const json_t *roles = json_object_get(pmc.v[i], "roles");
+		double s = overlap(pmc.v[i], w), dt = json_get_num(pmc.v[i], "dt_s");
+
+		for (int k = 0; k < 4 && s > 0; k++) {
+			double n = json_get_num(roles, num[k]);
+			double d = den[k] ? json_get_num(roles, den[k]) : dt;
+
+			if (isnan(n) || isnan(d))
+				continue;
+			a[k] += n * s / dt;
+			b[k] += d * s / dt;
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		json_set_num(sum, key[k], b[k] > 0 ? a[k] / b[k] : NAN);
+	gbps = json_get_num(sum, "goodput_bps") / 1e9;
+	json_set_num(sum, "cycles_per_gbit", gbps > 0 ? json_get_num(sum, "cycles_per_s") / gbps : NAN);
+	json_set_str(sum, "pmc_unavailable", json_get_str(pmc.info, "unavailable"));
+	lines_release(&pmc);
+}
+
 /* Where a run's hosts keep their files, from run.json (or the local layout). */
 struct layout_host {
 	char *name;
@@ -434,6 +475,7 @@ static void add_host_files(json_t *sum, const char *dir, const struct window *w,
 		add_server(sum, &server, w);
 		lines_release(&server);
 	}
+	add_pmc(sum, dir, w);
 	lines_release(&cpu);
 	lines_release(&freq);
 	lines_release(&net);

@@ -40,9 +40,11 @@ test_expect_success 'intervals are aligned: the warmup apart, then the measured 
 	cpu = [json.loads(l) for l in open(d + "/cpu.ndjson")]
 	ends = {round(l["t_mono_s"], 3) for l in client if l["type"] == "interval"}
 	samples = {round(l["t_mono_s"], 3) for l in cpu if l["type"] == "sample"}
-	# every client interval ends within 2 ms of a collector sample
+	# every client interval ends with a collector sample: within 50 ms on
+	# a loaded machine (a collector that is not aligned is off by up to
+	# half an interval)
 	for t in ends:
-	    assert min(abs(t - s) for s in samples) < 0.002, (t, sorted(samples))
+	    assert min(abs(t - s) for s in samples) < 0.05, (t, sorted(samples))
 	PY
 '
 

@@ -94,10 +94,7 @@ test_must_fail() {
 # The exit code of a command, for checks on exit statuses.
 test_exit_code() {
 	want=$1; shift
-	set +e
-	"$@"
-	got=$?
-	set -e
+	"$@" && got=0 || got=$?
 	[ "$got" = "$want" ] || { echo "exit code $got, expected $want: $*" >&2; return 1; }
 }
 # json FILE EXPR: evaluate a Python expression on a JSON document (d),
