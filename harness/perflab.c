@@ -23,6 +23,7 @@ static const struct cmd commands[] = {
 	{ "load", cmd_load, "run a workload role alone: load server|client" },
 	{ "run", cmd_run, "one measured run (or N) with collectors, results to a directory" },
 	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
+	{ "top", cmd_top, "sample an event and rank functions by share, like pmcstat -T" },
 };
 
 static const struct cmd *find_cmd(const char *name)
