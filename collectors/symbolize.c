@@ -180,9 +180,10 @@ static void maps_insert(struct proc *p, const struct map *m)
 	p->alloc = nr * 2 + 1;
 }
 
+/* A file we may read: not "//anon", not unlinked since it was mapped. */
 static int path_is_file(const char *path)
 {
-	return path[0] == '/' && !strstr(path, " (deleted)");
+	return path[0] == '/' && path[1] != '/' && !strstr(path, " (deleted)");
 }
 
 void symbolizer_mmap(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t len,

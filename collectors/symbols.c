@@ -346,6 +346,26 @@ static enum sym_bind elf_bind(unsigned char info)
 	}
 }
 
+/*
+ * A symbol without a size (_init, hand-written assembly) ends with its
+ * section at the latest: .init must not swallow the .plt after it.
+ * Returns 0 (up to the next symbol) when the section is not known.
+ */
+static uint64_t section_rest(Elf *elf, const GElf_Sym *s)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+
+	if (s->st_shndx >= SHN_LORESERVE)
+		return 0;
+	scn = elf_getscn(elf, s->st_shndx);
+	if (!scn || !gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+		return 0;
+	if (s->st_value < sh.sh_addr || s->st_value - sh.sh_addr >= sh.sh_size)
+		return 0;
+	return sh.sh_addr + sh.sh_size - s->st_value;
+}
+
 /* Add the function symbols of one symbol section; returns how many. */
 static size_t read_symbols(struct symtab *t, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
@@ -369,8 +389,8 @@ static size_t read_symbols(struct symtab *t, Elf *elf, Elf_Scn *scn, const GElf_
 		name = elf_strptr(elf, sh->sh_link, s.st_name);
 		if (!name || !*name)
 			continue;
-		symtab_add(t, s.st_value, s.st_size, name, strlen(name), NULL,
-			   elf_bind(s.st_info));
+		symtab_add(t, s.st_value, s.st_size ? s.st_size : section_rest(elf, &s),
+			   name, strlen(name), NULL, elf_bind(s.st_info));
 		added++;
 	}
 	return added;

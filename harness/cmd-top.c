@@ -384,8 +384,12 @@ static void finish(struct top_run *t)
 
 static int check_opts(struct top_opts *o, int ncmd)
 {
+	struct sampler_event ev;
+
 	if (!o->event)
 		return error("which event? say -S EVENT, e.g. -S cpu-clock");
+	if (sampler_event_parse(&ev, o->event))
+		return -1;
 	if (o->freq <= 0 && o->period <= 0)
 		return error("give a sampling frequency (-F HZ) or a period (-c N)");
 	if (o->period > 0)
