@@ -334,8 +334,9 @@ struct batch_item {
 struct sampler {
 	struct sampler_event ev;
 	int follow_exec;
-	int *cpus, ncpus;
-	struct ring *rings;	/* one per CPU */
+	int *cpus, ncpus;	/* CPUs sampled, then nrings - ncpus tracked only */
+	int nrings;
+	struct ring *rings;	/* one per CPU in cpus */
 	int *fds, nfds;		/* every event, the ring owners among them */
 	size_t fds_alloc;
 	struct sampler_stats st;
@@ -344,6 +345,7 @@ struct sampler {
 	size_t len, alloc, carry_len, carry_alloc;
 	struct batch_item *items;
 	size_t nitems, items_alloc;
+	struct pollfd *pfds;	/* one per ring, for sampler_wait() */
 };
 
 static long perf_event_open(struct perf_event_attr *a, pid_t pid, int cpu)
@@ -508,17 +510,39 @@ static int online_cpus(int **out)
 	return (int)nc;
 }
 
+static int has_cpu(const int *cpus, int n, int cpu)
+{
+	for (int i = 0; i < n; i++)
+		if (cpus[i] == cpu)
+			return 1;
+	return 0;
+}
+
+/*
+ * The CPUs to sample, then the other online ones: side-band records go
+ * to the event of the CPU where the mmap or exec happened, so those
+ * CPUs get a dummy event that reports them and never samples.
+ */
 static int choose_cpus(struct sampler *s, const struct sampler_opts *o)
 {
+	int *online, nonline = online_cpus(&online);
+
 	if (!o->cpus) {
-		s->ncpus = online_cpus(&s->cpus);
+		s->cpus = online;
+		s->ncpus = s->nrings = nonline;
 		return 0;
 	}
-	if (o->ncpus <= 0)
+	if (o->ncpus <= 0) {
+		free(online);
 		return error("no CPUs to sample");
-	s->ncpus = o->ncpus;
-	s->cpus = xmalloc((size_t)o->ncpus * sizeof(*s->cpus));
+	}
+	s->ncpus = s->nrings = o->ncpus;
+	s->cpus = xmalloc(((size_t)o->ncpus + (size_t)nonline) * sizeof(*s->cpus));
 	memcpy(s->cpus, o->cpus, (size_t)o->ncpus * sizeof(*s->cpus));
+	for (int i = 0; i < nonline; i++)
+		if (!has_cpu(o->cpus, o->ncpus, online[i]))
+			s->cpus[s->nrings++] = online[i];
+	free(online);
 	return 0;
 }
 
@@ -546,8 +570,15 @@ static int open_rings(struct sampler *s, const struct sampler_opts *o)
 		return error("ring buffer pages must be a power of two, not %u", pages);
 	}
 	fill_attr(&a, s, o, data_len);
-	s->rings = xcalloc((size_t)s->ncpus, sizeof(*s->rings));
-	for (int i = 0; i < s->ncpus && !ret; i++) {
+	s->rings = xcalloc((size_t)s->nrings, sizeof(*s->rings));
+	for (int i = 0; i < s->nrings && !ret; i++) {
+		if (i == s->ncpus) {
+			/* the CPUs only tracked: side-band records, no samples */
+			pages = pages < 16 ? pages : 16;
+			fill_attr(&a, s, o, pages * (size_t)sysconf(_SC_PAGESIZE));
+			a.type = PERF_TYPE_SOFTWARE;
+			a.config = PERF_COUNT_SW_DUMMY;
+		}
 		s->rings[i].fd = -1;
 		s->rings[i].cpu = s->cpus[i];
 		ret = open_cpu(s, &s->rings[i], &a, tids, ntids);
@@ -602,15 +633,15 @@ int sampler_disable(struct sampler *s)
 
 void sampler_wait(struct sampler *s, int timeout_ms)
 {
-	struct pollfd *p = xcalloc((size_t)s->ncpus, sizeof(*p));
-
-	for (int i = 0; i < s->ncpus; i++) {
-		p[i].fd = s->rings[i].fd;
-		p[i].events = POLLIN;
+	if (!s->pfds) {
+		s->pfds = xcalloc((size_t)s->nrings, sizeof(*s->pfds));
+		for (int i = 0; i < s->nrings; i++) {
+			s->pfds[i].fd = s->rings[i].fd;
+			s->pfds[i].events = POLLIN;
+		}
 	}
-	if (poll(p, (nfds_t)s->ncpus, timeout_ms) < 0 && errno != EINTR)
+	if (poll(s->pfds, (nfds_t)s->nrings, timeout_ms) < 0 && errno != EINTR)
 		warning_errno("cannot wait for samples");
-	free(p);
 }
 
 /* Append raw bytes to the batch buffer. */
@@ -707,7 +738,7 @@ long sampler_read(struct sampler *s, sampler_fn fn, void *data, int final)
 	talloc = s->alloc, s->alloc = s->carry_alloc, s->carry_alloc = talloc;
 	s->len = s->carry_len;
 	s->carry_len = 0;
-	for (int k = 0; k < s->ncpus; k++)
+	for (int k = 0; k < s->nrings; k++)
 		drain_ring(s, &s->rings[k]);
 	decode_batch(s);
 	for (i = 0; i < s->nitems && (final || s->items[i].r.time <= cut); i++) {
@@ -741,7 +772,7 @@ void sampler_free(struct sampler *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; s->rings && i < s->ncpus; i++)
+	for (int i = 0; s->rings && i < s->nrings; i++)
 		if (s->rings[i].base)
 			munmap(s->rings[i].base, s->rings[i].map_len);
 	for (int i = 0; i < s->nfds; i++)
@@ -753,5 +784,6 @@ void sampler_free(struct sampler *s)
 	free(s->buf);
 	free(s->carry);
 	free(s->items);
+	free(s->pfds);
 	free(s);
 }

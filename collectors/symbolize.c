@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct map {
 struct proc {
 	pid_t pid;
 	int scanned;		/* /proc/PID/maps was read (or tried) */
+	int rescanned;		/* ... and once more, for an address it missed */
 	struct map *maps;	/* sorted by start, not overlapping */
 	size_t nr, alloc;
 	struct proc *next;	/* hash chain */
@@ -151,7 +153,7 @@ void symbolizer_free(struct symbolizer *s)
 static void maps_insert(struct proc *p, const struct map *m)
 {
 	struct map *old = p->maps, *keep;
-	size_t n = 0, nr = p->nr;
+	size_t n = 0, nr = p->nr, at = 0;
 
 	keep = xmalloc((nr * 2 + 1) * sizeof(*keep));
 	for (size_t i = 0; i < nr; i++) {
@@ -168,8 +170,6 @@ static void maps_insert(struct proc *p, const struct map *m)
 						  o.pgoff + (m->end - o.start), o.dso };
 	}
 	/* keep[] is sorted and m fits in a gap now */
-	size_t at = 0;
-
 	while (at < n && keep[at].start < m->start)
 		at++;
 	memmove(keep + at + 1, keep + at, (n - at) * sizeof(*keep));
@@ -406,7 +406,7 @@ static int read_vdso(struct elf_syms *out)
 	line = strstr(maps, "[vdso]");
 	while (line && line > maps && line[-1] != '\n')
 		line--;
-	if (line && sscanf(line, "%lx-%lx", &start, &end) == 2 && end > start)
+	if (line && sscanf(line, "%" SCNx64 "-%" SCNx64, &start, &end) == 2 && end > start)
 		ret = elf_syms_read_mem(out, (const void *)(uintptr_t)start,
 					(size_t)(end - start), "[vdso]");
 	free(maps);
@@ -465,6 +465,15 @@ void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t ip, struct sym_hi
 		p = proc_find(s, pid, 1);
 	}
 	m = maps_lookup(p, ip);
+	/*
+	 * A mapping we did not hear of (made on a CPU not watched, or
+	 * before a record was lost): look in /proc once while it lives.
+	 */
+	if (!m && !p->rescanned) {
+		p->rescanned = 1;
+		scan_one(s, pid);
+		m = maps_lookup(p, ip);
+	}
 	if (!m)
 		return;
 	if (!m->dso) {

@@ -369,7 +369,8 @@ static void finish(struct top_run *t)
 		t->stopped_child = 1;
 	}
 	sampler_read(t->smp, on_record, t, 1);
-	if (t->interval.samples && !t->tty)
+	/* the last, partial interval; in text, only when it is not the whole run */
+	if (t->interval.samples && (t->o->json || (!t->tty && t->t_int != t->t0)))
 		end_interval(t);
 	print_total(t);
 	sampler_get_stats(t->smp, &st);
