@@ -79,6 +79,7 @@ struct top_run {
 	int stopped_child;	/* we stopped it at the deadline */
 	int tty;		/* redraw in place */
 	uint64_t t0, t_int;	/* ns: sampling start, this interval's start */
+	uint64_t t_end;		/* ns: sampling stopped */
 	struct sampler_stats prev; /* at the start of this interval */
 };
 
@@ -162,7 +163,7 @@ static void terminal_size(int *cols, int *lines)
 }
 
 static void heading(const struct top_run *t, const struct sampler_stats *d, double dt,
-		    struct strbuf *out)
+		    int whole, struct strbuf *out)
 {
 	const struct top_opts *o = t->o;
 
@@ -171,14 +172,18 @@ static void heading(const struct top_run *t, const struct sampler_stats *d, doub
 		strbuf_addf(out, "%.0f Hz", o->freq);
 	else
 		strbuf_addf(out, "every %ld events", o->period);
-	strbuf_addf(out, " on %d CPU%s, %.1f s at %.1f s: %llu samples, %llu lost\n",
-		    sampler_ncpus(t->smp), sampler_ncpus(t->smp) == 1 ? "" : "s", dt,
-		    (double)(mono_ns() - t->t0) / 1e9, (unsigned long long)d->samples,
+	strbuf_addf(out, " on %d CPU%s, ", sampler_ncpus(t->smp),
+		    sampler_ncpus(t->smp) == 1 ? "" : "s");
+	if (whole)
+		strbuf_addf(out, "whole run of %.1f s", dt);
+	else
+		strbuf_addf(out, "%.1f s at %.1f s", dt, (double)(mono_ns() - t->t0) / 1e9);
+	strbuf_addf(out, ": %llu samples, %llu lost\n", (unsigned long long)d->samples,
 		    (unsigned long long)(d->lost + d->lost_samples));
 }
 
 static void print_text(struct top_run *t, const struct top *tab,
-		       const struct sampler_stats *d, double dt)
+		       const struct sampler_stats *d, double dt, int whole)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct top_format f = { (int)t->o->rows, t->o->per_cpu, 0 };
@@ -187,12 +192,12 @@ static void print_text(struct top_run *t, const struct top *tab,
 	if (t->tty) {
 		terminal_size(&f.width, &lines);
 		if (!f.max_rows)
-			f.max_rows = lines > 4 ? lines - 4 : 1;
+			f.max_rows = lines > 4 ? lines - 4 : 20;
 		strbuf_addstr(&out, "\033[H\033[2J");
 	} else if (!f.max_rows) {
 		f.max_rows = 20;
 	}
-	heading(t, d, dt, &out);
+	heading(t, d, dt, whole, &out);
 	top_format_table(tab, &f, &out);
 	if (!t->tty)
 		strbuf_addch(&out, '\n');
@@ -244,7 +249,7 @@ static void end_interval(struct top_run *t)
 	if (t->o->json)
 		print_json(t, &t->interval, "interval", &d, dt);
 	else
-		print_text(t, &t->interval, &d, dt);
+		print_text(t, &t->interval, &d, dt, 0);
 	top_reset(&t->interval);
 	t->prev = now;
 	t->t_int = tnow;
@@ -326,15 +331,13 @@ static void add_command_json(json_t *o, const struct top_run *t)
 static void print_total(struct top_run *t)
 {
 	struct sampler_stats st;
-	double dt = (double)(mono_ns() - t->t0) / 1e9;
+	double dt = (double)(t->t_end - t->t0) / 1e9;
 	json_t *o, *cpus = json_array();
 	char *s;
 
 	sampler_get_stats(t->smp, &st);
 	if (!t->o->json) {
-		if (!t->tty)
-			printf("whole run:\n");
-		print_text(t, &t->total, &st, dt);
+		print_text(t, &t->total, &st, dt, 1);
 		return;
 	}
 	o = top_json(&t->total, (int)t->o->rows);
@@ -363,6 +366,7 @@ static void finish(struct top_run *t)
 	struct sampler_stats st;
 
 	sampler_disable(t->smp);
+	t->t_end = mono_ns();
 	if (t->child.pid && !target_gone(t)) {
 		note("stopping '%s' after %.1f s", t->cmd[0], t->o->duration);
 		child_stop(&t->child, 1.0);
