@@ -40,6 +40,7 @@ struct top_opts {
 	int per_cpu;
 	int idle;
 	char *kallsyms;
+	long mmap_pages;
 };
 
 #define O(name, sh, type, field, lo, hi, def, argh, help) \
@@ -66,6 +67,8 @@ static const struct opt top_table[] = {
 	  "count the idle task's samples too (system-wide)"),
 	O("kallsyms", 0, OPT_STRING, kallsyms, 0, 0, "/proc/kallsyms", "FILE",
 	  "kernel symbols from FILE"),
+	O("mmap-pages", 'm', OPT_INT, mmap_pages, 1, 65536, "128", "PAGES",
+	  "ring buffer pages per CPU, a power of two"),
 	OPT_END_ROW
 };
 
@@ -401,6 +404,8 @@ static int check_opts(struct top_opts *o, int ncmd)
 		o->freq = 0;
 	if (ncmd && o->pid > 0)
 		return error("-p PID and a command do not go together");
+	if (o->mmap_pages & (o->mmap_pages - 1))
+		return error("--mmap-pages must be a power of two, not %ld", o->mmap_pages);
 	return 0;
 }
 
@@ -417,6 +422,7 @@ static void fill_sampler_opts(struct sampler_opts *so, const struct top_opts *o,
 	so->follow_exec = follow;
 	/* like hardware cycles, which stop in a halted CPU */
 	so->exclude_idle = !o->idle;
+	so->ring_pages = (unsigned)o->mmap_pages;
 }
 
 static int run_top(struct top_opts *o, char **cmd)
