@@ -451,29 +451,37 @@ static const struct map *maps_lookup(const struct proc *p, uint64_t ip)
 	return NULL;
 }
 
-void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t ip, struct sym_hit *out)
+/*
+ * The mapping holding ip in process pid. A process we never heard of
+ * has its /proc maps read now; a mapping we did not hear of (made on a
+ * CPU not watched, or announced in a lost record) gets one more look in
+ * /proc while the process lives.
+ */
+static const struct map *find_map(struct symbolizer *s, pid_t pid, uint64_t ip)
 {
 	struct proc *p = proc_find(s, pid, 0);
 	const struct map *m;
-	const struct sym *sym;
-	uint64_t vaddr;
 
-	out->func = out->module = unknown;
-	/* a process we never heard of: read its maps now, once */
 	if (!p || (!p->nr && !p->scanned)) {
 		scan_one(s, pid);
 		p = proc_find(s, pid, 1);
 	}
 	m = maps_lookup(p, ip);
-	/*
-	 * A mapping we did not hear of (made on a CPU not watched, or
-	 * before a record was lost): look in /proc once while it lives.
-	 */
 	if (!m && !p->rescanned) {
 		p->rescanned = 1;
 		scan_one(s, pid);
 		m = maps_lookup(p, ip);
 	}
+	return m;
+}
+
+void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t ip, struct sym_hit *out)
+{
+	const struct map *m = find_map(s, pid, ip);
+	const struct sym *sym;
+	uint64_t vaddr;
+
+	out->func = out->module = unknown;
 	if (!m)
 		return;
 	if (!m->dso) {
