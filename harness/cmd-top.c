@@ -371,7 +371,10 @@ static void finish(struct top_run *t)
 	sampler_disable(t->smp);
 	t->t_end = mono_ns();
 	if (t->child.pid && !target_gone(t)) {
-		note("stopping '%s' after %.1f s", t->cmd[0], t->o->duration);
+		if (got_signal)
+			note("stopping '%s': interrupted", t->cmd[0]);
+		else
+			note("stopping '%s' after %.1f s", t->cmd[0], t->o->duration);
 		child_stop(&t->child, 1.0);
 		t->stopped_child = 1;
 	}
