@@ -203,6 +203,17 @@ test_expect_success ROOT 'a plain periodic print when stdout is not a terminal' 
 	grep -E "^  SHARE  SAMPLES +CPU0 +CPU1? *.*FUNCTION" cpu.out
 '
 
+test_expect_success ROOT 'an interrupt ends the sampling with the whole run and stops the command' '
+	{ perflab top -S cpu-clock --json -- ./spin 30 >int.out 2>int.err & } && pid=$! &&
+	sleep 1.5 &&
+	kill -INT $pid &&
+	wait $pid &&
+	total int.out &&
+	top_row_is int.out perflab_test_spin spin 50 &&
+	json int.out.total "d[\"exit_code\"] is None and d[\"duration_s\"] < 25" &&
+	grep "stopping .\./spin.: interrupted" int.err
+'
+
 # One page per ring at 20 kHz: the kernel usually has to drop records.
 test_expect_success ROOT 'records lost to full rings are counted and said, not fatal' '
 	perflab top -S cpu-clock -F 20000 -m 1 --duration 2 --json -- ./spin 30 \
