@@ -21,14 +21,15 @@ static const struct cmd commands[] = {
 	{ "help", cmd_help, "show help for perflab or one command" },
 	{ "version", cmd_version, "print versions of perflab and its libraries" },
 	{ "config", cmd_config, "check configuration files or print them in effect" },
-	{ "load", cmd_load, "run a workload role alone: load server|client" },
 	{ "run", cmd_run, "one measured run (or N) with collectors, results to a directory" },
+	{ "load", cmd_load, "run a workload role alone: load server|client" },
 	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
-	{ "clock", cmd_clock, "print this host's monotonic and real-time clocks" },
-	{ "lab", cmd_lab, "a lab of network namespaces on this machine: lab up|down|status" },
-	{ "fingerprint", cmd_fingerprint, "this host's fingerprint; diff: what changed between two runs" },
 	{ "stat", cmd_stat, "count hardware and software events: pmcstat -w / perf stat style" },
+	{ "top", cmd_top, "sample an event and rank functions by share, like pmcstat -T" },
 	{ "events", cmd_events, "list a PMU's events; encode an event for perf_event_open" },
+	{ "fingerprint", cmd_fingerprint, "this host's fingerprint; diff: what changed between two runs" },
+	{ "lab", cmd_lab, "a lab of network namespaces on this machine: lab up|down|status" },
+	{ "clock", cmd_clock, "print this host's monotonic and real-time clocks" },
 };
 
 static const struct cmd *find_cmd(const char *name)
@@ -43,7 +44,7 @@ static void usage_all(FILE *f)
 {
 	fprintf(f, "usage: perflab [-q|-v] <command> [<args>]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "   %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "   %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'perflab help <command>' shows the options of one command.\n"
 		"exit codes: 0 ok, 1 failure, 128 fatal, 129 usage\n");
 }

@@ -4,7 +4,7 @@ test_description='the command table, help, version and exit codes'
 
 test_expect_success 'help lists the commands' '
 	perflab help >out &&
-	grep -q "^   run " out && grep -q "^   load " out && grep -q "^   config " out &&
+	grep -q "^   run  " out && grep -q "^   load  " out && grep -q "^   config  " out &&
 	grep -q "exit codes: 0 ok, 1 failure, 128 fatal, 129 usage" out
 '
 
