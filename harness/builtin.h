@@ -12,6 +12,8 @@ int cmd_config(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_images(int argc, char **argv);
 
 /* Print the versions of perflab and the libraries it is linked with. */
 void print_versions(void);

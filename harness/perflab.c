@@ -23,6 +23,8 @@ static const struct cmd commands[] = {
 	{ "load", cmd_load, "run a workload role alone: load server|client" },
 	{ "run", cmd_run, "one measured run (or N) with collectors, results to a directory" },
 	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
+	{ "build", cmd_build, "build the image of a commit, or find it in the image cache" },
+	{ "images", cmd_images, "list the image cache, or prune it" },
 };
 
 static const struct cmd *find_cmd(const char *name)
