@@ -3,3 +3,4 @@
 set -eu
 cd "$(dirname "$0")"
 python3 bench-load.py "$@"
+python3 bench-build.py

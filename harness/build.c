@@ -964,6 +964,15 @@ static int build_miss(struct source *s, struct build_result *out)
 	return ret;
 }
 
+static int image_present(const char *entry)
+{
+	char *image = xasprintf("%s/image", entry);
+	int ret = path_exists(image);
+
+	free(image);
+	return ret;
+}
+
 /*
  * With the entry locked: 1 when it exists and serves (a failed build
  * counts unless retried), 0 when it must be built, -1 on error. A
@@ -981,6 +990,9 @@ static int try_hit(struct source *s, struct build_result *out, unsigned flags)
 	}
 	if (image_meta_load(&m, entry)) {
 		warning("rebuilding the unreadable cache entry '%s'", entry);
+		ret = remove_tree(entry);
+	} else if (m.status == IMAGE_OK && !image_present(entry)) {
+		warning("rebuilding the cache entry '%s': its image is missing", entry);
 		ret = remove_tree(entry);
 	} else if (m.status == IMAGE_FAILED && (flags & BUILD_RETRY_FAILED)) {
 		ret = remove_tree(entry);

@@ -127,6 +127,9 @@ int cmd_build(int argc, char **argv)
 	rev = i < argc ? argv[i] : NULL;
 	if (load_source(&job, o.job)) {
 		ret = EXIT_USAGE;
+	} else if (!argv_len(job.source.build)) {
+		error("job file '%s' has no 'build' command in [source]", o.job);
+		ret = EXIT_USAGE;
 	} else if (build_at(&r, &job.source, rev, o.retry_failed ? BUILD_RETRY_FAILED : 0)) {
 		ret = EXIT_FATAL;
 	} else {
@@ -172,7 +175,7 @@ static const struct opt prune_table[] = {
 
 static void images_usage(FILE *f)
 {
-	fprintf(f, "usage: perflab images [--job FILE | --dir DIR] [--json]\n"
+	fprintf(f, "usage: perflab images [list] [--job FILE | --dir DIR] [--json]\n"
 		"       perflab images prune [--job FILE | --dir DIR] [--keep N]\n"
 		"                            [--older-than DURATION] [--failed] [--dry-run]\n\n"
 		"List the image cache, most recently used first, or prune it: prune removes\n"

@@ -188,6 +188,9 @@ test_expect_success 'usage errors exit 129' '
 	test_exit_code 129 perflab build --job nonexistent v1 2>err &&
 	printf "[run]\nrepeat = 1\n" >nosrc &&
 	test_exit_code 129 perflab build --job nosrc v1 2>err && grep -q "no \[source\]" err &&
+	printf "[source]\nrepo = /r\n" >nobuild &&
+	test_exit_code 129 perflab build --job nobuild v1 2>err &&
+	grep -q "no .build. command in \[source\]" err &&
 	test_exit_code 129 perflab images prune --job job 2>err && grep -q "say what to prune" err
 '
 
@@ -278,6 +281,20 @@ test_expect_success 'prune removes everything but the image in use' '
 	grep -q "^removed 1 image, freed [1-9][0-9]* bytes .*; 1 kept, 1 in use" out &&
 	test -f builds/images/$key1/image && test ! -e builds/images/$key2 &&
 	{ kill $holder; wait $holder 2>/dev/null; true; }
+'
+
+test_expect_success 'an entry whose image or meta.json was damaged is built again' '
+	perflab build --job job v1 >out && test "$(field cache)" = hit &&
+	image=$(field image) && n=$(runs) &&
+	rm "$image" &&
+	perflab build --job job v1 >out 2>err &&
+	test "$(field cache)" = miss && grep -q "its image is missing" err &&
+	test "$("$image")" = "hello version 1" &&
+	echo "{\"version\": 1," >"$(dirname "$image")/meta.json" &&
+	perflab build --job job v1 >out 2>err &&
+	test "$(field cache)" = miss && grep -q "unreadable cache entry" err &&
+	perflab build --job job v1 >out && test "$(field cache)" = hit &&
+	test "$(runs)" = $((n + 2))
 '
 
 test_expect_success 'no command ran from commit subjects or branch names' '
