@@ -451,6 +451,7 @@ static int lookup_branch(git_object **out, struct source *s)
 	else if (git_reference_peel(out, r, GIT_OBJECT_COMMIT) < 0)
 		ret = git_fail("cannot resolve branch", s->src->branch);
 	git_reference_free(r);
+	free(ref);
 	return ret ? PERFLAB_ENOTFOUND : 0;
 }
 
