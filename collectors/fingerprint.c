@@ -332,7 +332,7 @@ json_t *fingerprint_take(void)
 	return fingerprint_take_at("");
 }
 
-void fingerprint_hash(const json_t *fp, char out[SHA256_HEX_LEN])
+void fingerprint_hash(const json_t *fp, char out[SHA256_HEX])
 {
 	json_t *copy = json_copy((json_t *)fp);
 	char *s;
@@ -350,7 +350,7 @@ void fingerprint_hash(const json_t *fp, char out[SHA256_HEX_LEN])
 int fingerprint_write(const char *dir)
 {
 	json_t *fp = fingerprint_take();
-	char hex[SHA256_HEX_LEN];
+	char hex[SHA256_HEX];
 	char *path = xasprintf("%s/" FINGERPRINT_FILE, dir);
 	int ret;
 

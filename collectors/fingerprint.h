@@ -64,7 +64,7 @@ int fingerprint_write(const char *dir);
  * The fingerprint's hash: sha256 of its canonical JSON (compact, keys
  * sorted, the "sha256" member left out), 64 hex digits.
  */
-void fingerprint_hash(const struct json_t *fp, char out[SHA256_HEX_LEN]);
+void fingerprint_hash(const struct json_t *fp, char out[SHA256_HEX]);
 
 /*
  * Read a fingerprint from a JSON file, or from a run directory's

@@ -97,7 +97,7 @@ const char *json_get_str(const json_t *obj, const char *path)
 
 char *json_dump_compact(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 
 	if (!s)
 		die("out of memory serializing JSON");
@@ -106,7 +106,7 @@ char *json_dump_compact(const json_t *v)
 
 char *json_dump_pretty(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 
 	if (!s)
 		die("out of memory serializing JSON");

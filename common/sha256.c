@@ -1,23 +1,64 @@
-/*
- * SHA-256 as FIPS 180-4 specifies it, one 64-byte block at a time.
- */
 #include "common/sha256.h"
+#include "common/util.h"
 
-#include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
-static const uint32_t K[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+static const uint32_t k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
 };
 
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+static uint32_t ror(uint32_t x, int n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+/* Expand one 64-byte block into the message schedule w. */
+static void schedule(uint32_t w[64], const unsigned char *p)
+{
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+}
+
+static void block(uint32_t h[8], const unsigned char *p)
+{
+	uint32_t w[64], v[8];
+
+	schedule(w, p);
+	memcpy(v, h, sizeof(v));
+	for (int i = 0; i < 64; i++) {
+		uint32_t s1 = ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25);
+		uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+		uint32_t t1 = v[7] + s1 + ch + k[i] + w[i];
+		uint32_t s0 = ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22);
+		uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+
+		memmove(v + 1, v, 7 * sizeof(*v));
+		v[4] += t1;
+		v[0] = t1 + s0 + maj;
+	}
+	for (int i = 0; i < 8; i++)
+		h[i] += v[i];
+}
 
 void sha256_init(struct sha256 *c)
 {
@@ -31,67 +72,30 @@ void sha256_init(struct sha256 *c)
 	c->used = 0;
 }
 
-/* The message schedule: 16 big-endian words, extended to 64. */
-static void schedule(uint32_t w[64], const unsigned char *p)
-{
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-}
-
-static void block(uint32_t h[8], const unsigned char *p)
-{
-	uint32_t w[64], v[8];
-
-	schedule(w, p);
-	memcpy(v, h, sizeof(v));
-	for (int i = 0; i < 64; i++) {
-		uint32_t s1 = ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25);
-		uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
-		uint32_t t1 = v[7] + s1 + ch + K[i] + w[i];
-		uint32_t s0 = ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22);
-		uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-
-		memmove(v + 1, v, 7 * sizeof(*v));
-		v[4] += t1;
-		v[0] = t1 + s0 + maj;
-	}
-	for (int i = 0; i < 8; i++)
-		h[i] += v[i];
-}
-
 void sha256_update(struct sha256 *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
 	c->len += len;
 	while (len) {
-		size_t n = sizeof(c->buf) - c->used;
+		size_t n = 64 - c->used < len ? 64 - c->used : len;
 
-		if (n > len)
-			n = len;
 		memcpy(c->buf + c->used, p, n);
 		c->used += n;
 		p += n;
 		len -= n;
-		if (c->used == sizeof(c->buf)) {
+		if (c->used == 64) {
 			block(c->h, c->buf);
 			c->used = 0;
 		}
 	}
 }
 
-void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN])
+void sha256_final(struct sha256 *c, unsigned char out[SHA256_BYTES])
 {
 	uint64_t bits = c->len * 8;
 	unsigned char pad[72] = { 0x80 };
-	size_t n = (c->used < 56 ? 56 : 120) - c->used;
+	size_t n = c->used < 56 ? 56 - c->used : 120 - c->used;
 
 	for (int i = 0; i < 8; i++)
 		pad[n + i] = (unsigned char)(bits >> (56 - 8 * i));
@@ -104,14 +108,48 @@ void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN])
 	}
 }
 
-void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN])
+void sha256_final_hex(struct sha256 *c, char out[SHA256_HEX])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[SHA256_BYTES];
+
+	sha256_final(c, d);
+	for (int i = 0; i < SHA256_BYTES; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[2 * SHA256_BYTES] = '\0';
+}
+
+void sha256_hex(const void *data, size_t len, char out[SHA256_HEX])
 {
 	struct sha256 c;
-	unsigned char d[SHA256_LEN];
 
 	sha256_init(&c);
 	sha256_update(&c, data, len);
-	sha256_final(&c, d);
-	for (int i = 0; i < SHA256_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	sha256_final_hex(&c, out);
+}
+
+int sha256_file_hex(const char *path, char out[SHA256_HEX])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char buf[65536];
+	struct sha256 c;
+	ssize_t n;
+
+	if (fd < 0)
+		return error_errno("cannot open '%s'", path);
+	sha256_init(&c);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return error_errno("cannot read '%s'", path);
+		}
+		sha256_update(&c, buf, (size_t)n);
+	}
+	close(fd);
+	sha256_final_hex(&c, out);
+	return 0;
 }

@@ -5,15 +5,14 @@
 #include <stdint.h>
 
 /*
- * SHA-256 (FIPS 180-4), small and dependency-free: perflab hashes a
- * few kilobytes of canonical JSON per run to tell equal hosts apart
- * quickly, which does not justify linking a crypto library.
+ * SHA-256 (FIPS 180-4), for content-addressed keys such as the image
+ * cache's. Not for secrets: nothing here is constant-time.
  */
-#define SHA256_LEN 32		/* bytes of a digest */
-#define SHA256_HEX_LEN 65	/* hex digits plus the NUL */
+#define SHA256_BYTES 32
+#define SHA256_HEX (2 * SHA256_BYTES + 1)	/* hex digits plus the NUL */
 
 struct sha256 {
-	uint32_t h[8];		/* the running state */
+	uint32_t h[8];		/* the chaining state */
 	uint64_t len;		/* bytes hashed so far */
 	unsigned char buf[64];	/* a partial block */
 	size_t used;		/* bytes in buf */
@@ -21,8 +20,13 @@ struct sha256 {
 
 void sha256_init(struct sha256 *c);
 void sha256_update(struct sha256 *c, const void *data, size_t len);
-void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN]);
-/* The digest of data as 64 lowercase hex digits. */
-void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN]);
+/* The digest; c must be initialized again before reuse. */
+void sha256_final(struct sha256 *c, unsigned char out[SHA256_BYTES]);
+/* The digest of c as lowercase hex into out (SHA256_HEX bytes). */
+void sha256_final_hex(struct sha256 *c, char out[SHA256_HEX]);
+/* One-shot: the hex digest of len bytes of data. */
+void sha256_hex(const void *data, size_t len, char out[SHA256_HEX]);
+/* The hex digest of a file's content; -1 (reported) if unreadable. */
+int sha256_file_hex(const char *path, char out[SHA256_HEX]);
 
 #endif

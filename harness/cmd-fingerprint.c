@@ -158,7 +158,7 @@ static int known_section(const char *name)
 static void print_fingerprint(const json_t *fp)
 {
 	struct strbuf out = STRBUF_INIT;
-	char hex[SHA256_HEX_LEN];
+	char hex[SHA256_HEX];
 	const char **keys;
 	size_t n = sorted_keys(fp, &keys);
 
@@ -207,7 +207,7 @@ static int parse_args(int argc, char **argv, struct fp_opts *o, int want)
 static json_t *side_json(const char *path, const json_t *fp)
 {
 	json_t *o = json_object();
-	char hex[SHA256_HEX_LEN];
+	char hex[SHA256_HEX];
 
 	fingerprint_hash(fp, hex);
 	json_set_str(o, "path", path);
@@ -218,7 +218,7 @@ static json_t *side_json(const char *path, const json_t *fp)
 static void print_diff(const struct fp_diff *d, char **names, const json_t *a, const json_t *b)
 {
 	struct strbuf out = STRBUF_INIT;
-	char ha[SHA256_HEX_LEN], hb[SHA256_HEX_LEN];
+	char ha[SHA256_HEX], hb[SHA256_HEX];
 
 	fingerprint_hash(a, ha);
 	fingerprint_hash(b, hb);
@@ -296,7 +296,7 @@ int cmd_fingerprint(int argc, char **argv)
 	if (json_is_null(json_get(fp, "cpufreq.driver")))
 		note("no cpufreq driver on this host: the frequency driver and governor are null");
 	if (o.json) {
-		char hex[SHA256_HEX_LEN];
+		char hex[SHA256_HEX];
 
 		fingerprint_hash(fp, hex);
 		json_set_str(fp, "sha256", hex);

@@ -1,5 +1,6 @@
 #include "harness/config.h"
 #include "harness/hosts.h"
+#include "harness/job.h"
 #include "harness/run.h"
 #include "harness/deploy.h"
 #include "common/opt.h"
@@ -38,6 +39,7 @@ static const struct cfg_schema schemas[] = {
 	  check_workload },
 	{ "run", 0, CFG_JOB, run_table, sizeof(struct run_opts), NULL },
 	{ "deploy", 0, CFG_JOB, deploy_table, sizeof(struct deploy_opts), check_deploy },
+	{ "source", 0, CFG_JOB, job_source_table, sizeof(struct job_source), job_source_check },
 };
 
 static const char *const file_kind_names[] = { "configuration", "hosts", "job" };
@@ -239,8 +241,12 @@ static int check_section_shape(struct parse_state *ps, const struct cfg_section 
 
 	section_label(s, &label);
 	if (!sc) {
-		cfg_error(ps, s->line, "unknown section %s (known: host, workload, run, deploy)",
-			  label.buf);
+		struct strbuf known = STRBUF_INIT;
+
+		for (size_t i = 0; i < ARRAY_SIZE(schemas); i++)
+			strbuf_addf(&known, "%s%s", i ? ", " : "", schemas[i].kind);
+		cfg_error(ps, s->line, "unknown section %s (known: %s)", label.buf, known.buf);
+		strbuf_release(&known);
 		ret = -1;
 	} else if (sc->named && (!s->name || !*s->name)) {
 		cfg_error(ps, s->line, "section [%s] needs a name: [%s NAME]", s->kind, s->kind);

@@ -24,6 +24,8 @@ static const struct cmd commands[] = {
 	{ "run", cmd_run, "one measured run (or N) with collectors, results to a directory" },
 	{ "load", cmd_load, "run a workload role alone: load server|client" },
 	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
+	{ "build", cmd_build, "build the image of a commit, or find it in the image cache" },
+	{ "images", cmd_images, "list the image cache, or prune it" },
 	{ "stat", cmd_stat, "count hardware and software events: pmcstat -w / perf stat style" },
 	{ "top", cmd_top, "sample an event and rank functions by share, like pmcstat -T" },
 	{ "events", cmd_events, "list a PMU's events; encode an event for perf_event_open" },

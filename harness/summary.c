@@ -367,9 +367,13 @@ static int read_layout(const char *dir, struct layout *l)
 /* Several clients' summaries as one: counters add, gauges weigh, hists pool. */
 static void sum_number(json_t *acc, const char *key, const json_t *v)
 {
+	const json_t *old = json_object_get(acc, key);
 	double a = json_get_num(acc, key), b = json_is_number(v) ? json_number_value(v) : NAN;
 
-	json_set_num(acc, key, isnan(a) ? b : isnan(b) ? a : a + b);
+	if (json_is_integer(old) && json_is_integer(v))	/* counts stay exact */
+		json_set_int(acc, key, json_integer_value(old) + json_integer_value(v));
+	else
+		json_set_num(acc, key, isnan(a) ? b : isnan(b) ? a : a + b);
 }
 
 static void merge_tcp(json_t *acc, const json_t *add)

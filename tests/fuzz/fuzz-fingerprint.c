@@ -44,7 +44,7 @@ static void exercise(const json_t *a, const json_t *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static json_t *base;
-	char hex[SHA256_HEX_LEN], *text;
+	char hex[SHA256_HEX], *text;
 	json_t *fp, *cpu;
 	struct fp_diff self;
 

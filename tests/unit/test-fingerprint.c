@@ -15,7 +15,7 @@
 
 static const char *sha(const char *data, size_t len)
 {
-	static char hex[SHA256_HEX_LEN];
+	static char hex[SHA256_HEX];
 
 	sha256_hex(data, len, hex);
 	return hex;
@@ -39,7 +39,7 @@ TEST(sha256, fips_vectors)
 
 TEST(sha256, pieces_equal_the_whole)
 {
-	char data[300], whole[SHA256_HEX_LEN];
+	char data[300], whole[SHA256_HEX];
 	static const size_t steps[] = { 1, 55, 56, 63, 64, 65, 128 };
 
 	for (size_t i = 0; i < sizeof(data); i++)
@@ -47,15 +47,15 @@ TEST(sha256, pieces_equal_the_whole)
 	sha256_hex(data, sizeof(data), whole);
 	for (size_t s = 0; s < ARRAY_SIZE(steps); s++) {
 		struct sha256 c;
-		unsigned char d[SHA256_LEN];
-		char hex[SHA256_HEX_LEN];
+		unsigned char d[SHA256_BYTES];
+		char hex[SHA256_HEX];
 
 		sha256_init(&c);
 		for (size_t off = 0; off < sizeof(data); off += steps[s])
 			sha256_update(&c, data + off, off + steps[s] > sizeof(data) ?
 				      sizeof(data) - off : steps[s]);
 		sha256_final(&c, d);
-		for (int i = 0; i < SHA256_LEN; i++)
+		for (int i = 0; i < SHA256_BYTES; i++)
 			snprintf(hex + 2 * i, 3, "%02x", d[i]);
 		CHECK_STR(hex, whole);
 	}
@@ -361,7 +361,7 @@ TEST(fingerprint, this_host)
 	struct utsname u;
 	char *online = fp_squeeze(read_file("/sys/devices/system/cpu/online", 4096, NULL));
 	char *pol = read_file("/sys/devices/system/cpu/cpufreq/policy0/scaling_driver", 4096, NULL);
-	char h1[SHA256_HEX_LEN], h2[SHA256_HEX_LEN], *s;
+	char h1[SHA256_HEX], h2[SHA256_HEX], *s;
 
 	REQUIRE(!uname(&u));
 	CHECK(!fingerprint_check(fp, "this host"));
@@ -412,7 +412,7 @@ TEST(fingerprint, write_is_atomic_and_never_overwrites)
 {
 	const char *dir = test_tmpdir();
 	char *path = xasprintf("%s/fingerprint.json", dir);
-	char hex[SHA256_HEX_LEN];
+	char hex[SHA256_HEX];
 	json_t *fp;
 
 	REQUIRE(!fingerprint_write(dir));
