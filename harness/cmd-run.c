@@ -6,6 +6,8 @@
 #include "harness/config.h"
 #include "harness/hosts.h"
 #include "harness/deploy.h"
+#include "harness/build.h"
+#include "harness/job.h"
 #include "harness/run.h"
 #include "collectors/collector.h"
 #include "common/json.h"
@@ -35,7 +37,7 @@ static const struct opt cli_table[] = {
 	{ "image", 0, OPT_STRING, offsetof(struct run_cli, image), 0, 0, NULL, NULL, "FILE",
 	  "deploy this image on the DUT first (the job's [deploy], else the host's commands)" },
 	{ "commit", 0, OPT_STRING, offsetof(struct run_cli, commit), 0, 0, NULL, NULL, "REV",
-	  "what the image was built from (kept in run.json, fills {commit})" },
+	  "build this revision of the job's [source] (or the image's source: kept in run.json)" },
 	OPT_END_ROW
 };
 
@@ -52,6 +54,29 @@ static void usage(FILE *f)
 	opt_usage(f, run_table);
 	fprintf(f, "\nworkload options (as in a job file's [workload] section):\n");
 	opt_usage(f, load_client_table);
+}
+
+/* The image of a revision of the job's [source], built or from the cache. */
+static int build_for_run(const char *job, const char *rev, struct job *j, struct build_result *b)
+{
+	if (job_load(j, job)) {
+		job_release(j);
+		return -1;
+	}
+	if (!j->has_source) {
+		job_release(j);
+		return error("'%s' has no [source] to build '%s' from", job, rev);
+	}
+	if (build_at(b, &j->source, rev, 0) < 0) {
+		job_release(j);
+		return -1;
+	}
+	if (b->failed)
+		warning("the build of '%s' failed (%s): a skip; its log is '%s'", rev,
+			b->reason ? b->reason : "?", b->log ? b->log : "?");
+	else
+		printf("image %s (%s) for %.12s\n", b->key, b->hit ? "cache hit" : "built", b->commit);
+	return 0;
 }
 
 /* --job FILE before anything else, so flags can override it. */
@@ -253,7 +278,9 @@ int cmd_run(int argc, char **argv)
 				 { load_client_table, &w }, { NULL, NULL } };
 	const char *job = find_job(argc, argv);
 	struct hostlist hl;
-	int i, ret = EXIT_USAGE, have_hosts = 0;
+	struct job j;
+	struct build_result b;
+	int i, ret = EXIT_USAGE, have_hosts = 0, built = 0;
 
 	if (wants_help(argc, argv)) {
 		usage(stdout);
@@ -284,8 +311,26 @@ int cmd_run(int argc, char **argv)
 	}
 	rq.image = cli.image;
 	rq.commit = cli.commit;
+	if (cli.commit && !cli.image && job) {
+		if (build_for_run(job, cli.commit, &j, &b)) {
+			ret = EXIT_FATAL;	/* as git for a bad revision */
+			goto done;
+		}
+		built = 1;
+		rq.build = &b;
+		rq.image = b.image;
+		rq.commit = b.commit;
+		if (!cli.hosts && !b.failed) {
+			error("a built image is deployed on a lab's DUT: give '--hosts'");
+			goto done;
+		}
+	}
 	ret = measure_all(&rq);
 done:
+	if (built) {
+		build_result_release(&b);
+		job_release(&j);
+	}
 	if (have_hosts)
 		hostlist_release(&hl);
 	opt_release(deploy_table, &d);

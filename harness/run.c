@@ -7,6 +7,7 @@
  */
 #include "harness/run.h"
 #include "harness/builtin.h"
+#include "harness/build.h"
 #include "harness/deploy.h"
 #include "harness/hosts.h"
 #include "harness/runhost.h"
@@ -628,6 +629,37 @@ static int start_all(struct run_state *st)
 	return start_clients(st);
 }
 
+/* What was built: recorded; a failed build is a skip, never a result. */
+static json_t *build_json(const struct build_result *b)
+{
+	json_t *o = json_object();
+
+	json_set_str(o, "key", b->key);
+	json_set_str(o, "commit", b->commit);
+	json_set_str(o, "tree", b->tree);
+	json_set_str(o, "subject", b->subject);
+	json_set(o, "cache_hit", json_boolean(b->hit));
+	json_set(o, "failed", json_boolean(b->failed));
+	json_set_str(o, "reason", b->reason);
+	json_set_str(o, "log", b->log);
+	json_set_num(o, "seconds", b->seconds);
+	return o;
+}
+
+static int build_step(struct run_state *st)
+{
+	const struct build_result *b = st->rq->build;
+
+	if (!b)
+		return 0;
+	json_set(st->meta, "build", build_json(b));
+	if (!b->failed)
+		return 0;
+	st->status = RUN_SKIPPED;
+	st->failure = "the build failed (skip this commit)";
+	return -1;
+}
+
 /* Put the image on the DUT and bring it back; classify what fails. */
 static int deploy_step(struct run_state *st)
 {
@@ -655,7 +687,7 @@ static int deploy_step(struct run_state *st)
 static void measure(struct run_state *st)
 {
 	set_paths(st);
-	if (deploy_step(st))
+	if (build_step(st) || deploy_step(st))
 		return;
 	phase_done(st, "deploy");
 	st->prepared = 1;

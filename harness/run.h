@@ -7,6 +7,7 @@
 struct json_t;
 struct hostlist;
 struct deploy_opts;
+struct build_result;
 
 /*
  * One measured run: the workload's server and client, collectors on the
@@ -29,6 +30,7 @@ struct run_request {
 	const struct load_client_opts *workload;
 	const struct hostlist *hosts;	/* NULL: this machine alone */
 	const struct deploy_opts *deploy; /* how to put an image on the DUT */
+	const struct build_result *build; /* the build that made the image, or NULL */
 	const char *image;		/* a built image to deploy first, or NULL */
 	const char *commit;		/* what the image was built from, or NULL */
 	char *const *argv;		/* the command line, kept in run.json */
