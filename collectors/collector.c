@@ -1,6 +1,7 @@
 #include "collectors/collector.h"
 #include "common/json.h"
 #include "common/timeutil.h"
+#include "common/strbuf.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -112,7 +113,13 @@ int collector_list_parse(const char *list, const char ***out)
 			int dup = 0;
 
 			if (!ops) {
-				error("unknown collector '%s' (known: cpu, freq, net)", t);
+				struct strbuf known = STRBUF_INIT;
+
+				for (int k = 0; collector_list[k]; k++)
+					strbuf_addf(&known, "%s%s", k ? ", " : "",
+						    collector_list[k]->name);
+				error("unknown collector '%s' (known: %s)", t, known.buf);
+				strbuf_release(&known);
 				free(copy);
 				free(v);
 				return -1;

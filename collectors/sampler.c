@@ -3,6 +3,8 @@
  * decoder of the records the kernel writes there.
  */
 #include "collectors/sampler.h"
+#include "collectors/pmc.h"
+#include "collectors/topology.h"
 #include "common/util.h"
 #include "common/timeutil.h"
 
@@ -195,123 +197,22 @@ long ring_next(const struct ring_view *r, uint64_t head, uint64_t tail,
 	return h.size;
 }
 
-/* Events by name. */
-
-struct event_name {
-	const char *name;
-	uint32_t type;
-	uint64_t config;
-};
-
-static const struct event_name event_names[] = {
-	{ "cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK },
-	{ "task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK },
-	{ "page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS },
-	{ "faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS },
-	{ "minor-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN },
-	{ "major-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ },
-	{ "context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES },
-	{ "cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES },
-	{ "cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS },
-	{ "migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS },
-	{ "cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES },
-	{ "cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES },
-	{ "instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS },
-	{ "cache-references", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES },
-	{ "cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES },
-	{ "branches", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS },
-	{ "branch-instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS },
-	{ "branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES },
-	{ "bus-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BUS_CYCLES },
-	{ "stalled-cycles-frontend", PERF_TYPE_HARDWARE, PERF_COUNT_HW_STALLED_CYCLES_FRONTEND },
-	{ "stalled-cycles-backend", PERF_TYPE_HARDWARE, PERF_COUNT_HW_STALLED_CYCLES_BACKEND },
-	{ "ref-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_REF_CPU_CYCLES },
-};
-
-/* "r1a2": a raw PMU event code, as perf spells it. */
-static int parse_raw(const char *name, uint64_t *out)
-{
-	char *end;
-
-	if (name[0] != 'r' || !name[1] || name[1] == '-' || name[1] == '+')
-		return -1;
-	errno = 0;
-	*out = strtoull(name + 1, &end, 16);
-	return errno || *end ? -1 : 0;
-}
-
+/* Events by name: pmc's encoder knows them all, in every spelling. */
 int sampler_event_parse(struct sampler_event *out, const char *name)
 {
+	struct pmc_event e;
+
 	memset(out, 0, sizeof(*out));
 	out->name = name;
-	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++) {
-		if (!strcmp(event_names[i].name, name)) {
-			out->type = event_names[i].type;
-			out->config = event_names[i].config;
-			out->hardware = out->type != PERF_TYPE_SOFTWARE;
-			return 0;
-		}
-	}
-	if (!parse_raw(name, &out->config)) {
-		out->type = PERF_TYPE_RAW;
-		out->hardware = 1;
-		return 0;
-	}
-	return error("unknown event '%s': try cpu-clock, task-clock, page-faults, "
-		     "context-switches, cycles, instructions or a raw rNNNN", name);
-}
-
-/* CPU lists. */
-
-static int int_cmp(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/* One "N" or "N-M" item of a CPU list; appends to *ids. */
-static int cpus_item(const char *p, const char *end, int **ids, int *n, size_t *alloc)
-{
-	long lo, hi;
-	char *e;
-
-	errno = 0;
-	lo = strtol(p, &e, 10);
-	hi = lo;
-	if (e < end && *e == '-')
-		hi = strtol(e + 1, &e, 10);
-	if (errno || e != end || p == end || !(p[0] >= '0' && p[0] <= '9') ||
-	    lo < 0 || hi < lo || hi > 65535)
+	if (pmc_init() || pmc_encode(&e, name, NULL))
 		return -1;
-	for (long c = lo; c <= hi; c++) {
-		ALLOC_GROW(*ids, (size_t)*n + 1, *alloc);
-		(*ids)[(*n)++] = (int)c;
-	}
+	out->type = e.type;
+	out->config = e.config;
+	out->config1 = e.config1;
+	out->config2 = e.config2;
+	out->hardware = !e.software;
+	pmc_event_release(&e);
 	return 0;
-}
-
-int sampler_cpus_parse(const char *s, int **out)
-{
-	int *ids = NULL, n = 0, u = 0;
-	size_t alloc = 0;
-	const char *p = s;
-
-	for (;;) {
-		const char *end = strchrnul(p, ',');
-
-		if (cpus_item(p, end, &ids, &n, &alloc)) {
-			free(ids);
-			return error("invalid CPU list '%s': expected ids and ranges like 0-3,6", s);
-		}
-		if (!*end)
-			break;
-		p = end + 1;
-	}
-	qsort(ids, (size_t)n, sizeof(*ids), int_cmp);
-	for (int i = 0; i < n; i++)
-		if (!u || ids[u - 1] != ids[i])
-			ids[u++] = ids[i];
-	*out = ids;
-	return u;
 }
 
 /* The sampler. */
@@ -360,6 +261,8 @@ static void fill_attr(struct perf_event_attr *a, const struct sampler *s,
 	a->size = sizeof(*a);
 	a->type = s->ev.type;
 	a->config = s->ev.config;
+	a->config1 = s->ev.config1;
+	a->config2 = s->ev.config2;
 	a->sample_type = SAMPLE_TYPE;
 	if (o->freq > 0) {
 		a->freq = 1;
@@ -496,7 +399,7 @@ static int online_cpus(int **out)
 
 	if (t) {
 		t[strcspn(t, "\n")] = '\0';
-		n = sampler_cpus_parse(t, out);
+		n = cpulist_parse(t, out, "/sys/devices/system/cpu/online");
 		free(t);
 		if (n > 0)
 			return n;

@@ -65,7 +65,7 @@ long ring_next(const struct ring_view *r, uint64_t head, uint64_t tail,
 struct sampler_event {
 	const char *name;	/* as given */
 	uint32_t type;		/* PERF_TYPE_SOFTWARE, _HARDWARE, _RAW */
-	uint64_t config;
+	uint64_t config, config1, config2;	/* perf_event_attr.config* */
 	int hardware;		/* needs a PMU */
 };
 
@@ -128,6 +128,5 @@ void sampler_free(struct sampler *s);
  * Parse a CPU list ("0-3,6"); *out gets the sorted, unique ids (the
  * caller frees). Returns the count or -1 with an error.
  */
-int sampler_cpus_parse(const char *s, int **out);
 
 #endif

@@ -32,8 +32,8 @@ struct collect_opts {
 	{ name, sh, type, offsetof(struct collect_opts, field), lo, hi, NULL, def, argh, help }
 
 static const struct opt collect_table[] = {
-	O("collectors", 'c', OPT_STRING, collectors, 0, 0, "cpu,freq,net", "LIST",
-	  "collectors to run: cpu, freq, net, all"),
+	O("collectors", 'c', OPT_STRING, collectors, 0, 0, "cpu,freq,net,pmc", "LIST",
+	  "collectors to run: cpu, freq, net, pmc, all"),
 	O("interval", 'i', OPT_DURATION, interval, 0.01, 3600, "1s", "SECS", "sampling interval"),
 	O("duration", 't', OPT_DURATION, duration, 0, 86400 * 365, "0", "SECS",
 	  "stop after this long, 0 = until SIGTERM or SIGINT"),
@@ -124,7 +124,9 @@ static void loop(const struct collect_opts *o, struct running *r, int n)
 {
 	uint64_t step = (uint64_t)(o->interval * 1e9);
 	uint64_t t0 = o->align > 0 ? (uint64_t)(o->align * 1e9) : mono_ns();
-	uint64_t end = o->duration > 0 ? mono_ns() + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
+	/* unaligned, the run ends on the grid: no sliver of a last sample */
+	uint64_t end = o->duration <= 0 ? UINT64_MAX
+		       : (o->align > 0 ? mono_ns() : t0) + (uint64_t)(o->duration * 1e9);
 	uint64_t next = t0 + step;
 
 	while (next <= mono_ns())

@@ -176,7 +176,15 @@ static void print_one(const char *dir, const json_t *sum)
 	else
 		printf(" (unmeasurable here: %s)", json_get_str(sum, "freq_unavailable") ?
 		       json_get_str(sum, "freq_unavailable") : "no frequency collector");
-	printf("\n  %-16s %s\n", "retransmits",
+	printf("\n");
+	if (!isnan(json_get_num(sum, "ipc")))
+		printf("  %-16s %s IPC, %s%% stall cycles, %s cycles per Gbit\n", "counters",
+		       fmt_num(json_get_num(sum, "ipc"), 2, a, sizeof(a)),
+		       fmt_num(100 * json_get_num(sum, "stall_frac"), 1, b, sizeof(b)),
+		       fmt_num(json_get_num(sum, "cycles_per_gbit"), 0, c, sizeof(c)));
+	else if (json_get_str(sum, "pmc_unavailable"))
+		printf("  %-16s - (%s)\n", "counters", json_get_str(sum, "pmc_unavailable"));
+	printf("  %-16s %s\n", "retransmits",
 	       fmt_num(json_get_num(sum, "retrans_segs"), 0, c, sizeof(c)));
 	printf("  %-16s %lld\n", "errors", errors_total(sum));
 }

@@ -6,6 +6,7 @@
  */
 #include "harness/builtin.h"
 #include "collectors/sampler.h"
+#include "collectors/topology.h"
 #include "collectors/symbolize.h"
 #include "common/json.h"
 #include "common/opt.h"
@@ -434,7 +435,7 @@ static int run_top(struct top_opts *o, char **cmd)
 	struct sampler_opts so;
 	int *cpus = NULL, ncpus = 0, ret;
 
-	if (o->cpus && (ncpus = sampler_cpus_parse(o->cpus, &cpus)) < 0)
+	if (o->cpus && (ncpus = cpulist_parse(o->cpus, &cpus, "-C")) < 0)
 		return EXIT_USAGE;
 	fill_sampler_opts(&so, o, cpus, ncpus, cmd != NULL);
 	ret = sampler_open(&t.smp, &so);

@@ -41,8 +41,8 @@
 const struct opt run_table[] = {
 	R("repeat", OPT_INT, repeat, 1, 100000, "1", "N", "measure N times, each its own directory"),
 	R("results", OPT_STRING, results, 0, 0, "results", "DIR", "where run directories go"),
-	R("collectors", OPT_STRING, collectors, 0, 0, "cpu,freq,net", "LIST",
-	  "collectors beside the workload: cpu, freq, net, all, none"),
+	R("collectors", OPT_STRING, collectors, 0, 0, "cpu,freq,net,pmc", "LIST",
+	  "collectors beside the workload: cpu, freq, net, pmc, all, none"),
 	R("label", OPT_STRING, label, 0, 0, "", "TEXT",
 	  "a name for what is measured (kernel, build), kept in run.json"),
 	R("server-threads", OPT_INT, server_threads, 0, 1024, "0", "N",

@@ -17,7 +17,7 @@ struct build_result;
 struct run_opts {
 	long repeat;		/* runs in a row, each its own directory */
 	char *results;		/* directory holding run directories */
-	char *collectors;	/* "cpu,freq,net", "all" or "none" */
+	char *collectors;	/* "cpu,freq,net,pmc", "all" or "none" */
 	char *label;		/* free text kept in run.json (a kernel name...) */
 	long server_threads;	/* 0 = online CPUs */
 };
