@@ -114,7 +114,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/bench/stats-power
+	@$(MAKE) --no-print-directory all build/bench/stats-power build/bench/collect-cost
 	@bench/run.sh
 
 build/bench/%: bench/%.c build/opt/libperflab.a

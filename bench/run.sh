@@ -3,6 +3,8 @@
 set -eu
 cd "$(dirname "$0")"
 python3 bench-load.py
+python3 bench-collect.py
+../build/bench/collect-cost
 python3 bench-stat.py
 python3 bench-top.py
 python3 bench-fingerprint.py

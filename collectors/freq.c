@@ -22,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __FreeBSD__
+#include <sys/types.h>
+#include <sys/sysctl.h>
+#endif
 #ifdef __linux__
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
@@ -234,6 +238,62 @@ static void driver_info(json_t *info)
 	json_set(info, "levels_mhz", levels);
 }
 
+#ifdef __FreeBSD__
+/* dev.cpu.N.freq (MHz) and friends; -1 when the sysctl is not there. */
+static long sysctl_long(const char *name)
+{
+	int v;
+	size_t len = sizeof(v);
+
+	return sysctlbyname(name, &v, &len, NULL, 0) ? -1 : v;
+}
+
+static char *sysctl_str(const char *name)
+{
+	size_t len = 0;
+	char *s;
+
+	if (sysctlbyname(name, NULL, &len, NULL, 0) || !len)
+		return NULL;
+	s = xmalloc(len + 1);
+	if (sysctlbyname(name, s, &len, NULL, 0)) {
+		free(s);
+		return NULL;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+/* FreeBSD: dev.cpu.N.freq is cpufreq(4)'s current setting, in MHz. */
+static double cpu_sysctl_mhz(int cpu)
+{
+	char name[64];
+	long v;
+
+	snprintf(name, sizeof(name), "dev.cpu.%d.freq", cpu);
+	v = sysctl_long(name);
+	return v > 0 ? (double)v : NAN;
+}
+
+static void freebsd_info(json_t *info)
+{
+	char *drv = sysctl_str("dev.cpufreq.0.freq_driver");
+	char *lv = sysctl_str("dev.cpu.0.freq_levels");
+	json_t *levels = json_array();
+	double *mhz;
+	int n = lv ? freq_levels_parse(lv, &mhz) : -1;
+
+	json_set_str(info, "driver", drv);
+	for (int i = 0; i < n; i++)
+		json_array_append_new(levels, json_real(mhz[i]));
+	if (n >= 0)
+		free(mhz);
+	json_set(info, "levels_mhz", levels);
+	free(drv);
+	free(lv);
+}
+#endif
+
 static int freq_open(void *priv, json_t *info)
 {
 	struct freq_priv *p = priv;
@@ -254,6 +314,10 @@ static int freq_open(void *priv, json_t *info)
 			close_fds(p);
 			if (!isnan(cpu_khz_as_mhz(0, "cpufreq/scaling_cur_freq")))
 				p->source = FREQ_CPUFREQ;
+#ifdef __FreeBSD__
+			else if (!isnan(cpu_sysctl_mhz(0)))
+				p->source = FREQ_SYSCTL;
+#endif
 			else
 				strbuf_addstr(&why, "; no cpufreq in sysfs");
 		}
@@ -262,6 +326,9 @@ static int freq_open(void *priv, json_t *info)
 	json_set_str(info, "unavailable", p->source ? NULL : why.buf);
 	json_set_int(info, "ncpu", p->ncpu);
 	driver_info(info);
+#ifdef __FreeBSD__
+	freebsd_info(info);
+#endif
 	if (!p->source)
 		note("no CPU frequency source on this host (%s): freq is null", why.buf);
 	strbuf_release(&why);
@@ -327,6 +394,13 @@ static int freq_sample(void *priv, json_t *rec, double dt, int prev_ok)
 			one = json_object();
 			json_set_num(one, "mhz", mhz);
 		}
+#ifdef __FreeBSD__
+		else if (p->source == FREQ_SYSCTL) {
+			mhz = cpu_sysctl_mhz(c);
+			one = json_object();
+			json_set_num(one, "mhz", mhz);
+		}
+#endif
 		if (!one) {
 			one = json_object();
 			json_set(one, "mhz", json_null());
