@@ -10,3 +10,4 @@ python3 bench-top.py
 python3 bench-fingerprint.py
 ../build/bench/stats-power
 python3 bench-build.py
+python3 bench-lab.py

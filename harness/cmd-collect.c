@@ -127,7 +127,8 @@ static void loop(const struct collect_opts *o, struct running *r, int n)
 	/* unaligned, the run ends on the grid: no sliver of a last sample */
 	uint64_t end = o->duration <= 0 ? UINT64_MAX
 		       : (o->align > 0 ? mono_ns() : t0) + (uint64_t)(o->duration * 1e9);
-	uint64_t next = t0 + step;
+	/* a grid that starts ahead of us (the run's start) is sampled from its origin */
+	uint64_t next = t0 > mono_ns() ? t0 : t0 + step;
 
 	while (next <= mono_ns())
 		next += step;

@@ -51,7 +51,7 @@ const struct opt run_table[] = {
 };
 
 #define STOP_TIMEOUT 15.0	/* seconds for a process to finish once told */
-#define START_DELAY 0.25	/* seconds to launch the clients before the start */
+#define START_DELAY 0.3	/* seconds to launch everything before the start */
 
 struct run_state {
 	const struct run_request *rq;
@@ -606,10 +606,10 @@ static void set_paths(struct run_state *st)
  */
 static int start_all(struct run_state *st)
 {
-	double t0 = mono_s(), step = st->w->interval, ready;
-	char line[32];
-
+	/* the start: far enough ahead to launch everything; the collectors' grid origin */
+	double t0 = mono_s() + START_DELAY + 0.05 * st->nhosts, step = st->w->interval, late;
 	int image_serves = st->rq->deploy && st->rq->deploy->server == SERVER_IMAGE;
+	char line[32];
 
 	if (!image_serves && start_server(st))
 		return -1;
@@ -624,8 +624,9 @@ static int start_all(struct run_state *st)
 		if (wait_ready(st, &st->hosts[i], st->hosts[i].collect_out, "collect", line,
 			       sizeof(line)))
 			return -1;
-	ready = mono_s() + START_DELAY + 0.05 * st->nhosts;
-	st->start_at = t0 + ceil((ready - t0) / step) * step;
+	/* a slow host missed the start: the next point of the grid, then */
+	late = mono_s() + 0.05 * st->nhosts - t0;
+	st->start_at = late > 0 ? t0 + ceil(late / step) * step : t0;
 	return start_clients(st);
 }
 

@@ -41,6 +41,15 @@ test_expect_success NETNS 'run --image: installed in the DUT, restarted, measure
 		grep -q "^./server 8080"
 '
 
+test_expect_success NETNS 'the console is captured on the controller while the DUT boots' '
+	sed -e "/^\[host dut1\]$/a console = sh -c \"echo console of \$1; sleep 30\" console {host}" \
+	    lab.hosts >console.hosts &&
+	perflab run --hosts console.hosts --job job --image ./image --duration 1 --warmup 0 \
+		--results con >out &&
+	grep -q "^console of dut1$" con/*/console-dut1.log &&
+	! pgrep -f "console of" >/dev/null
+'
+
 test_expect_success NETNS 'an install that fails is a skip (exit 125), not a result' '
 	sed "s/^install = .*/install = false/" job >job-bad &&
 	test_exit_code 125 perflab run --hosts lab.hosts --job job-bad --image ./image --results skip 2>err &&
