@@ -3,6 +3,7 @@
 #include "harness/job.h"
 #include "harness/run.h"
 #include "harness/deploy.h"
+#include "harness/thresholds.h"
 #include "common/opt.h"
 #include "common/parse.h"
 #include "common/strbuf.h"
@@ -39,6 +40,7 @@ static const struct cfg_schema schemas[] = {
 	  check_workload },
 	{ "run", 0, CFG_JOB, run_table, sizeof(struct run_opts), NULL },
 	{ "deploy", 0, CFG_JOB, deploy_table, sizeof(struct deploy_opts), check_deploy },
+	{ "thresholds", 0, CFG_JOB, thresholds_table, sizeof(struct thresholds), thresholds_check },
 	{ "source", 0, CFG_JOB, job_source_table, sizeof(struct job_source), job_source_check },
 };
 

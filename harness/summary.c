@@ -258,8 +258,16 @@ static void add_workload(json_t *sum, const json_t *cs)
 	};
 	const json_t *stacks = json_object_get(cs, "stacks");
 
+	const json_t *errors = json_object_get(cs, "errors");
+	const char *k;
+	json_t *v;
+	long long total = 0;
+
 	copy_keys(sum, cs, keys);
 	json_set_num(sum, "goodput_gbps", json_get_num(cs, "goodput_bps") / 1e9);
+	json_object_foreach((json_t *)errors, k, v)
+		total += json_integer_value(v);
+	json_set_int(sum, "errors_total", total);
 	if (stacks)
 		json_set(sum, "stacks", json_deep_copy(stacks));
 }

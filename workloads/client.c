@@ -241,6 +241,7 @@ static void established(struct worker *w, struct conn *c)
 		}
 	}
 	unit_start(w, c);
+	c->t_plan = c->t_unit;
 	if (!cl->mode)
 		c->http = xmalloc(sizeof(struct http_resp));
 }
@@ -401,16 +402,20 @@ static void do_tx(struct worker *w, struct conn *c)
 static void http_next(struct worker *w, struct conn *c)
 {
 	struct client *cl = cl_of(w);
-	uint64_t now = mono_ns(), next = c->t_unit + cl->chunk_period_ns;
+	uint64_t now = mono_ns(), period = cl->chunk_period_ns;
+	/* requests keep to their schedule; one late does not shift the rest */
+	uint64_t next = c->t_plan + period;
 
 	if (cl->draining || !claim_unit(cl)) {
 		conn_done(w, c, -1, NULL);
 		return;
 	}
+	if (next + period < now)
+		next = now;	/* more than a period behind: no burst to catch up */
+	c->t_plan = next;
 	c->state = CS_HTTP_SEND;
-	if (cl->chunk_period_ns && next > now) {
+	if (period && next > now) {
 		c->state = CS_HTTP_WAIT;
-		c->t_unit = next;
 		c->off = 0;
 		timer_set(w, c, next);
 		return;

@@ -357,7 +357,7 @@ static void sweep(struct worker *w, uint64_t now)
 	for (size_t i = 0; i < w->nconns; ) {
 		struct conn *c = w->conns[i];
 
-		if (now - c->t_progress > e->timeout_ns) {
+		if (c->t_progress < now && now - c->t_progress > e->timeout_ns) {
 			e->on_timeout(w, c);
 			if (i < w->nconns && w->conns[i] != c)
 				continue;	/* closed: another took slot i */

@@ -65,6 +65,7 @@ struct conn {
 	uint64_t t_open;	/* ns: connect started / accepted */
 	uint64_t t_unit;	/* ns: current request or transfer started */
 	uint64_t t_progress;	/* ns: last byte moved (for timeouts) */
+	uint64_t t_plan;	/* ns: when the current request was due (pacing) */
 	uint64_t wake_ns;	/* ns: timer deadline when in the heap */
 	uint64_t want;		/* bytes left in the current unit, 0 = stream */
 	uint64_t rx, tx;	/* payload bytes over the connection's life */
