@@ -136,7 +136,7 @@ TEST(job, config_errors_name_file_and_line)
 	CHECK_CONTAINS(test_captured(), "j:3: invalid value 'soon' for 'build_timeout'");
 	CHECK(parse_job("[source]\nrepo = /r\nbuild = make 'unterminated\n"));
 	CHECK(parse_job("[sauce]\nrepo = /r\n"));
-	CHECK_CONTAINS(test_captured(), "(known: host, workload, run, deploy, source");
+	CHECK_CONTAINS(test_captured(), "unknown section [sauce] (known: host, workload, run");
 	test_capture_end();
 }
 
