@@ -12,6 +12,7 @@ int cmd_config(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_clock(int argc, char **argv);

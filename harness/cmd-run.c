@@ -8,6 +8,7 @@
 #include "harness/deploy.h"
 #include "harness/build.h"
 #include "harness/job.h"
+#include "harness/jobsetup.h"
 #include "harness/run.h"
 #include "collectors/collector.h"
 #include "common/json.h"
@@ -91,27 +92,6 @@ static const char *find_job(int argc, char **argv)
 			return argv[i] + 6;
 	}
 	return NULL;
-}
-
-static int apply_job(const char *path, struct run_opts *r, struct load_client_opts *w,
-		     struct deploy_opts *d)
-{
-	struct cfg_file f;
-	const struct cfg_section *s;
-	int ret = 0;
-
-	if (cfg_file_load(&f, path))
-		return -1;
-	if (f.kind != CFG_JOB)
-		ret = error("'%s' is not a job file", path);
-	if (!ret && (s = cfg_find(&f, "workload")))
-		ret = cfg_section_apply(&f, s, load_client_table, w);
-	if (!ret && (s = cfg_find(&f, "run")))
-		ret = cfg_section_apply(&f, s, run_table, r);
-	if (!ret && (s = cfg_find(&f, "deploy")))
-		ret = cfg_section_apply(&f, s, deploy_table, d);
-	cfg_file_release(&f);
-	return ret;
 }
 
 static int check_collectors(const char *list)
@@ -298,7 +278,7 @@ int cmd_run(int argc, char **argv)
 	opt_defaults(load_client_table, &w);
 	opt_defaults(deploy_table, &d);
 	w.warmup = 2;
-	if (job && apply_job(job, &r, &w, &d))
+	if (job && job_apply(job, &r, &w, &d))
 		goto done;
 	i = opt_parse(sets, argc, argv);
 	if (i >= 0 && i < argc)

@@ -23,6 +23,7 @@ static const struct cmd commands[] = {
 	{ "config", cmd_config, "check configuration files or print them in effect" },
 	{ "run", cmd_run, "one measured run (or N) with collectors, results to a directory" },
 	{ "compare", cmd_compare, "compare two sets of runs: every metric, BAD/GOOD/INCONCLUSIVE" },
+	{ "calibrate", cmd_calibrate, "A/A runs: the lab's run and boot noise, the unit to replicate" },
 	{ "load", cmd_load, "run a workload role alone: load server|client" },
 	{ "collect", cmd_collect, "run collectors alone, writing JSON lines" },
 	{ "build", cmd_build, "build the image of a commit, or find it in the image cache" },

@@ -125,7 +125,7 @@ static char *traffic_address(const struct run_state *st)
 {
 	const struct host *h = st->dut->h;
 
-	if (!st->hl || host_is_local(h))
+	if (!st->hl || host_is_local(h) || (st->dut->drives && !*h->traffic))
 		return xstrdup(*h->traffic ? h->traffic : "127.0.0.1");
 	return xstrdup(*h->traffic ? h->traffic : h->address);
 }
@@ -373,6 +373,9 @@ static json_t *make_meta(struct run_state *st, char *const *argv)
 	json_set_str(m, "perflab_version", perflab_version());
 	json_set_int(m, "pid", getpid());
 	json_set_str(m, "started_utc", fmt_time_utc(real_ns(), t, sizeof(t)));
+	json_set_str(m, "kind", st->rq->kind ? st->rq->kind : "run");
+	json_set_str(m, "series", st->rq->series);
+	json_set_str(m, "side", st->rq->side);
 	json_set_str(m, "commit", st->rq->commit);
 	json_set_str(m, "image", st->rq->image);
 	return m;
@@ -559,7 +562,7 @@ static int pick_hosts(struct run_state *st)
 	if (!st->dut)
 		return error("'%s' has no host with role = dut", hl->path);
 	if (!nclients)
-		return error("'%s' has no host with role = client", hl->path);
+		st->dut->drives = 1;	/* no client hosts: the DUT loads itself */
 	return 0;
 }
 

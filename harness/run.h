@@ -34,6 +34,9 @@ struct run_request {
 	const char *image;		/* a built image to deploy first, or NULL */
 	const char *commit;		/* what the image was built from, or NULL */
 	char *const *argv;		/* the command line, kept in run.json */
+	const char *kind;		/* "run" (NULL), "nightly", "bisect", "calibrate" */
+	const char *series;		/* groups runs of one night, one bisection ... */
+	const char *side;		/* within a series: "A", "B", a commit ... */
 };
 
 /* How a run ended: also its exit code, in git bisect run's convention. */

@@ -4,39 +4,20 @@ test_description='perflab run --job --commit: build at a commit, deploy on the l
 
 lab=t42$(printf '%04x' $$ | tail -c 3)
 
-commit() { git -C repo add -A && git -C repo commit -q -m "$1" && git -C repo rev-parse HEAD; }
+. "$TEST_DIR/lib-sample.sh"
+
+commit() { sample_commit repo "$1"; }
 
 test_expect_success NETNS 'a lab, and a repository of a small C server with a few commits' '
 	test_when_finished_all "perflab lab down --name $lab" &&
 	perflab lab up --name $lab >/dev/null &&
-	git init -q -b main repo &&
-	git -C repo config user.email t@example.com && git -C repo config user.name t &&
-	cp "$SRC_DIR/tests/fixtures/sampleserver/server.c" repo/ &&
-	printf "server: server.c\n\tcc -O2 -pthread -o server server.c\n" >repo/Makefile &&
-	c1=$(commit "the server") &&
+	sample_repo repo &&
+	c1=$(git -C repo rev-parse HEAD) &&
 	echo "/* a comment */" >>repo/server.c &&
 	c2=$(commit "a comment; \$(touch pwned) \`id\` \"quoted\"") &&
 	echo "this does not compile" >>repo/server.c &&
 	c3=$(commit "broken") &&
-	cat >job <<-EOF
-	[source]
-	repo = $TRASH/repo
-	build = make server
-	artifact = server
-	workdir = $TRASH/builds
-	[workload]
-	workload = chunk
-	url = http://{dut}:{port}/bytes/262144
-	connections = 2
-	duration = 2s
-	warmup = 1s
-	[deploy]
-	install = sh -c "cp \\"\\\$1\\" \\"\\\$2/server.new\\" && mv \\"\\\$2/server.new\\" \\"\\\$2/server\\"" install {image} {workdir}
-	reboot = sh -c "cd \\"\\\$1\\" && { [ -f svc.pid ] && kill \\\$(cat svc.pid) 2>/dev/null; sleep 0.2; }; setsid ./server 8080 >svc.log 2>&1 </dev/null & echo \\\$! >svc.pid" reboot {workdir}
-	ready = bash -c "exec 3<>/dev/tcp/127.0.0.1/8080"
-	server = image
-	port = 8080
-	EOF
+	sample_job job "$TRASH/repo" &&
 	perflab config check job
 '
 
