@@ -11,7 +11,7 @@ gcc make pkg-config
 libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev libelf-dev
 clang libclang-rt-14-dev
 iproute2 procps openssh-client openssh-server nginx-light linux-perf git
-iperf3 gnuplot-nox perl
+python3 perl iperf3 gnuplot-nox
 "
 
 missing=""
