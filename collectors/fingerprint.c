@@ -377,23 +377,11 @@ static const char *type_name(const json_t *v)
 	}
 }
 
-static int is_string_list(const json_t *v)
-{
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(v))
-		return 0;
-	json_array_foreach(v, i, e)
-		if (!json_is_string(e))
-			return 0;
-	return 1;
-}
 
 /* A value a section may hold directly: a scalar, null or a list of strings. */
 static int is_leaf(const json_t *v)
 {
-	return !json_is_object(v) && (!json_is_array(v) || is_string_list(v));
+	return !json_is_object(v) && (!json_is_array(v) || json_is_string_list(v));
 }
 
 static int bad(const char *name, const char *path, const json_t *v, const char *want)
@@ -445,7 +433,7 @@ static int check_strings(const json_t *o, const char *name, const char *path, in
 
 static int check_list(const json_t *v, const char *name, const char *path, int depth)
 {
-	return is_string_list(v) ? 0 : bad(name, path, v, "a list of strings");
+	return json_is_string_list(v) ? 0 : bad(name, path, v, "a list of strings");
 }
 
 /* devices: "bus/name" -> driver or null, or a group { driver: count }. */

@@ -168,3 +168,17 @@ int hist_from_json(struct hist *h, const json_t *j)
 	h->max = (uint64_t)json_integer_value(json_object_get(j, "max"));
 	return 0;
 }
+
+json_t *hist_percentiles_json(const struct hist *h, double div)
+{
+	json_t *o = json_object();
+
+	json_set_int(o, "n", (long long)h->n);
+	json_set_num(o, "mean", hist_mean(h) / div);
+	json_set_num(o, "p50", hist_quantile(h, 0.50) / div);
+	json_set_num(o, "p90", hist_quantile(h, 0.90) / div);
+	json_set_num(o, "p99", hist_quantile(h, 0.99) / div);
+	json_set_num(o, "p999", hist_quantile(h, 0.999) / div);
+	json_set_num(o, "max", h->n ? (double)h->max / div : NAN);
+	return o;
+}

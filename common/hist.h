@@ -44,6 +44,12 @@ struct json_t;
 struct json_t *hist_to_json(const struct hist *h);
 int hist_from_json(struct hist *out, const struct json_t *j);
 
+/*
+ * Percentiles for humans: {"n", "mean", "p50", "p90", "p99", "p999",
+ * "max"}, each value divided by div (1e3: nanoseconds shown as us).
+ */
+struct json_t *hist_percentiles_json(const struct hist *h, double div);
+
 /* Bucket index of v and the range [lo, hi] of values a bucket holds. */
 unsigned hist_bucket(uint64_t v);
 void hist_bucket_range(unsigned b, uint64_t *lo, uint64_t *hi);

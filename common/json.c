@@ -95,6 +95,19 @@ const char *json_get_str(const json_t *obj, const char *path)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+int json_is_string_list(const json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v))
+		return 0;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e))
+			return 0;
+	return 1;
+}
+
 char *json_dump_compact(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));

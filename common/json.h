@@ -31,6 +31,9 @@ double json_get_num(const json_t *obj, const char *path);
 const char *json_get_str(const json_t *obj, const char *path);
 const json_t *json_get(const json_t *obj, const char *path);
 
+/* Is v an array of strings only (a list of names)? */
+int json_is_string_list(const json_t *v);
+
 /* Serialize compactly with sorted keys; the caller frees the string. */
 char *json_dump_compact(const json_t *v);
 /* Serialize indented for humans; the caller frees the string. */

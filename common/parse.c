@@ -104,6 +104,20 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A non-negative number with one of the units, scaled. */
+static int parse_scaled(const char *s, const struct unit *units, size_t n, double *out)
+{
+	const char *rest;
+	double v, mult;
+
+	if (parse_number(s, &v, &rest) || v < 0 || *s == '-')
+		return -1;
+	if (match_unit(rest, units, n, &mult))
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
 int parse_rate(const char *s, double *out)
 {
 	static const struct unit units[] = {
@@ -116,15 +130,8 @@ int parse_rate(const char *s, double *out)
 		{ "Gbit/s", 1e9 },
 		{ "T", 1e12 }, { "Tbit", 1e12 }, { "Tbps", 1e12 }, { "Tbit/s", 1e12 },
 	};
-	const char *rest;
-	double v, mult;
 
-	if (parse_number(s, &v, &rest) || v < 0 || *s == '-')
-		return -1;
-	if (match_unit(rest, units, ARRAY_SIZE(units), &mult))
-		return -1;
-	*out = v * mult;
-	return 0;
+	return parse_scaled(s, units, ARRAY_SIZE(units), out);
 }
 
 int parse_duration(const char *s, double *out)
@@ -133,15 +140,8 @@ int parse_duration(const char *s, double *out)
 		{ "", 1 }, { "s", 1 }, { "sec", 1 }, { "ms", 1e-3 }, { "us", 1e-6 },
 		{ "m", 60 }, { "min", 60 }, { "h", 3600 },
 	};
-	const char *rest;
-	double v, mult;
 
-	if (parse_number(s, &v, &rest) || v < 0 || *s == '-')
-		return -1;
-	if (match_unit(rest, units, ARRAY_SIZE(units), &mult))
-		return -1;
-	*out = v * mult;
-	return 0;
+	return parse_scaled(s, units, ARRAY_SIZE(units), out);
 }
 
 int parse_percent(const char *s, double *out)

@@ -411,24 +411,14 @@ static void merge_tcp(json_t *acc, const json_t *add)
 static int pool_hist(json_t *acc, const json_t *add, const char *hkey, const char *out_key)
 {
 	struct hist *a = xmalloc(2 * sizeof(*a)), *b = a + 1;
-	json_t *lat = json_object();
 	int ok = !hist_from_json(a, json_object_get(acc, hkey)) &&
 		 !hist_from_json(b, json_object_get(add, hkey));
 
 	if (ok) {
 		hist_merge(a, b);
 		json_set(acc, hkey, hist_to_json(a));
-		json_set_int(lat, "n", (long long)a->n);
-		json_set_num(lat, "mean", hist_mean(a) / 1e3);
-		json_set_num(lat, "p50", hist_quantile(a, 0.5) / 1e3);
-		json_set_num(lat, "p90", hist_quantile(a, 0.9) / 1e3);
-		json_set_num(lat, "p99", hist_quantile(a, 0.99) / 1e3);
-		json_set_num(lat, "p999", hist_quantile(a, 0.999) / 1e3);
-		json_set_num(lat, "max", a->n ? (double)a->max / 1e3 : NAN);
 	}
-	json_set(acc, out_key, ok ? lat : json_null());
-	if (!ok)
-		json_decref(lat);
+	json_set(acc, out_key, ok ? hist_percentiles_json(a, 1e3) : json_null());
 	free(a);
 	return ok ? 0 : -1;
 }

@@ -89,18 +89,6 @@ int fp_diff_rank(const char *section, const char *rest, const char **what)
 	return rank;
 }
 
-static int is_string_list(const json_t *v)
-{
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(v))
-		return 0;
-	json_array_foreach(v, i, e)
-		if (!json_is_string(e))
-			return 0;
-	return 1;
-}
 
 /* The strings of list that are not in other, as a new array. */
 static json_t *list_minus(const json_t *list, const json_t *other)
@@ -142,8 +130,8 @@ static void add_change(struct fp_diff *d, const char *path, const json_t *a, con
 static void diff_lists(struct fp_diff *d, const char *path, const json_t *a, const json_t *b)
 {
 	json_t *empty = json_array();
-	json_t *added = list_minus(is_string_list(b) ? b : empty, is_string_list(a) ? a : empty);
-	json_t *removed = list_minus(is_string_list(a) ? a : empty, is_string_list(b) ? b : empty);
+	json_t *added = list_minus(json_is_string_list(b) ? b : empty, json_is_string_list(a) ? a : empty);
+	json_t *removed = list_minus(json_is_string_list(a) ? a : empty, json_is_string_list(b) ? b : empty);
 
 	if (json_array_size(added) || json_array_size(removed) || !a != !b ||
 	    json_is_null(a) != json_is_null(b)) {
@@ -211,8 +199,8 @@ static void walk(struct fp_diff *d, struct strbuf *path, const json_t *a, const 
 
 	if ((obj_a || absent_or_null(a)) && (obj_b || absent_or_null(b)) && (obj_a || obj_b))
 		walk_objects(d, path, a, b);
-	else if ((is_string_list(a) || absent_or_null(a)) &&
-		 (is_string_list(b) || absent_or_null(b)) && (json_is_array(a) || json_is_array(b)))
+	else if ((json_is_string_list(a) || absent_or_null(a)) &&
+		 (json_is_string_list(b) || absent_or_null(b)) && (json_is_array(a) || json_is_array(b)))
 		diff_lists(d, path->buf, a, b);
 	else if (!(absent_or_null(a) && absent_or_null(b)) && !json_equal((json_t *)a, (json_t *)b))
 		add_change(d, path->buf, a, b);
@@ -272,7 +260,7 @@ void fp_format_value(struct strbuf *out, const json_t *v)
 	case JSON_FALSE: strbuf_addstr(out, "no"); break;
 	case JSON_NULL: strbuf_addstr(out, "-"); break;
 	case JSON_ARRAY:
-		if (is_string_list(v) && json_array_size(v)) {
+		if (json_is_string_list(v) && json_array_size(v)) {
 			json_array_foreach(v, i, e)
 				strbuf_addf(out, "%s%s", i ? " " : "", json_string_value(e));
 			break;

@@ -677,20 +677,6 @@ static void tcp_interval(struct tcp_acc *out, const struct snap *now,
 	out->delivery_rate_bps = g.delivery_rate_bps;
 }
 
-static json_t *latency_json(const struct hist *h)
-{
-	json_t *o = json_object();
-
-	json_set_int(o, "n", (long long)h->n);
-	json_set_num(o, "mean", hist_mean(h) / 1e3);
-	json_set_num(o, "p50", hist_quantile(h, 0.50) / 1e3);
-	json_set_num(o, "p90", hist_quantile(h, 0.90) / 1e3);
-	json_set_num(o, "p99", hist_quantile(h, 0.99) / 1e3);
-	json_set_num(o, "p999", hist_quantile(h, 0.999) / 1e3);
-	json_set_num(o, "max", h->n ? (double)h->max / 1e3 : NAN);
-	return o;
-}
-
 /* One stack's (or the total's) interval figures into rec. */
 static void interval_fields(json_t *rec, const struct stats *sn, const struct stats *sp,
 			    const struct tcp_acc *tcp, uint64_t open, double dt,
@@ -713,9 +699,9 @@ static void interval_fields(json_t *rec, const struct stats *sn, const struct st
 		json_set_int(errs, err_kind_names[k], (long long)(sn->err[k] - sp->err[k]));
 	json_set(rec, "errors", errs);
 	hist_diff(lat, &sn->lat, &sp->lat);
-	json_set(rec, "latency_us", latency_json(lat));
+	json_set(rec, "latency_us", hist_percentiles_json(lat, 1e3));
 	hist_diff(lat, &sn->conn_lat, &sp->conn_lat);
-	json_set(rec, "connect_us", latency_json(lat));
+	json_set(rec, "connect_us", hist_percentiles_json(lat, 1e3));
 	json_set(rec, "tcp", tcp_acc_json(tcp));
 	free(lat);
 }
