@@ -8,14 +8,25 @@ runs() {
 		--connections 2 --rate "$2" --results "$1" >/dev/null
 }
 
+# A/A sides are run alternately (ABAB...), as a careful lab would, so a
+# drift of the machine over time falls on both sides alike.
 test_expect_success 'two sets of real runs, the same, and one paced 20% lower' '
-	runs a1 400M && runs a2 400M && runs cut 320M &&
-	test $(ls a1 | wc -l) = 5
+	for i in 1 2 3 4 5; do
+		perflab -q run --duration 1 --warmup 0.5 --workload chunk --size 256K \
+			--connections 2 --rate 400M --results a1 >/dev/null &&
+		perflab -q run --duration 1 --warmup 0.5 --workload chunk --size 256K \
+			--connections 2 --rate 400M --results a2 >/dev/null || exit 1
+	done &&
+	runs cut 320M &&
+	test $(ls a1 | wc -l) = 5 && test $(ls a2 | wc -l) = 5
 '
 
+# What the workload delivers is gated here: machine-wide CPU on a shared
+# machine also counts its other tenants, so an A/A test of it would test
+# the neighbours (the CPU gates are exercised on the edited runs below).
 test_expect_success 'A/A of the same setup is not BAD' '
-	test_exit_code 0 perflab compare a1 a2 >out ||
-	test_exit_code 2 perflab compare a1 a2 >out &&
+	{ test_exit_code 0 perflab compare -T goodput=-3% -T tps=-5% a1 a2 >out ||
+	  test_exit_code 2 perflab compare -T goodput=-3% -T tps=-5% a1 a2 >out; } &&
 	! grep -q "^BAD" out
 '
 
