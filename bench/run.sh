@@ -11,3 +11,4 @@ python3 bench-fingerprint.py
 ../build/bench/stats-power
 python3 bench-build.py
 python3 bench-lab.py
+python3 bench-history.py

@@ -9,6 +9,7 @@
 #include "harness/builtin.h"
 #include "harness/build.h"
 #include "harness/deploy.h"
+#include "harness/history.h"
 #include "harness/hosts.h"
 #include "harness/runhost.h"
 #include "harness/transport.h"
@@ -488,6 +489,7 @@ static enum run_status finish(struct run_state *st)
 		error("cannot move '%s' to '%s'", st->tmp, st->final);
 		return RUN_FAILED;
 	}
+	history_index_run(st->r->results, st->final);
 	return ret && st->status == RUN_COMPLETE ? RUN_FAILED : st->status;
 }
 
