@@ -65,10 +65,12 @@ int revs_reaches(const struct bisect_revs *r, size_t x, size_t c);
 void revs_weights(const struct bisect_revs *r, size_t *out);
 
 /*
- * The commit `git rev-list --bisect` prints for this range (nskip == 0),
+ * The commit `git rev-list --bisect` prints for this range (skip NULL),
  * or the one `git bisect` checks out when the commits in skip[] (indexes)
  * were skipped: git's find_bisection with its tie rules, then, with
- * skips, git's filter_skipped and skip_away. Returns the index, or -1
+ * skips, git's filter_skipped and skip_away. A non-NULL skip with
+ * nskip 0 is git bisect with skipped commits all outside the range
+ * (git then breaks ties by object id, not by list order). Returns the index, or -1
  * when only skipped commits are left (git: "only 'skip'ped commits left
  * to test").
  */
