@@ -1,4 +1,5 @@
 #include "common/util.h"
+#include "common/progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@ static void vreport(const char *prefix, const char *fmt, va_list ap, int err)
 		report_hook(prefix, err ? full : msg);
 		return;
 	}
+	progress_clear();
 	if (err)
 		fprintf(stderr, "%s: %s: %s\n", prefix, msg, strerror(err));
 	else

@@ -33,6 +33,7 @@ static const struct cmd commands[] = {
 	{ "events", cmd_events, "list a PMU's events; encode an event for perf_event_open" },
 	{ "fingerprint", cmd_fingerprint, "this host's fingerprint; diff: what changed between two runs" },
 	{ "lab", cmd_lab, "a lab of network namespaces on this machine: lab up|down|status" },
+	{ "nightly", cmd_nightly, "build the branch tip, measure it against the last good night, record" },
 	{ "history", cmd_history, "the runs of a results directory, indexed: list, filter, rebuild" },
 	{ "bisect", cmd_bisect, "find the commit that made a metric worse; next, simulate, knobs, ..." },
 	{ "clock", cmd_clock, "print this host's monotonic and real-time clocks" },

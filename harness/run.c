@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -393,14 +394,15 @@ static json_t *hosts_meta(const struct run_state *st)
 	for (int i = 0; i < st->nhosts; i++) {
 		const struct run_host *rh = &st->hosts[i];
 		json_t *o = json_object();
-		const char *rel = rh->ldir + strlen(st->tmp);
+		const char *rel = rh->ldir && st->tmp ? rh->ldir + strlen(st->tmp) : NULL;
 
 		json_set_str(o, "name", rh->h->name);
 		json_set_str(o, "address", rh->h->address);
 		json_set_str(o, "role", host_role_names[rh->h->role]);
 		json_set(o, "serves", json_boolean(rh->serves));
 		json_set(o, "drives", json_boolean(rh->drives));
-		json_set_str(o, "dir", *rel ? rel + 1 : ".");
+		if (rel)
+			json_set_str(o, "dir", *rel ? rel + 1 : ".");
 		json_set_num(o, "clock_offset_s", rh->offset);
 		json_set_num(o, "clock_offset_err_s", rh->offset_err);
 		json_set_num(o, "client_cpu_s", rh->drives ? rh->client.cpu_s : NAN);
@@ -496,8 +498,18 @@ static enum run_status finish(struct run_state *st)
 /*
  * A run whose perflab died (kill -9, a crash, a reboot) leaves its
  * .tmp- directory. Say so, and move it aside as .incomplete-<id>: it is
- * kept for a look, and never mistaken for a run.
+ * kept for a look, and never mistaken for a run. A directory without
+ * run.json may be a run another perflab is starting this very moment:
+ * it is left alone until it is an hour old.
  */
+#define ABANDONED_NO_META_S 3600
+static int old_dir(const char *path, time_t age)
+{
+	struct stat sb;
+
+	return !stat(path, &sb) && sb.st_mtime + age < time(NULL);
+}
+
 static void note_abandoned(const char *results)
 {
 	DIR *d = opendir(results);
@@ -514,7 +526,8 @@ static void note_abandoned(const char *results)
 		meta = xasprintf("%s/run.json", dir);
 		m = json_load_file(meta, 0, NULL);
 		pid = m ? (long)json_get_num(m, "pid") : 0;
-		if (!m || (pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH)) {
+		if ((!m && old_dir(dir, ABANDONED_NO_META_S)) ||
+		    (pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH)) {
 			aside = xasprintf("%s/.incomplete-%s", results, de->d_name + 5);
 			warning("incomplete run '%s' (its perflab is gone); kept as '%s'", dir, aside);
 			if (rename_noreplace(dir, aside))

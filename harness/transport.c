@@ -49,10 +49,11 @@ static void push(struct argv_buf *a, char *s)
 	a->v[a->nr] = NULL;
 }
 
-static void push_opt(struct argv_buf *a, const char *fmt, const char *val)
+/* "-o" and "Key=value", the value taken as it is (never a format). */
+static void push_opt(struct argv_buf *a, const char *key, const char *val)
 {
 	push(a, xstrdup("-o"));
-	push(a, xasprintf(fmt, val));
+	push(a, xasprintf("%s=%s", key, val));
 }
 
 static const char *const strict_names[] = { "yes", "accept-new", "no" };
@@ -70,21 +71,26 @@ static char **ssh_prefix(const struct host *h, const char *ctl_dir)
 		push(&a, xstrdup(h->netns));
 	}
 	push(&a, xstrdup("ssh"));
-	push_opt(&a, "BatchMode=%s", "yes");
+	push_opt(&a, "BatchMode", "yes");
 	snprintf(num, sizeof(num), "%.0f", h->connect_timeout);
-	push_opt(&a, "ConnectTimeout=%s", num);
-	push_opt(&a, "ControlMaster=%s", "auto");
-	push_opt(&a, "ControlPath=%s/%%C", ctl_dir);
-	push_opt(&a, "ControlPersist=%s", "60");
-	push_opt(&a, "ServerAliveInterval=%s", "5");
-	push_opt(&a, "ServerAliveCountMax=%s", "3");
-	push_opt(&a, "LogLevel=%s", "ERROR");
-	push_opt(&a, "StrictHostKeyChecking=%s", strict_names[h->host_key_policy]);
+	push_opt(&a, "ConnectTimeout", num);
+	push_opt(&a, "ControlMaster", "auto");
+	{
+		char *path = xasprintf("%s/%%C", ctl_dir);
+
+		push_opt(&a, "ControlPath", path);
+		free(path);
+	}
+	push_opt(&a, "ControlPersist", "60");
+	push_opt(&a, "ServerAliveInterval", "5");
+	push_opt(&a, "ServerAliveCountMax", "3");
+	push_opt(&a, "LogLevel", "ERROR");
+	push_opt(&a, "StrictHostKeyChecking", strict_names[h->host_key_policy]);
 	if (*h->known_hosts)
-		push_opt(&a, "UserKnownHostsFile=%s", h->known_hosts);
+		push_opt(&a, "UserKnownHostsFile", h->known_hosts);
 	if (*h->identity) {
-		push_opt(&a, "IdentityFile=%s", h->identity);
-		push_opt(&a, "IdentitiesOnly=%s", "yes");
+		push_opt(&a, "IdentityFile", h->identity);
+		push_opt(&a, "IdentitiesOnly", "yes");
 	}
 	snprintf(num, sizeof(num), "%ld", h->port);
 	push(&a, xstrdup("-p"));

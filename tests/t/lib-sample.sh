@@ -19,7 +19,8 @@ sample_commit() {
 	git -C "$1" rev-parse HEAD
 }
 
-# sample_job FILE REPO [EXTRA-WORKLOAD-LINES]: the job.
+# sample_job FILE REPO [EXTRA-WORKLOAD-LINES]: the job; each request
+# fetches SAMPLE_BYTES (default 256K).
 sample_job() {
 	cat >"$1" <<-EOF
 	[source]
@@ -29,7 +30,7 @@ sample_job() {
 	workdir = $TRASH/builds
 	[workload]
 	workload = chunk
-	url = http://{dut}:{port}/bytes/262144
+	url = http://{dut}:{port}/bytes/${SAMPLE_BYTES:-262144}
 	connections = 2
 	duration = 1s
 	warmup = 0.5s

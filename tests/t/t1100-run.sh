@@ -119,4 +119,13 @@ test_expect_success 'the next run names what a crashed run left behind' '
 	! ls -a killed | grep -q "^\.tmp-"
 '
 
+test_expect_success 'a run just starting (no run.json yet) is left alone, an old one is moved aside' '
+	mkdir -p starting/.tmp-20300101T000000Z-bulk-new starting/.tmp-20000101T000000Z-bulk-old &&
+	touch -d "2000-01-01" starting/.tmp-20000101T000000Z-bulk-old &&
+	perflab run --duration 1 --warmup 0 --results starting >out 2>err &&
+	test -d starting/.tmp-20300101T000000Z-bulk-new &&
+	test -d starting/.incomplete-20000101T000000Z-bulk-old &&
+	! grep -q "bulk-new" err
+'
+
 test_done

@@ -1,0 +1,623 @@
+/*
+ * perflab nightly --job F: the merge-cycle check. Resolve the tip of the
+ * job's branch, build it, and measure it against the last good night's
+ * commit, the two interleaved (ABBA) on the same lab, look after look
+ * (5, 10, 20, 40 runs per side) until the gated metrics are decided.
+ * Then look for change points over the nights, record the night in the
+ * history, and on BAD name the range to bisect.
+ *
+ * Exit status, for cron or a CI job: 0 GOOD (or the first, baseline
+ * night), 1 BAD, 2 INCONCLUSIVE at the budget, 125 the tip does not
+ * build (a skip), 128 nothing could be measured.
+ */
+#include "harness/builtin.h"
+#include "harness/build.h"
+#include "harness/history.h"
+#include "harness/jobsetup.h"
+#include "common/fsutil.h"
+#include "common/json.h"
+#include "common/progress.h"
+#include "common/spawn.h"
+#include "common/strbuf.h"
+#include "common/timeutil.h"
+#include "common/util.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define EXIT_INCONCLUSIVE 2
+#define EXIT_SKIP 125
+
+struct nightly_cli {
+	char *job;
+	char *hosts;
+	char *commit;
+	char *date;
+	char *looks;
+	long baseline_runs;
+	int bisect;
+	int json;
+};
+
+#define C(name, sh, type, field, lo, hi, def, argh, help) \
+	{ name, sh, type, offsetof(struct nightly_cli, field), lo, hi, NULL, def, argh, help }
+
+static const struct opt nightly_table[] = {
+	C("job", 'j', OPT_STRING, job, 0, 0, NULL, "FILE", "the job (required; it needs a [source])"),
+	C("hosts", 'H', OPT_STRING, hosts, 0, 0, NULL, "FILE", "the lab (default: this machine)"),
+	C("commit", 0, OPT_STRING, commit, 0, 0, NULL, "REV",
+	  "measure REV instead of the branch tip (a rerun of an old night)"),
+	C("date", 0, OPT_STRING, date, 0, 0, NULL, "YYYY-MM-DD", "the night (default: today, UTC)"),
+	C("looks", 0, OPT_STRING, looks, 0, 0, "5,10,20,40", "N,N,...",
+	  "runs per side at each look; the last is the budget"),
+	C("baseline-runs", 0, OPT_INT, baseline_runs, 2, 1000, "5", "N",
+	  "runs of the first night, which has nothing to compare with"),
+	C("bisect", 0, OPT_BOOL, bisect, 0, 0, "no", NULL,
+	  "on BAD, bisect the range at once (perflab bisect run)"),
+	C("json", 0, OPT_BOOL, json, 0, 0, "no", NULL, "print the night's record as JSON"),
+	OPT_END_ROW
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: perflab nightly --job F [--hosts H] [OPTIONS]\n\n"
+		"Build the tip of the job's branch and measure it against the last good\n"
+		"night, interleaved, until the gated metrics are decided; record the night\n"
+		"in RESULTS/.history.sqlite and look for change points over the nights.\n"
+		"Exit status: 0 good (or the first night), 1 bad, 2 inconclusive,\n"
+		"125 the tip does not build, 128 nothing could be measured, 129 usage.\n"
+		"A cron line: 0 2 * * *  cd /srv/lab && perflab nightly --job net.job "
+		"--hosts lab.hosts\n\n");
+	opt_usage(f, nightly_table);
+}
+
+/* The runs of one night: the two sides' run directories. */
+struct night_runs {
+	char **a, **b;		/* baseline (last good), candidate (tip) */
+	size_t na, nb, alloc_a, alloc_b;
+	size_t failed;
+};
+
+static void push_dir(char ***v, size_t *n, size_t *alloc, char *dir)
+{
+	ALLOC_GROW(*v, *n + 1, *alloc);
+	(*v)[(*n)++] = dir;
+}
+
+static void night_runs_release(struct night_runs *r)
+{
+	for (size_t i = 0; i < r->na; i++)
+		free(r->a[i]);
+	for (size_t i = 0; i < r->nb; i++)
+		free(r->b[i]);
+	free(r->a);
+	free(r->b);
+}
+
+static int parse_looks(struct stats_looks *out, const char *text)
+{
+	unsigned runs[STATS_MAX_LOOKS];
+	size_t n = 0;
+	const char *p = text;
+
+	while (*p) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p || v < 2 || v > 1000 || n == STATS_MAX_LOOKS ||
+		    (*end && *end != ','))
+			return error("--looks '%s': expected up to %d increasing run counts "
+				     "(2 to 1000) separated by commas", text, STATS_MAX_LOOKS);
+		runs[n++] = (unsigned)v;
+		p = *end ? end + 1 : end;
+	}
+	if (!n)
+		return error("--looks '%s': no run counts", text);
+	return stats_looks_init(out, STATS_ALPHA_DEFAULT, runs, n);
+}
+
+static int valid_date(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%d", &tm);
+
+	return end && !*end && strlen(s) == 10;
+}
+
+/*
+ * One run of rev on side. Returns the run's status; a complete or
+ * failed run's directory is kept in the side's list.
+ */
+static enum run_status measure_one(struct session *s, struct night_runs *r, const char *rev,
+				   int side_b)
+{
+	char *dir = NULL;
+	enum run_status st = session_measure(s, rev, side_b ? "B" : "A", 0, &dir);
+
+	if (st == RUN_COMPLETE) {
+		if (side_b)
+			push_dir(&r->b, &r->nb, &r->alloc_b, dir);
+		else
+			push_dir(&r->a, &r->na, &r->alloc_a, dir);
+		return st;
+	}
+	r->failed++;
+	free(dir);
+	return st;
+}
+
+/*
+ * Runs in ABBA order until each side has n complete runs: pair p runs
+ * A then B when even, B then A when odd, so that a drift in the lab
+ * weighs on both sides alike and each switch costs one deploy. Too many
+ * failed runs (as many as were asked for) stop it.
+ */
+static enum run_status measure_to(struct session *s, struct night_runs *r, const char *good,
+				  const char *tip, size_t n)
+{
+	size_t budget_failures = n;
+
+	while (r->na < n || r->nb < n) {
+		int b_first = (r->na + r->nb) / 2 % 2;
+
+		for (int k = 0; k < 2; k++) {
+			int side_b = b_first ? k == 0 : k == 1;
+			enum run_status st;
+
+			if ((side_b && r->nb >= n) || (!side_b && r->na >= n))
+				continue;
+			st = measure_one(s, r, side_b ? tip : good, side_b);
+			if (st == RUN_SKIPPED || st == RUN_ABORTED)
+				return st;
+			if (r->failed >= budget_failures) {
+				error("%zu runs failed: the lab cannot measure this night", r->failed);
+				return RUN_FAILED;
+			}
+		}
+		progress("nightly: %zu of %zu runs per side (%zu failed)",
+			 r->na < r->nb ? r->na : r->nb, n, r->failed);
+	}
+	return RUN_COMPLETE;
+}
+
+/* The median of one gated metric over some runs (NaN when none has it). */
+static double median_of(char *const *dirs, size_t n, const char *key)
+{
+	struct run_set set;
+	double m = NAN;
+
+	if (!n || run_set_from_dirs(&set, "night", dirs, n))
+		return NAN;
+	if (set.n) {
+		double *v = run_set_values(&set, key);
+
+		m = stats_median(v, set.n);
+		free(v);
+	}
+	run_set_release(&set);
+	return m;
+}
+
+static json_t *medians_json(const struct job_setup *js, char *const *dirs, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t g = 0; g < js->ngates; g++)
+		json_set_num(o, js->gates[g].m->name, median_of(dirs, n, js->gates[g].m->key));
+	return o;
+}
+
+/*
+ * Change points over the nights of the job, tonight's value last, for
+ * each gated metric: the tip's median of each night that measured it.
+ */
+static json_t *change_points(struct history *h, const struct job_setup *js,
+			     const json_t *tonight, const char *date, const char *commit)
+{
+	struct history_night *nights = NULL;
+	size_t nn = 0;
+	json_t *out = json_array();
+
+	if (history_nights(h, js->job.path, 0, &nights, &nn))
+		nn = 0;
+	for (size_t g = 0; g < js->ngates; g++) {
+		const char *name = js->gates[g].m->name;
+		double *x = xcalloc(nn + 1, sizeof(*x));
+		const char **dates = xcalloc(nn + 1, sizeof(*dates));
+		const char **commits = xcalloc(nn + 1, sizeof(*commits));
+		struct stats_cp *cp = NULL;
+		struct stats_cp_opts opts = STATS_CP_OPTS_INIT;
+		size_t n = 0;
+		int k;
+
+		for (size_t i = 0; i < nn; i++) {
+			json_t *s;
+
+			/* tonight is recorded after this: an earlier record of it is replaced */
+			if (!strcmp(nights[i].date, date) && !strcmp(nights[i].commit, commit))
+				continue;
+			s = nights[i].summary ? json_loads(nights[i].summary, 0, NULL) : NULL;
+			x[n] = s ? json_get_num(s, "tip_median") : NAN;
+			if (s && json_object_get(json_object_get(s, "medians"), name))
+				x[n] = json_get_num(json_object_get(s, "medians"), name);
+			json_decref(s);
+			if (!isnan(x[n])) {
+				dates[n] = nights[i].date;
+				commits[n] = nights[i].commit;
+				n++;
+			}
+		}
+		x[n] = json_get_num(tonight, name);
+		if (!isnan(x[n])) {
+			dates[n] = date;
+			commits[n] = commit;
+			n++;
+		}
+		k = stats_changepoints(&cp, x, n, &opts);
+		for (int i = 0; i < k; i++) {
+			json_t *o = json_object();
+
+			json_set_str(o, "metric", name);
+			json_set_str(o, "date", dates[cp[i].index]);
+			json_set_str(o, "commit", commits[cp[i].index]);
+			json_set_str(o, "after", commits[cp[i].index - 1]);
+			json_set_num(o, "p", cp[i].p);
+			json_set_num(o, "before_median", cp[i].before);
+			json_set_num(o, "after_median", cp[i].after);
+			json_array_append_new(out, o);
+		}
+		free(cp);
+		free(x);
+		free(dates);
+		free(commits);
+	}
+	history_nights_free(nights, nn);
+	return out;
+}
+
+struct night {
+	struct nightly_cli *cli;
+	struct job_setup *js;
+	struct history *h;
+	struct session s;
+	char series[96];
+	char date[16];
+	char tip[65];
+	char *subject;
+	struct history_night last;	/* the last good night, if any */
+	int have_last;
+	struct night_runs r;
+	struct stats_looks looks;
+	json_t *summary;
+	const char *verdict;
+	int exit;
+};
+
+static void short_id(char out[13], const char *id)
+{
+	snprintf(out, 13, "%.12s", id ? id : "?");
+}
+
+/* Resolve and build the tip. 0, or the night is over (n->exit set). */
+static int resolve_tip(struct night *n)
+{
+	struct build_result b;
+	int ret = build_at(&b, &n->js->job.source, n->cli->commit, 0);
+	char id[13];
+
+	if (ret < 0) {
+		error("cannot resolve %s of '%s'", n->cli->commit ? n->cli->commit : "the branch tip",
+		      n->js->job.source.repo);
+		n->exit = EXIT_FATAL;
+		return -1;
+	}
+	snprintf(n->tip, sizeof(n->tip), "%s", b.commit);
+	n->subject = xstrdup(b.subject ? b.subject : "");
+	short_id(id, n->tip);
+	printf("tip: %s %s\n", id, n->subject);
+	if (b.failed) {
+		printf("the tip does not build (%s); build log: %s\n", b.reason ? b.reason : "failed",
+		       b.log ? b.log : "(none)");
+		n->verdict = "SKIPPED";
+		n->exit = EXIT_SKIP;
+		json_set_str(n->summary, "reason", "the tip does not build");
+		json_set_str(n->summary, "build_log", b.log);
+	}
+	build_result_release(&b);
+	return n->verdict ? -1 : 0;
+}
+
+/* The first night, or nothing changed: measure the tip alone. */
+static void baseline(struct night *n, const char *why)
+{
+	enum run_status st = RUN_COMPLETE;
+
+	printf("%s: measuring the tip alone, %ld runs\n", why, n->cli->baseline_runs);
+	while (n->r.nb < (size_t)n->cli->baseline_runs && st != RUN_SKIPPED && st != RUN_ABORTED &&
+	       n->r.failed < (size_t)n->cli->baseline_runs) {
+		st = measure_one(&n->s, &n->r, n->tip, 1);
+		progress("nightly: %zu of %ld runs", n->r.nb, n->cli->baseline_runs);
+	}
+	if (n->r.nb < 2) {
+		error("only %zu runs of the tip completed", n->r.nb);
+		n->verdict = "FAILED";
+		n->exit = EXIT_FATAL;
+		return;
+	}
+	n->verdict = "GOOD";
+	n->exit = EXIT_OK;
+	json_set(n->summary, "baseline", json_true());
+	json_set_str(n->summary, "reason", why);
+}
+
+static const char *outcome_verdict(enum stats_outcome o)
+{
+	return o == STATS_BAD ? "BAD" : o == STATS_GOOD ? "GOOD" : "INCONCLUSIVE";
+}
+
+/* ABBA against the last good night's commit, look after look. */
+static void against_last_good(struct night *n)
+{
+	const struct stats_looks looks = n->looks;
+	struct comparison c = { 0 };
+	struct run_set a = { 0 }, b = { 0 };
+	int have = 0;
+	char gid[13];
+
+	short_id(gid, n->last.commit);
+	printf("against the last good night: %s %s\n", gid, n->last.date);
+	for (size_t i = 0; i < looks.n; i++) {
+		enum run_status st = measure_to(&n->s, &n->r, n->last.commit, n->tip, looks.runs[i]);
+
+		if (st != RUN_COMPLETE) {
+			n->verdict = st == RUN_SKIPPED ? "SKIPPED" : "FAILED";
+			n->exit = st == RUN_SKIPPED ? EXIT_SKIP : EXIT_FATAL;
+			if (st == RUN_SKIPPED)
+				error("the last good commit %s does not build any more", gid);
+			goto out;
+		}
+		if (have) {
+			comparison_release(&c);
+			run_set_release(&a);
+			run_set_release(&b);
+			have = 0;
+		}
+		if (run_set_from_dirs(&a, n->last.commit, n->r.a, n->r.na) ||
+		    run_set_from_dirs(&b, n->tip, n->r.b, n->r.nb) ||
+		    compare_sets(&c, &a, &b, n->js->gates, n->js->ngates, looks.alpha[i])) {
+			n->verdict = "FAILED";
+			n->exit = EXIT_FATAL;
+			goto out;
+		}
+		have = 1;
+		printf("look %zu: %u runs per side, alpha %.4f: %s\n", i + 1, looks.runs[i],
+		       looks.alpha[i], outcome_verdict(c.outcome));
+		fflush(stdout);
+		if (c.outcome != STATS_INCONCLUSIVE)
+			break;
+	}
+	if (!have)
+		goto out;
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		comparison_format(&sb, &c, &a, &b);
+		fputs("\n", stdout);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+	}
+	json_set(n->summary, "comparison", comparison_json(&c, &a, &b));
+	json_set(n->summary, "baseline_medians", medians_json(n->js, n->r.a, n->r.na));
+	n->verdict = outcome_verdict(c.outcome);
+	n->exit = c.outcome == STATS_GOOD ? EXIT_OK : c.outcome == STATS_BAD ? EXIT_FAIL
+		: EXIT_INCONCLUSIVE;
+out:
+	if (have) {
+		comparison_release(&c);
+		run_set_release(&a);
+		run_set_release(&b);
+	}
+}
+
+static void tag_runs(struct night *n)
+{
+	json_t *runs = json_array();
+
+	for (size_t i = 0; i < n->r.na; i++)
+		json_array_append_new(runs, json_string(n->r.a[i]));
+	json_set(n->summary, "baseline_runs", runs);
+	runs = json_array();
+	for (size_t i = 0; i < n->r.nb; i++)
+		json_array_append_new(runs, json_string(n->r.b[i]));
+	json_set(n->summary, "tip_runs", runs);
+	json_set_int(n->summary, "failed_runs", (long long)n->r.failed);
+	json_set_int(n->summary, "builds", n->s.builds);
+	json_set_int(n->summary, "deploys", n->s.deploys);
+}
+
+static int record(struct night *n)
+{
+	struct history_night rec = { 0 };
+	char *text;
+	int ret;
+
+	rec.job = n->js->job.path;
+	rec.date = n->date;
+	rec.commit = n->tip;
+	rec.verdict = (char *)n->verdict;
+	rec.series = n->series;
+	if (!strcmp(n->verdict, "BAD")) {
+		rec.range_good = n->last.commit;
+		rec.range_bad = n->tip;
+	} else if (!strcmp(n->verdict, "GOOD")) {
+		rec.range_good = n->tip;
+	}
+	text = json_dumps(n->summary, JSON_COMPACT | JSON_SORT_KEYS);
+	rec.summary = text;
+	ret = history_record_night(n->h, &rec);
+	free(text);
+	return ret;
+}
+
+static void report_changes(const json_t *cps)
+{
+	size_t i;
+	json_t *o;
+
+	if (!json_array_size(cps)) {
+		printf("change points over the nights: none\n");
+		return;
+	}
+	json_array_foreach(cps, i, o) {
+		char id[13];
+
+		short_id(id, json_get_str(o, "commit"));
+		printf("change point: %s between %.12s and %s (%s), median %.4g -> %.4g, p %.4f\n",
+		       json_get_str(o, "metric"), json_get_str(o, "after"), id,
+		       json_get_str(o, "date"), json_get_num(o, "before_median"),
+		       json_get_num(o, "after_median"), json_get_num(o, "p"));
+	}
+}
+
+/* The exact bisect command for the range; run it when asked to. */
+static int bisect_range(struct night *n)
+{
+	const char *av[16];
+	int k = 0, st;
+
+	av[k++] = "perflab";
+	av[k++] = "bisect";
+	av[k++] = "run";
+	av[k++] = "--job";
+	av[k++] = n->js->job.path;
+	if (n->cli->hosts) {
+		av[k++] = "--hosts";
+		av[k++] = n->cli->hosts;
+	}
+	av[k++] = "--good";
+	av[k++] = n->last.commit;
+	av[k++] = "--bad";
+	av[k++] = n->tip;
+	av[k] = NULL;
+	printf("bisect the range with:\n   ");
+	for (int i = 0; i < k; i++)
+		printf(" %s", av[i]);
+	printf("\n");
+	fflush(stdout);
+	if (!n->cli->bisect)
+		return 0;
+	{
+		struct child c;
+		struct spawn_opts so = SPAWN_OPTS_INIT;
+
+		av[0] = self_exe();
+		so.stdin_path = NULL;
+		if (spawn_argv(&c, (char *const *)av, &so) || child_wait(&c, -1))
+			return error("cannot start the bisection");
+		st = child_exit_code(&c);
+	}
+	printf("the bisection ended with exit status %d\n", st);
+	return st;
+}
+
+static int nightly(struct nightly_cli *cli, struct job_setup *js, char **argv)
+{
+	struct night n = { .cli = cli, .js = js, .exit = EXIT_FATAL };
+	char id[13], t[40];
+	int r;
+
+	if (!js->job.has_source) {
+		error("'%s' has no [source]: nightly builds the tip of a branch", js->job.path);
+		return EXIT_USAGE;
+	}
+	if (cli->date && !valid_date(cli->date)) {
+		error("--date '%s': expected YYYY-MM-DD", cli->date);
+		return EXIT_USAGE;
+	}
+	if (parse_looks(&n.looks, cli->looks))
+		return EXIT_USAGE;
+	if (cli->date)
+		snprintf(n.date, sizeof(n.date), "%s", cli->date);
+	else
+		snprintf(n.date, sizeof(n.date), "%.10s", fmt_time_utc(real_ns(), t, sizeof(t)));
+	if (mkdir_p(js->run.results) || history_open(&n.h, js->run.results))
+		return EXIT_FATAL;
+	n.summary = json_object();
+	if (resolve_tip(&n))
+		goto decided;
+	short_id(id, n.tip);
+	snprintf(n.series, sizeof(n.series), "nightly %s %s", n.date, id);
+	job_setup_session(&n.s, js, "nightly", n.series, argv);
+	r = history_last_good_night(n.h, js->job.path, &n.last);
+	n.have_last = !r;
+	if (r && r != PERFLAB_ENOTFOUND)
+		goto done;
+	if (!n.have_last)
+		baseline(&n, "the first night of this job");
+	else if (!strcmp(n.last.commit, n.tip))
+		baseline(&n, "the tip is the last good night's commit");
+	else
+		against_last_good(&n);
+decided:
+	if (!n.verdict)
+		goto done;
+	if (n.tip[0]) {
+		json_t *med = medians_json(js, n.r.b, n.r.nb);
+		json_t *cps = change_points(n.h, js, med, n.date, n.tip);
+
+		json_set(n.summary, "medians", med);
+		report_changes(cps);
+		json_set(n.summary, "change_points", cps);
+		tag_runs(&n);
+		if (record(&n))
+			n.exit = EXIT_FATAL;
+	}
+	printf("night %s: %s%s%s\n", n.date, n.verdict, n.tip[0] ? " at " : "",
+	       n.tip[0] ? n.tip : "");
+	progress_clear();
+	if (!strcmp(n.verdict, "BAD"))
+		bisect_range(&n);
+	if (cli->json) {
+		char *s = json_dump_pretty(n.summary);
+
+		puts(s);
+		free(s);
+	}
+done:
+	json_decref(n.summary);
+	night_runs_release(&n.r);
+	if (n.have_last)
+		history_night_release(&n.last);
+	free(n.subject);
+	history_close(n.h);
+	return n.exit;
+}
+
+int cmd_nightly(int argc, char **argv)
+{
+	struct nightly_cli cli = { 0 };
+	struct job_setup js;
+	struct optset pre[] = { { nightly_table, &cli }, { NULL, NULL } };
+	int i, ret = EXIT_USAGE;
+
+	if (wants_help(argc, argv)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	opt_defaults(nightly_table, &cli);
+	i = opt_parse(pre, argc, argv);
+	if (i >= 0 && i < argc)
+		error("unexpected argument '%s'", argv[i]);
+	else if (i >= 0 && !cli.job)
+		error("nightly needs '--job FILE'");
+	else if (i >= 0 && !job_setup_load(&js, cli.job, cli.hosts))
+		ret = nightly(&cli, &js, argv);
+	if (i >= 0 && cli.job)
+		job_setup_release(&js);
+	opt_release(nightly_table, &cli);
+	return ret;
+}
