@@ -23,6 +23,8 @@ int cmd_top(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_bisect_run(int argc, char **argv);
+int cmd_bisect_resume(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
 
