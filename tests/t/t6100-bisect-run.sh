@@ -1,0 +1,75 @@
+#!/bin/sh
+test_description='perflab bisect run on the namespace lab: a generated history, a planted regression, a broken commit, kill -9 and resume, three DUTs'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIR/lib-sample.sh"
+
+lab=t61$(printf '%04x' $$ | tail -c 3)
+
+# The generator knows what it planted; perflab never reads the file.
+test_expect_success 'a generated history of about 100 commits with merges' '
+	python3 "$SRC_DIR/scripts/sample-history.py" repo --commits 100 --planted "$TRASH/planted.secret" >tips &&
+	good=$(sed -n "s/^night1 //p" tips) && bad=$(sed -n "s/^night3 //p" tips) &&
+	broken=$(sed -n "s/^broken //p" tips) &&
+	echo "$good" >good && echo "$bad" >bad && echo "$broken" >broken &&
+	test $(git -C repo rev-list --count --merges $good..$bad) -ge 3 &&
+	git -C repo merge-base --is-ancestor $broken $bad &&
+	! git -C repo merge-base --is-ancestor $broken $good &&
+	SAMPLE_BYTES=1048576 sample_job job "$TRASH/repo" "rate = 1G
+duration = 0.5s
+[thresholds]
+cpu_per_gbit = +20%" &&
+	perflab config check job
+'
+
+test_expect_success 'usage errors name what is missing' '
+	test_exit_code 129 perflab bisect run --job job 2>err &&
+	grep -q "needs --job, --good and --bad" err &&
+	test_exit_code 129 perflab bisect run --job job --good $(cat good) --bad $(cat bad) --metric nope 2>err &&
+	grep -q "metric .nope." err
+'
+
+test_expect_success NETNS 'three DUTs: killed mid-hunt, resumed, the planted commit named, the broken one skipped' '
+	test_when_finished_all "perflab lab down --name $lab" &&
+	perflab lab up --name $lab --duts 3 --clients 3 >/dev/null &&
+	{ perflab bisect run --job job --hosts lab.hosts --good $(cat good) --bad $(cat bad) >out1 2>err1 & } &&
+	pid=$! &&
+	# kill the controller once it has measured past the endpoints
+	for i in $(seq 1 600); do
+		grep -q "^round 3:" out1 2>/dev/null && break
+		sleep 0.5
+	done &&
+	grep -q "^round 3:" out1 &&
+	kill -9 $pid &&
+	sleep 1 &&
+	before=$(grep -c "\"measurement\"" results/bisect/*/journal.ndjson) &&
+	perflab bisect resume >out2 2>err2 &&
+	cat out1 out2 &&
+	grep -q "^resuming " out2 &&
+	culprit=$(sed -n "s/^culprit: \([0-9a-f]*\) .*/\1/p" out2) &&
+	test "$culprit" = "$(cat planted.secret)" &&
+	grep -q "^skipped: $(cat broken)" out2 &&
+	after=$(grep -c "\"measurement\"" results/bisect/*/journal.ndjson) &&
+	test $after -gt $before
+'
+
+test_expect_success NETNS 'the rounds: probes side by side, no more rounds than log4 N plus the confirmations' '
+	n=$(git -C repo rev-list --count $(cat good)..$(cat bad)) &&
+	rounds=$(cat out1 out2 | grep -c "^round [0-9]*:") &&
+	probes=$(cat out1 out2 | grep "^round" | grep -c "probe.*|.*probe") &&
+	test $probes -ge 1 &&
+	limit=$(python3 -c "import math; print(math.ceil(math.log($n, 4)) + 2 + 2)") &&
+	echo "rounds $rounds, limit $limit for $n commits" &&
+	test $rounds -le $limit
+'
+
+test_expect_success NETNS 'the report inputs: trace and result name the culprit and link the runs' '
+	d=$(ls -d results/bisect/2*) &&
+	json $d/result.json "d[\"status\"] == \"culprit\" and d[\"culprit\"][\"commit\"] == \"$(cat planted.secret)\"" &&
+	json $d/result.json "\"$(cat broken)\" in d[\"skipped\"]" &&
+	json $d/result.json "all(len(s[\"runs\"]) >= 1 for s in d[\"steps\"])" &&
+	json $d/trace.json "d[\"culprit\"] == \"$(cat planted.secret)\"" &&
+	first=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[\"steps\"][0][\"runs\"][0])" $d/result.json) &&
+	test -f "$d/$first/summary.json"
+'
+
+test_done
