@@ -40,6 +40,7 @@ struct nightly_cli {
 	char *looks;
 	long baseline_runs;
 	int bisect;
+	char *bisect_hosts;
 	int json;
 };
 
@@ -58,6 +59,8 @@ static const struct opt nightly_table[] = {
 	  "runs of the first night, which has nothing to compare with"),
 	C("bisect", 0, OPT_BOOL, bisect, 0, 0, "no", NULL,
 	  "on BAD, bisect the range at once (perflab bisect run)"),
+	C("bisect-hosts", 0, OPT_STRING, bisect_hosts, 0, 0, NULL, "FILE",
+	  "the lab the bisection runs on (default: --hosts), e.g. one with more DUTs"),
 	C("json", 0, OPT_BOOL, json, 0, 0, "no", NULL, "print the night's record as JSON"),
 	OPT_END_ROW
 };
@@ -494,9 +497,9 @@ static int bisect_range(struct night *n)
 	av[k++] = "run";
 	av[k++] = "--job";
 	av[k++] = n->js->job.path;
-	if (n->cli->hosts) {
+	if (n->cli->bisect_hosts || n->cli->hosts) {
 		av[k++] = "--hosts";
-		av[k++] = n->cli->hosts;
+		av[k++] = n->cli->bisect_hosts ? n->cli->bisect_hosts : n->cli->hosts;
 	}
 	av[k++] = "--good";
 	av[k++] = n->last.commit;
