@@ -25,6 +25,7 @@ int cmd_images(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_bisect_run(int argc, char **argv);
 int cmd_bisect_resume(int argc, char **argv);
+int cmd_bisect_knobs_job(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
 
