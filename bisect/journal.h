@@ -59,15 +59,15 @@ typedef int (*journal_fn)(const struct json_t *ev, unsigned long lineno, void *d
 int journal_read(const char *path, journal_fn fn, void *data, int *torn);
 
 /*
- * Replay: read the journal at path, build the engine from its start
- * line and feed it every round and measurement in order, checking that
- * each journaled round is the one the engine plans (else an error
- * naming the line: the engine or the journal changed). *out gets the
- * engine (the caller frees it); ids, when not NULL, gets the commit ids
- * of the start line (a NULL-terminated array the caller frees with
- * journal_free_ids). The engine then continues where the journal ended.
+ * Replay: read the journal at path, rebuild the range from its start
+ * line into *revs (ids, subjects, parents, ancestry; no repository
+ * needed), build the engine from its configuration and feed it every
+ * round and measurement in order, checking that each journaled round is
+ * the one the engine plans (else an error naming the line: the engine
+ * or the journal changed). *out gets the engine, which borrows the
+ * ancestry of *revs: free the engine first, then revs_release(revs).
+ * The engine then continues where the journal ended.
  */
-int journal_replay(const char *path, struct engine **out, char ***ids);
-void journal_free_ids(char **ids);
+int journal_replay(const char *path, struct engine **out, struct bisect_revs *revs);
 
 #endif

@@ -232,7 +232,7 @@ static void fill_commits(struct bisect_revs *r, const struct oidset *s, struct r
 	free(index_of);
 }
 
-static void fill_ancestry(struct bisect_revs *r)
+void revs_fill_ancestry(struct bisect_revs *r)
 {
 	r->linear = 1;
 	for (size_t i = 0; i < r->n; i++) {
@@ -280,7 +280,7 @@ static int build(struct bisect_revs *r, git_repository *repo, const git_oid *bad
 		popped = xmalloc((s.n + 1) * sizeof(*popped));
 		np = pop_order(popped, &s, raw, b, r->first_parent);
 		fill_commits(r, &s, raw, popped, np);
-		fill_ancestry(r);
+		revs_fill_ancestry(r);
 	}
 	for (size_t i = 0; raw && i < s.n; i++) {
 		free(raw[i].parents);

@@ -53,6 +53,12 @@ int revs_load(struct bisect_revs *out, const char *repo, const char *bad,
 	      char *const *goods, size_t ngoods, int first_parent);
 void revs_release(struct bisect_revs *r);
 
+/*
+ * Fill r->linear, r->words and r->anc from the commits' parents (the
+ * rest of r already filled): for ranges rebuilt from a journal.
+ */
+void revs_fill_ancestry(struct bisect_revs *r);
+
 /* The index of a commit given by full id or unique hex prefix (>= 4), or -1. */
 long revs_find(const struct bisect_revs *r, const char *id);
 /* Is c an ancestor of x (or x itself) inside the range? */

@@ -5,6 +5,8 @@
  */
 #include "harness/builtin.h"
 #include "bisect/bisect.h"
+#include "bisect/simulate.h"
+#include "common/json.h"
 #include "common/opt.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -132,6 +134,139 @@ static int bisect_next_cmd(int argc, char **argv)
 	return ret;
 }
 
+/* --- simulate -------------------------------------------------------- */
+
+struct sim_cli {
+	long n;
+	double d;
+	char *noise;
+	long trials;
+	long seed;
+	long k;
+	int json;
+};
+
+#define S(name, sh, type, field, lo, hi, def, argh, help) \
+	{ name, sh, type, offsetof(struct sim_cli, field), lo, hi, NULL, def, argh, help }
+
+static const struct opt sim_table[] = {
+	S("n", 0, OPT_INT, n, 0, 1000000, "0", "N", "commits in the history (default: 32, 128, 1024)"),
+	S("d", 0, OPT_DOUBLE, d, -1, 100, "-1", "D", "step in noise sigmas (default: 0, 0.5, 1, 2, 3)"),
+	S("noise", 0, OPT_STRING, noise, 0, 0, NULL, "MODEL",
+	  "gaussian, outliers, bimodal, boot, failures (default: all)"),
+	S("trials", 0, OPT_INT, trials, 1, 1000000, "1000", "T", "trials per cell"),
+	S("seed", 0, OPT_INT, seed, 0, 0, "1", "S", "seed of the first cell"),
+	S("k", 0, OPT_INT, k, 1, 16, "1", "K", "probes per round (DUTs)"),
+	S("json", 0, OPT_BOOL, json, 0, 0, "no", NULL, "one JSON object per cell"),
+	OPT_END_ROW
+};
+
+static void sim_usage(FILE *f)
+{
+	fprintf(f, "usage: perflab bisect simulate [--n N] [--d D] [--noise MODEL] [--trials T]\n"
+		"                               [--seed S] [--k K] [--json]\n\n"
+		"Synthetic bisections through the real engine: a step of D noise sigmas at\n"
+		"a random commit of N, the threshold one sigma. Per cell: exact-culprit\n"
+		"rate, planted commit within the reported range, inconclusive rate, named\n"
+		"answers (at d = 0 all false), runs and builds (mean, p95), rounds, stated\n"
+		"and measured confidence. Without --n, --d or --noise: every cell.\n\n");
+	opt_usage(f, sim_table);
+}
+
+static void sim_print(const struct sim_cell *c, const struct sim_stats *s, int json)
+{
+	if (json) {
+		json_t *o = json_object();
+		char *line;
+
+		json_set_int(o, "n", (long long)c->n);
+		json_set_num(o, "d", c->d);
+		json_set_str(o, "noise", sim_noise_name(c->noise));
+		json_set_int(o, "k", c->k);
+		json_set_int(o, "trials", c->trials);
+		json_set_int(o, "seed", (long long)c->seed);
+		json_set_num(o, "exact", s->exact);
+		json_set_num(o, "in_range", s->in_range);
+		json_set_num(o, "inconclusive", s->inconclusive);
+		json_set_num(o, "named", s->named);
+		json_set_num(o, "false_culprits", c->d == 0 ? s->named : NAN);
+		json_set_num(o, "runs_mean", s->runs_mean);
+		json_set_num(o, "runs_p95", s->runs_p95);
+		json_set_num(o, "builds_mean", s->builds_mean);
+		json_set_num(o, "builds_p95", s->builds_p95);
+		json_set_num(o, "rounds_mean", s->rounds_mean);
+		json_set_num(o, "stated_confidence", s->stated);
+		json_set_num(o, "measured_confidence", s->measured);
+		line = json_dump_compact(o);
+		printf("%s\n", line);
+		free(line);
+		json_decref(o);
+	} else {
+		printf("%5zu %4.1f %-9s %2u %6.3f %6.3f %6.3f %6.3f %7.1f %5.0f %6.1f %4.0f %6.1f %7.3f %7.3f\n",
+		       c->n, c->d, sim_noise_name(c->noise), c->k, s->exact, s->in_range,
+		       s->inconclusive, s->named, s->runs_mean, s->runs_p95, s->builds_mean,
+		       s->builds_p95, s->rounds_mean, s->stated, s->measured);
+	}
+	fflush(stdout);
+}
+
+static int sim_cells(const struct sim_cli *o, int noise)
+{
+	static const size_t ns[] = { 32, 128, 1024 };
+	static const double ds[] = { 0, 0.5, 1, 2, 3 };
+	uint64_t seed = (uint64_t)o->seed;
+
+	if (!o->json)
+		printf("%5s %4s %-9s %2s %6s %6s %6s %6s %7s %5s %6s %4s %6s %7s %7s\n", "N", "d",
+		       "noise", "k", "exact", "inrng", "incon", "named", "runs", "p95", "builds",
+		       "p95", "rounds", "stated", "measur");
+	for (size_t a = 0; a < ARRAY_SIZE(ns); a++) {
+				for (int m = 0; m < SIM_NOISE_COUNT; m++) {
+			if (noise >= 0 && m != noise)
+				continue;
+			for (size_t b = 0; b < ARRAY_SIZE(ds); b++) {
+				struct sim_cell c = { o->n ? (size_t)o->n : ns[a], o->d >= 0 ? o->d : ds[b],
+						      (enum sim_noise)m, (unsigned)o->k,
+						      (unsigned)o->trials, seed++ };
+				struct sim_stats s;
+
+				if (o->d >= 0 && b)
+					continue;
+				if (sim_run(&s, &c) < 0)
+					return -1;
+				sim_print(&c, &s, o->json);
+			}
+		}
+		if (o->n)
+			break;
+	}
+	return 0;
+}
+
+static int bisect_simulate_cmd(int argc, char **argv)
+{
+	struct sim_cli o = { 0 };
+	struct optset sets[] = { { sim_table, &o }, { NULL, NULL } };
+	int i, noise = -1, ret = EXIT_USAGE;
+
+	if (wants_help(argc, argv)) {
+		sim_usage(stdout);
+		return EXIT_OK;
+	}
+	opt_defaults(sim_table, &o);
+	i = opt_parse(sets, argc, argv);
+	if (i >= 0 && o.noise && (noise = sim_noise_parse(o.noise)) < 0)
+		i = error("unknown noise model '%s'", o.noise);
+	if (i >= 0 && o.n && o.n < 2)
+		i = error("--n %ld: a history needs at least 2 commits", o.n);
+	if (i < 0 || i != argc)
+		sim_usage(stderr);
+	else
+		ret = sim_cells(&o, noise) < 0 ? EXIT_FAIL : EXIT_OK;
+	opt_release(sim_table, &o);
+	return ret;
+}
+
 /* --- the subcommand table -------------------------------------------- */
 
 struct subcmd {
@@ -142,6 +277,7 @@ struct subcmd {
 
 static const struct subcmd subcmds[] = {
 	{ "next", bisect_next_cmd, "print the commit git bisect would test next" },
+	{ "simulate", bisect_simulate_cmd, "synthetic bisections: accuracy and cost of the engine" },
 };
 
 static void bisect_usage(FILE *f)
