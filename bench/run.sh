@@ -12,3 +12,5 @@ python3 bench-fingerprint.py
 python3 bench-build.py
 python3 bench-lab.py
 python3 bench-history.py
+# bisection engine: accuracy and cost per cell (issue 6 targets)
+../perflab bisect simulate --trials 1000

@@ -28,6 +28,13 @@
 #include "bisect/knobs.h"
 #include "bisect/revs.h"
 
+/*
+ * NEEDSWORK: everything below this line is the agreed contract of the
+ * state directory but is NOT IMPLEMENTED yet (no bisect/bisect.c): the
+ * commands start/good/bad/skip/status/log/reset still need it. revs,
+ * engine, journal (with replay) and knobs above are implemented and
+ * tested.
+ */
 struct bisect_opts {
 	const char *results;	/* results directory ("results") */
 	const char *repo;	/* repository holding the range */

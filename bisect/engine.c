@@ -277,11 +277,14 @@ static void estimate_levels(struct engine *e)
 	free(res);
 }
 
+/* log of the mixture density (up to a constant), in log space: never -inf. */
 static double loglik(double y, double mu, double s)
 {
 	double z = (y - mu) / s, w = OUTLIER_WIDTH;
+	double a = log(1 - OUTLIER_P) - 0.5 * z * z;
+	double b = log(OUTLIER_P / w) - 0.5 * z * z / (w * w);
 
-	return log((1 - OUTLIER_P) * exp(-0.5 * z * z) + OUTLIER_P / w * exp(-0.5 * z * z / (w * w)));
+	return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
 }
 
 static double llr(const struct engine *e, const struct cdata *d)
