@@ -24,7 +24,7 @@ struct history_cli {
 	char *job, *label, *commit, *series, *kind, *status;
 	char *metric;		/* help text only: --metric is gathered apart (repeatable) */
 	long last;
-	int json, plain, rebuild, add, list_metrics;
+	int json, plain, rebuild, add, list_metrics, nights;
 };
 
 #define H(name, type, field, def, argh, help) \
@@ -50,6 +50,8 @@ static const struct opt history_table[] = {
 	H("add", OPT_BOOL, add, "no", NULL, "index the run directories given as arguments"),
 	H("list-metrics", OPT_BOOL, list_metrics, "no", NULL,
 	  "list the metric names in the index, with how many runs have each"),
+	H("nights", OPT_BOOL, nights, "no", NULL,
+	  "list the nightly decisions (of --job): date, commit, verdict, range to bisect"),
 	OPT_END_ROW
 };
 
@@ -60,7 +62,8 @@ static void history_usage(FILE *f)
 		"       perflab history --metric M [filters] --plain\n"
 		"       perflab history --rebuild [--results DIR]\n"
 		"       perflab history --add RUN_DIR...\n"
-		"       perflab history --list-metrics [--results DIR]\n\n"
+		"       perflab history --list-metrics [--results DIR]\n"
+		"       perflab history --nights [--job F] [--last N] [--json]\n\n"
 		"List the runs of a results directory, oldest first, with the metrics asked\n"
 		"for (default: goodput_bps and cpu_util_pct); '-' is a metric the run could\n"
 		"not measure. Filters combine. The index, DIR/" HISTORY_DB ", is written by\n"
@@ -456,6 +459,58 @@ static int add_runs(const char *results, int argc, char **argv)
 }
 
 /* No index yet (results from before it, or copied in): build it first. */
+/* The nights the nightly command recorded, oldest first. */
+static int list_nights(struct history *h, const struct history_cli *o)
+{
+	struct history_night *v = NULL;
+	size_t n = 0;
+
+	if (history_nights(h, o->job, o->last, &v, &n))
+		return -1;
+	if (o->json) {
+		json_t *a = json_array();
+		char *text;
+
+		for (size_t i = 0; i < n; i++) {
+			json_t *x = json_object();
+
+			json_set_str(x, "job", v[i].job);
+			json_set_str(x, "date", v[i].date);
+			json_set_str(x, "commit", v[i].commit);
+			json_set_str(x, "verdict", v[i].verdict);
+			json_set_str(x, "series", v[i].series);
+			json_set_str(x, "range_good", v[i].range_good);
+			json_set_str(x, "range_bad", v[i].range_bad);
+			json_set_str(x, "recorded_utc", v[i].recorded_utc);
+			json_set(x, "summary", v[i].summary ? json_loads(v[i].summary, 0, NULL)
+						   : json_null());
+			json_array_append_new(a, x);
+		}
+		text = json_dump_pretty(a);
+		puts(text);
+		free(text);
+		json_decref(a);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "%-10s  %-12s  %-12s  %-12s  %s\n", "date", "commit", "verdict",
+			    "job", "range to bisect");
+		for (size_t i = 0; i < n; i++) {
+			strbuf_addf(&sb, "%-10s  %-12.12s  %-12s  ", v[i].date, v[i].commit,
+				    v[i].verdict);
+			put_clean(&sb, v[i].job_name ? v[i].job_name : v[i].job, 12);
+			if (v[i].range_bad)
+				strbuf_addf(&sb, "  %.12s..%.12s", v[i].range_good ? v[i].range_good : "?",
+					    v[i].range_bad);
+			strbuf_addch(&sb, '\n');
+		}
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+	}
+	history_nights_free(v, n);
+	return 0;
+}
+
 static int open_index(struct history **h, const char *results, int rebuilding)
 {
 	char *db = xasprintf("%s/%s", results, HISTORY_DB);
@@ -485,6 +540,8 @@ static int run_history(const struct history_cli *o, char **metrics, size_t nr_me
 		ret = rebuild(h);
 	else if (o->list_metrics)
 		ret = list_metric_names(h);
+	else if (o->nights)
+		ret = list_nights(h, o);
 	else
 		ret = list_runs(h, o, metrics, nr_metrics);
 	history_close(h);

@@ -128,13 +128,10 @@ static void lab_release(struct lab *l)
 	free(l->h);
 }
 
-static char *path_in(const struct lab *l, const char *fmt, const char *arg)
+/* LABDIR/name. */
+static char *path_in(const struct lab *l, const char *name)
 {
-	struct strbuf sb = STRBUF_INIT;
-
-	strbuf_addf(&sb, "%s/", l->dir);
-	strbuf_addf(&sb, fmt, arg);
-	return strbuf_detach(&sb, NULL);
+	return xasprintf("%s/%s", l->dir, name);
 }
 
 /* The namespaces of this lab that exist now, from `ip netns list`. */
@@ -232,7 +229,7 @@ static int sshd_config(const struct lab *l, const struct lab_host *h, const char
 /* Each host: a directory, a host key, an sshd in its namespace. */
 static int start_sshd(const struct lab *l, const struct lab_host *h, struct strbuf *known)
 {
-	char *hdir = path_in(l, "%s", h->name), *key, *cfg, *log, *work, *pub;
+	char *hdir = path_in(l, h->name), *key, *cfg, *log, *work, *pub;
 	int ret = -1;
 
 	key = xasprintf("%s/ssh_host_ed25519_key", hdir);
@@ -430,9 +427,9 @@ static int wait_sshd(const struct lab *l)
 static int bring_up(struct lab *l)
 {
 	struct strbuf known = STRBUF_INIT;
-	char *state = path_in(l, "%s", "lab.json"), *idkey = path_in(l, "%s", "id_ed25519");
-	char *pub = path_in(l, "%s", "id_ed25519.pub"), *auth = path_in(l, "%s", "authorized_keys");
-	char *kh = path_in(l, "%s", "known_hosts"), *key;
+	char *state = path_in(l, "lab.json"), *idkey = path_in(l, "id_ed25519");
+	char *pub = path_in(l, "id_ed25519.pub"), *auth = path_in(l, "authorized_keys");
+	char *kh = path_in(l, "known_hosts"), *key;
 	json_t *s = state_json(l);
 	int ret = -1;
 
