@@ -654,20 +654,17 @@ static int link_run(const char *bdir, const char *sub, const char *run_dir, char
 static int on_event(const json_t *ev, unsigned long lineno, void *data)
 {
 	struct steps *st = data;
-	const char *type = json_get_str(ev, "event");
-	const char *id = json_get_str(ev, "commit");
-	const char *dir = json_get_str(ev, "run_dir");
+	const char *type = json_get_str(ev, "ev");
+	const char *dir = json_get_str(ev, "run");
 	unsigned round = (unsigned)json_get_num(ev, "round");
+	double ci = json_get_num(ev, "commit");
 	long c;
 	struct step *s;
 	size_t k;
 
-	if (!type || strcmp(type, "measurement") || !id)
+	if (!type || strcmp(type, "measurement") || !(ci >= -1) || ci >= (double)st->h->b.revs.n)
 		return 0;
-	c = !strcmp(id, bisect_commit_id(&st->h->b, BISECT_GOOD_END)) &&
-	    revs_find(&st->h->b.revs, id) < 0 ? BISECT_GOOD_END : revs_find(&st->h->b.revs, id);
-	if (c < BISECT_GOOD_END)
-		return 0;
+	c = (long)ci;
 	k = (size_t)(c + 1);
 	st->values[k] = xrealloc(st->values[k], (st->nvalues[k] + 1) * sizeof(double));
 	st->values[k][st->nvalues[k]++] = json_get_num(ev, "value");

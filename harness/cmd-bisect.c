@@ -278,6 +278,9 @@ struct subcmd {
 static const struct subcmd subcmds[] = {
 	{ "next", bisect_next_cmd, "print the commit git bisect would test next" },
 	{ "simulate", bisect_simulate_cmd, "synthetic bisections: accuracy and cost of the engine" },
+	{ "run", cmd_bisect_run, "find the first bad commit by measurement on the job's lab" },
+	{ "resume", cmd_bisect_resume, "continue the current bisection after a crash or kill" },
+	{ "knobs", cmd_bisect_knobs_job, "which configuration items make the regression (ddmin)" },
 };
 
 static void bisect_usage(FILE *f)
