@@ -342,9 +342,9 @@ static int commits_from(struct bisect_revs *r, const json_t *a, size_t n)
 		for (size_t p = 0; p < json_array_size(ps); p++) {
 			const json_t *v = json_array_get(ps, p);
 
-			/* Parents come before children: anything else is damage. */
+			/* a parent is another commit of the range */
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-			    (size_t)json_integer_value(v) >= i)
+			    (size_t)json_integer_value(v) >= n || (size_t)json_integer_value(v) == i)
 				return -1;
 			bc->parents[bc->nparents++] = (size_t)json_integer_value(v);
 		}

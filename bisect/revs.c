@@ -7,6 +7,7 @@
 #include "common/util.h"
 
 #include <git2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,15 +246,28 @@ void revs_fill_ancestry(struct bisect_revs *r)
 	if (r->linear || r->n > BISECT_DAG_MAX)
 		return;
 	r->anc = xcalloc(r->n * r->words, sizeof(uint64_t));
-	for (size_t x = 0; x < r->n; x++) {
-		uint64_t *row = r->anc + x * r->words;
+	for (size_t x = 0; x < r->n; x++)
+		r->anc[x * r->words + x / 64] |= (uint64_t)1 << (x % 64);
+	/*
+	 * Commit dates order the list, and equal or skewed dates can put a
+	 * parent after its child: sweep until nothing changes (one sweep
+	 * when the list is topological, one more per backward edge chain).
+	 */
+	for (int changed = 1; changed;) {
+		changed = 0;
+		for (size_t x = 0; x < r->n; x++) {
+			uint64_t *row = r->anc + x * r->words;
 
-		row[x / 64] |= (uint64_t)1 << (x % 64);
-		for (size_t p = 0; p < r->commits[x].nparents; p++) {
-			const uint64_t *prow = r->anc + r->commits[x].parents[p] * r->words;
+			for (size_t p = 0; p < r->commits[x].nparents; p++) {
+				const uint64_t *prow = r->anc + r->commits[x].parents[p] * r->words;
 
-			for (size_t w = 0; w < r->words; w++)
-				row[w] |= prow[w];
+				for (size_t w = 0; w < r->words; w++) {
+					uint64_t v = row[w] | prow[w];
+
+					changed |= v != row[w];
+					row[w] = v;
+				}
+			}
 		}
 	}
 }
@@ -415,16 +429,29 @@ void revs_weights(const struct bisect_revs *r, size_t *out)
 	unsigned *stamp = xcalloc(r->n + 1, sizeof(*stamp)), mark = 0;
 	size_t *stack = xmalloc((r->n + 1) * sizeof(*stack));
 
-	/* Parents come before children in index order. */
+	/*
+	 * As git's do_find_bisection: merges by counting, then each single
+	 * strand from its parent, sweeping until all are known (a parent
+	 * can follow its child in the list when dates are equal or skewed).
+	 */
 	for (size_t i = 0; i < r->n; i++) {
 		const struct bisect_commit *c = &r->commits[i];
 
-		if (c->nparents == 0)
-			out[i] = 1;
-		else if (c->nparents == 1)
-			out[i] = out[c->parents[0]] + 1;
-		else
-			out[i] = count_distance(r, i, stamp, ++mark, stack);
+		out[i] = c->nparents == 0 ? 1 : c->nparents > 1 ?
+			count_distance(r, i, stamp, ++mark, stack) : SIZE_MAX;
+	}
+	for (int left = 1; left;) {
+		left = 0;
+		for (size_t i = 0; i < r->n; i++) {
+			const struct bisect_commit *c = &r->commits[i];
+
+			if (out[i] != SIZE_MAX)
+				continue;
+			if (out[c->parents[0]] != SIZE_MAX)
+				out[i] = out[c->parents[0]] + 1;
+			else
+				left = 1;
+		}
 	}
 	free(stamp);
 	free(stack);

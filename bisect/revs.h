@@ -11,7 +11,8 @@
  *
  * Index order is git's bisection list order: the reverse of the order in
  * which `git rev-list` pops commits (commit date, newest first, ties in
- * insertion order), so parents come before children and the bad commit
+ * insertion order; equal or skewed dates can put a parent after its
+ * child, so the ancestry is computed, never read off the order); the bad commit
  * is the last index, n - 1. The engine (bisect/engine.h) works on these
  * indexes; revs_engine_dag() hands it the ancestry it needs.
  */

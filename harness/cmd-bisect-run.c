@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -356,6 +357,7 @@ static int measure_parallel(struct hunt *h, const long *jobs, size_t njobs)
 	size_t nshare[MAX_DUTS] = { 0 };
 	struct pollfd pfd[MAX_DUTS];
 	int ret = 0, open_fds = 0;
+	pid_t parent = getpid();
 
 	for (size_t i = 0; i < nw; i++)
 		share[i] = xcalloc(njobs, sizeof(long));
@@ -376,6 +378,10 @@ static int measure_parallel(struct hunt *h, const long *jobs, size_t njobs)
 		if (h->w[i].p.pid < 0)
 			die_errno("fork");
 		if (!h->w[i].p.pid) {
+			/* a worker never outlives the controller (kill -9, then resume) */
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			if (getppid() != parent)
+				_exit(EXIT_FATAL);
 			close(p[0]);
 			for (size_t k = 0; k < i; k++)
 				if (h->w[k].p.fd >= 0)

@@ -15,7 +15,6 @@ test_expect_success 'a generated history of about 100 commits with merges' '
 	git -C repo merge-base --is-ancestor $broken $bad &&
 	! git -C repo merge-base --is-ancestor $broken $good &&
 	SAMPLE_BYTES=1048576 sample_job job "$TRASH/repo" "rate = 1G
-duration = 0.5s
 [thresholds]
 cpu_per_gbit = +20%" &&
 	perflab config check job
