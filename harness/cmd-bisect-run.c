@@ -502,9 +502,11 @@ static void show_round(struct hunt *h, const struct engine_request *req, size_t 
 	fflush(stdout);
 	if (engine_result(h->b.engine, &res))
 		return;
+	/* commits still in doubt: neither surely good nor surely bad */
 	for (size_t i = 0; i < res.n; i++)
-		left += res.commits[i].verdict == VERDICT_UNTESTED ||
-			res.commits[i].verdict == VERDICT_INCONCLUSIVE;
+		left += res.commits[i].verdict != VERDICT_SKIP &&
+			(isnan(res.commits[i].p_bad) ||
+			 (res.commits[i].p_bad > 0.005 && res.commits[i].p_bad < 0.995));
 	steps_left = (unsigned)ceil(log((double)left + 1) / log((double)h->nw + 1)) + 1;
 	progress("bisect: round %u, about %u more; %zu commits left; %s per round; about %s left",
 		 engine_round(h->b.engine), steps_left, left,

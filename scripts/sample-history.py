@@ -114,7 +114,7 @@ def main():
     commit(repo, "the server")
 
     n, made = o.commits, 1
-    broken_at = int(n * 0.42)          # on a branch merged before the regression
+    broken_at = int(n * 0.66)          # on a branch merged after night 2
     plant_at = int(n * 0.61)           # on a branch merged after night 2
     night_at = [int(n * 0.33), int(n * 0.55), n]
     nights, broken, planted = [], None, None

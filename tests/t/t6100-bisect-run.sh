@@ -8,9 +8,16 @@ lab=t61$(printf '%04x' $$ | tail -c 3)
 # The generator knows what it planted; perflab never reads the file.
 test_expect_success 'a generated history of about 100 commits with merges' '
 	python3 "$SRC_DIR/scripts/sample-history.py" repo --commits 100 --planted "$TRASH/planted.secret" >tips &&
-	good=$(sed -n "s/^night1 //p" tips) && bad=$(sed -n "s/^night3 //p" tips) &&
+	bad=$(sed -n "s/^night3 //p" tips) &&
 	broken=$(sed -n "s/^broken //p" tips) &&
+	# the range: git bisect would test the broken commit first, so any
+	# bisection meets it (a good end from the broken commit'''s past)
+	for c in $(git -C repo rev-list --first-parent $broken) $(git -C repo rev-list $broken); do
+		test "$(git -C repo rev-list --bisect $c..$bad)" = "$broken" && good=$c && break
+	done &&
+	test -n "$good" &&
 	echo "$good" >good && echo "$bad" >bad && echo "$broken" >broken &&
+	git -C repo merge-base --is-ancestor $good $(cat planted.secret) &&
 	test $(git -C repo rev-list --count --merges $good..$bad) -ge 3 &&
 	git -C repo merge-base --is-ancestor $broken $bad &&
 	! git -C repo merge-base --is-ancestor $broken $good &&
@@ -63,6 +70,7 @@ test_expect_success NETNS 'the rounds: probes side by side, no more rounds than 
 
 test_expect_success NETNS 'the report inputs: trace and result name the culprit and link the runs' '
 	d=$(ls -d results/bisect/2*) &&
+	python3 -m json.tool $d/result.json | cut -c1-160 | head -60 &&
 	json $d/result.json "d[\"status\"] == \"culprit\" and d[\"culprit\"][\"commit\"] == \"$(cat planted.secret)\"" &&
 	json $d/result.json "\"$(cat broken)\" in d[\"skipped\"]" &&
 	json $d/result.json "all(len(s[\"runs\"]) >= 1 for s in d[\"steps\"])" &&
