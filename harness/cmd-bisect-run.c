@@ -18,6 +18,7 @@
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/progress.h"
+#include "common/spawn.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/util.h"
@@ -943,6 +944,24 @@ static int judge_one(struct brun_cli *cli, struct job_setup *js, const struct ga
 
 	if (cli->ngoods != 1)
 		return error("--one needs exactly one --good"), EXIT_FATAL;
+	{
+		/*
+		 * Inside git bisect run, HEAD is the commit checked out in the
+		 * user's repository: resolve it there, not in perflab's mirror.
+		 */
+		struct strbuf id = STRBUF_INIT;
+		char *spec = xasprintf("%s^{commit}", cli->one);
+		char *av[] = { "git", "-C", js->job.source.repo, "rev-parse", "--verify", "-q",
+			       spec, NULL };
+
+		if (!run_capture_err(av, 30, &id, "/dev/null") && id.len >= 40) {
+			strbuf_rtrim(&id);
+			free(cli->one);
+			cli->one = strbuf_detach(&id, NULL);
+		}
+		strbuf_release(&id);
+		free(spec);
+	}
 	stats_looks_default(&looks);
 	job_setup_session(&s, js, "bisect", "bisect --one", argv);
 	va = xcalloc(looks.runs[looks.n - 1], sizeof(double));

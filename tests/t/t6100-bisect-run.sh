@@ -82,7 +82,9 @@ test_expect_success NETNS 'the report inputs: trace and result name the culprit 
 test_expect_success NETNS 'bisect run --one answers as git bisect run expects: 1 bad, 125 cannot build' '
 	test_when_finished_all "perflab lab down --name $lab" &&
 	perflab lab up --name $lab >/dev/null &&
-	test_exit_code 125 perflab bisect run --job job --hosts lab.hosts --good $(cat good) --one $(cat broken) >one1 &&
+	git -C repo checkout -q --detach $(cat broken) &&
+	test_exit_code 125 perflab bisect run --job job --hosts lab.hosts --good $(cat good) --one HEAD >one1 &&
+	git -C repo checkout -q main &&
 	grep -q "does not build: skip" one1 &&
 	test_exit_code 1 perflab bisect run --job job --hosts lab.hosts --good $(cat good) --one $(cat planted.secret) >one2 &&
 	grep -q "BAD" one2
