@@ -11,7 +11,7 @@ test_expect_success 'a generated history of about 100 commits with merges' '
 	bad=$(sed -n "s/^night3 //p" tips) &&
 	broken=$(sed -n "s/^broken //p" tips) &&
 	# the range: git bisect would test the broken commit first, so any
-	# bisection meets it (a good end from the broken commit'''s past)
+	# bisection meets it (a good end in the past of the broken commit)
 	for c in $(git -C repo rev-list --first-parent $broken) $(git -C repo rev-list $broken); do
 		test "$(git -C repo rev-list --bisect $c..$bad)" = "$broken" && good=$c && break
 	done &&
