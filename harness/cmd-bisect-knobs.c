@@ -9,6 +9,7 @@
  */
 #include "harness/builtin.h"
 #include "harness/jobsetup.h"
+#include "harness/knobitems.h"
 #include "bisect/knobs.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -19,104 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct item {
-	char *key, *value;
-	const struct opt *o;
-	int in_run;		/* a [run] key, else [workload] */
-	int line;
-};
-
-struct items {
-	const char *path;
-	struct item *v;
-	size_t n, alloc;
-};
-
-static void items_release(struct items *it)
-{
-	for (size_t i = 0; i < it->n; i++) {
-		free(it->v[i].key);
-		free(it->v[i].value);
-	}
-	free(it->v);
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
-/*
- * Read FILE: "key = value" per line, # comments and blank lines
- * skipped; every key must be a [workload] or [run] option and every
- * value valid for it (checked here, before anything is measured).
- */
-static int knobs_items_load(struct items *it, const char *path)
-{
-	size_t len;
-	char *text = read_file(path, 1 << 20, &len), *line, *save = NULL;
-	int lineno = 0, ret = 0;
-
-	it->path = path;
-	if (!text)
-		return error_errno("cannot read items file '%s'", path);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq, *key, *value;
-		struct item x = { 0 };
-		struct strbuf err = STRBUF_INIT;
-		struct load_client_opts w;
-		struct run_opts r;
-
-		lineno++;
-		line = trim(line);
-		if (!*line || *line == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq) {
-			ret = error("%s:%d: '%s': expected KEY = VALUE", path, lineno, line);
-			continue;
-		}
-		*eq = '\0';
-		key = trim(line);
-		value = trim(eq + 1);
-		x.o = opt_find(load_client_table, key);
-		if (!x.o && (x.o = opt_find(run_table, key)))
-			x.in_run = 1;
-		if (!x.o) {
-			ret = error("%s:%d: '%s' is not a [workload] or [run] key", path, lineno, key);
-			continue;
-		}
-		/* the value must parse: try it on scratch options */
-		memset(&w, 0, sizeof(w));
-		memset(&r, 0, sizeof(r));
-		opt_defaults(load_client_table, &w);
-		opt_defaults(run_table, &r);
-		if (opt_set(x.o, x.in_run ? (void *)&r : (void *)&w, value, &err)) {
-			ret = error("%s:%d: %s", path, lineno, err.buf);
-		} else {
-			x.key = xstrdup(key);
-			x.value = xstrdup(value);
-			x.line = lineno;
-			ALLOC_GROW(it->v, it->n + 1, it->alloc);
-			it->v[it->n++] = x;
-		}
-		opt_release(load_client_table, &w);
-		opt_release(run_table, &r);
-		strbuf_release(&err);
-	}
-	free(text);
-	if (!ret && !it->n)
-		ret = error("'%s': no items", path);
-	return ret;
-}
 
 struct knobs_cli {
 	char *job;
@@ -211,8 +114,9 @@ static int oracle(const size_t *subset, size_t n, void *data)
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&names, "%s%s=%s", i ? ", " : "", k->it->v[subset[i]].key,
 			    k->it->v[subset[i]].value);
+	struct stats_verdict vd = { .ratio = NAN, .lo = NAN, .hi = NAN };
+
 	while (nv < (size_t)k->cli->max_runs) {
-		struct stats_verdict vd;
 
 		if (measure(k, subset, n, (unsigned)k->cli->runs, &v, &nv)) {
 			ret = PERFLAB_EGENERIC;
@@ -229,7 +133,9 @@ static int oracle(const size_t *subset, size_t n, void *data)
 		}
 	}
 	if (ret == KNOBS_UNRESOLVED)
-		printf("  {%s}: unresolved after %zu runs\n", names.buf, nv);
+		printf("  {%s}: unresolved after %zu runs, %s %+.1f%% [%+.1f%%, %+.1f%%]\n",
+		       names.buf, nv, k->gate.m->name, 100 * (vd.ratio - 1), 100 * (vd.lo - 1),
+		       100 * (vd.hi - 1));
 	fflush(stdout);
 	strbuf_release(&names);
 	free(v);
@@ -253,7 +159,7 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 		error("usage: perflab bisect knobs --job F --items FILE [--hosts H]");
 		goto out;
 	}
-	if (knobs_items_load(&it, cli.items))
+	if (knob_items_load(&it, cli.items))
 		goto out;
 	k.gate.m = metric_find(cli.metric);
 	if (!k.gate.m || !k.gate.m->worse) {
@@ -277,8 +183,9 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 	k.it = &it;
 	k.argv = argv;
 	ret = EXIT_FATAL;
-	printf("baseline: the job as it is, %ld runs\n", cli.runs);
-	if (measure(&k, NULL, 0, (unsigned)cli.runs, &k.base, &k.nbase))
+	/* as many baseline runs as a subset may get: small samples cannot be significant */
+	printf("baseline: the job as it is, %ld runs\n", cli.max_runs);
+	if (measure(&k, NULL, 0, (unsigned)cli.max_runs, &k.base, &k.nbase))
 		goto out;
 	printf("delta debugging over %zu items (%s, %+.0f%% is bad):\n", it.n, k.gate.m->name,
 	       100 * k.gate.threshold);
@@ -297,7 +204,7 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 	knobs_result_release(&res);
 out:
 	free(k.base);
-	items_release(&it);
+	knob_items_release(&it);
 	opt_release(knobs_table, &cli);
 	return ret;
 }

@@ -9,7 +9,7 @@ test_expect_success 'setup: a paced bulk job on this machine and four items, one
 	timeout = 20s
 	records = none
 
-	bufsize = 256
+	bufsize = 64
 	interval = 1s
 	EOF
 	perflab config check job
@@ -28,12 +28,12 @@ test_expect_success 'bad items name the file, the line and the value' '
 '
 
 test_expect_success 'the one item that matters is found by measurement' '
-	perflab bisect knobs --job job --items items --runs 3 --max-runs 6 >out 2>err &&
+	perflab bisect knobs --job job --items items --runs 4 --max-runs 8 >out 2>err &&
 	cat out &&
 	sed -n "/^the smallest set/,\$p" out >found &&
 	test $(grep -c " = " found) = 1 &&
-	grep -q "^  bufsize = 256   (items:5)$" found &&
-	grep -q "{bufsize=256}: BAD" out
+	grep -q "^  bufsize = 64   (items:5)$" found &&
+	grep -q "{bufsize=64}: BAD" out
 '
 
 test_done
