@@ -768,17 +768,18 @@ int plot_stalls(const struct plot_out *o, const struct run_set *sets, size_t n)
 	struct strbuf b = STRBUF_INIT, d = STRBUF_INIT;
 	char **names = set_titles(sets, n);
 	const char *why = NULL;
+	double ipc_max = 0;
 	int ret = prepare(o), any = 0;
 
 	strbuf_addstr(&d, "# set, stalled % of cycles, other % of cycles, IPC (medians)\n");
 	strbuf_addstr(&b, "set title 'Where the cycles go: stalled cycles and IPC per set "
 		      "(medians of the runs)' font 'sans,13'\n");
-	strbuf_addf(&b, "set xrange [0.4:%zu.6]\nset yrange [0:100]\nset y2range [0:*]\n"
+	strbuf_addf(&b, "set xrange [0.4:%zu.6]\nset yrange [0:100]\n"
 		    "set ytics nomirror\nset y2tics\nset ylabel 'cycles (%%)'\n"
 		    "set y2label 'instructions per cycle (IPC)'\nset boxwidth 0.55\n"
 		    "set style fill solid 0.85 border lc '#333333'\n"
-		    "set key outside top center horizontal\nset bmargin %d\n", n,
-		    n > 4 ? 9 : 4);
+		    "set key outside right top vertical spacing 1.5\n"
+		    "set bmargin %d\n", n, n > 4 ? 9 : 5);
 	set_tics(&b, names, n, 1);
 	for (size_t i = 0; i < n; i++) {
 		double st = set_median(&sets[i], "stall_frac") * 100;
@@ -790,6 +791,7 @@ int plot_stalls(const struct plot_out *o, const struct run_set *sets, size_t n)
 				    "tc rgb '#aa3300'\n", i + 1);
 			continue;
 		}
+		ipc_max = ipc > ipc_max ? ipc : ipc_max;
 		strbuf_addf(&d, "%zu", i + 1);
 		add_num(&d, st);
 		add_num(&d, isnan(st) ? NAN : 100 - st);
@@ -809,6 +811,7 @@ int plot_stalls(const struct plot_out *o, const struct run_set *sets, size_t n)
 		free(w);
 	}
 	ret = ret ? ret : write_data(o, ".dat", &d);
+	strbuf_addf(&b, "set y2range [0:%g]\n", ipc_max > 0 ? ipc_max * 1.25 : 1);
 	if (any)
 		strbuf_addf(&b, "plot '%s.dat' using 1:(100) with boxes lc rgb '#9cc3e6' "
 			    "title 'not stalled', \\\n\t'' using 1:2 with boxes lc rgb '#c8322d' "

@@ -311,7 +311,7 @@ static void trace_marks(struct strbuf *b, const struct trace *t)
 
 		if (!isnan(point_median(p)))
 			continue;
-		strbuf_addf(b, "set label '%s' at %ld, graph 0.04 center rotate by 90 left "
+		strbuf_addf(b, "set label '%s' at %ld, graph 0.04 rotate by 90 left "
 			    "tc rgb '%s' front\n", trace_verdict_names[p->verdict], p->order,
 			    verdict_colour[p->verdict]);
 		strbuf_addf(b, "set arrow from %ld, graph 0 to %ld, graph 1 nohead dt 3 "
@@ -365,7 +365,8 @@ int plot_trace(const struct plot_out *o, const struct trace *t, const char *titl
 	strbuf_addstr(&b, "set title ");
 	plot_quote(&b, title);
 	strbuf_addf(&b, " font 'sans,13'\nset xrange [%g:%g]\nset yrange [*:*]\n"
-		    "set key outside top center horizontal\nset bmargin 7\n",
+		    "set key outside bottom center horizontal\nset bmargin 9\n"
+		    "set offsets 0, 0, graph 0.15, graph 0.05\n",
 		    lo - 0.5, hi + 0.5);
 	{
 		char *yl = *t->unit ? xasprintf("%s (%s)", t->label, t->unit) : xstrdup(t->label);
