@@ -206,7 +206,7 @@ static int feed(int fd, const struct strbuf *s)
 static int run_gnuplot(const struct plot_out *o, const struct strbuf *script)
 {
 	char *argv[] = { "gnuplot", NULL };
-	char *log = out_path(o, ".log");
+	char *log = out_path(o, ".log"), *log_name = xasprintf("%s.log", o->name);
 	struct spawn_opts so = SPAWN_OPTS_INIT;
 	struct child c;
 	int pfd[2], ret, fed;
@@ -218,7 +218,7 @@ static int run_gnuplot(const struct plot_out *o, const struct strbuf *script)
 	so.cwd = o->dir;
 	so.stdin_fd = pfd[0];
 	so.stdout_path = "/dev/null";
-	so.stderr_path = log;
+	so.stderr_path = log_name;	/* opened in o->dir */
 	so.new_pgrp = 1;
 	so.die_with_parent = 1;
 	ret = spawn_argv(&c, argv, &so);
@@ -226,7 +226,8 @@ static int run_gnuplot(const struct plot_out *o, const struct strbuf *script)
 	if (ret) {
 		close(pfd[1]);
 		free(log);
-		return error("cannot start gnuplot (Debian: apt-get install gnuplot-nox)");
+		free(log_name);
+		return error("cannot run gnuplot (Debian: apt-get install gnuplot-nox)");
 	}
 	fed = feed(pfd[1], script);
 	close(pfd[1]);
@@ -244,6 +245,7 @@ static int run_gnuplot(const struct plot_out *o, const struct strbuf *script)
 	if (!ret)
 		unlink(log);
 	free(log);
+	free(log_name);
 	return ret;
 }
 
