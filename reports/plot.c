@@ -213,6 +213,7 @@ static int run_gnuplot(const struct plot_out *o, const struct strbuf *script)
 
 	if (pipe2(pfd, O_CLOEXEC)) {
 		free(log);
+		free(log_name);
 		return error_errno("cannot create a pipe for gnuplot");
 	}
 	so.cwd = o->dir;

@@ -350,7 +350,8 @@ static void fmt_value(char *buf, size_t len, double v, const char *unit)
 	if (isnan(v))
 		snprintf(buf, len, "not measured");
 	else
-		snprintf(buf, len, "%.4g%s%s", v, *unit && strcmp(unit, "%") ? " " : "", unit);
+		snprintf(buf, len, fabs(v) >= 1e4 ? "%.0f%s%s" : "%.4g%s%s", v,
+			 *unit && strcmp(unit, "%") ? " " : "", unit);
 }
 
 /* Every metric of a set: the median of its runs. */
