@@ -175,9 +175,9 @@ static int get_steps(struct bisect_result *r, const struct ctx *c, const json_t 
 		return bad(c, "steps", v, "an array of steps");
 	r->steps = xcalloc(json_array_size(v) + 1, sizeof(*r->steps));
 	json_array_foreach(v, i, o) {
-		if ((ret = get_step(&r->steps[r->nr_steps], c, i, o)))
+		r->nr_steps++;	/* counted first: a half-read step is released too */
+		if ((ret = get_step(&r->steps[r->nr_steps - 1], c, i, o)))
 			return ret;
-		r->nr_steps++;
 	}
 	return 0;
 }

@@ -197,9 +197,9 @@ static int parse_points(struct trace *t, const json_t *pts, const char *name)
 		return bad_value(name, "points", pts, "a non-empty array of commits");
 	t->v = xcalloc(json_array_size(pts), sizeof(*t->v));
 	json_array_foreach(pts, i, o) {
-		if ((ret = parse_point(&t->v[t->n], o, name, i)))
+		t->n++;		/* counted first: a half-read point is released too */
+		if ((ret = parse_point(&t->v[t->n - 1], o, name, i)))
 			return ret;
-		t->n++;
 	}
 	qsort(t->v, t->n, sizeof(*t->v), by_order);
 	for (i = 1; i < t->n; i++)

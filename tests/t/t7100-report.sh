@@ -134,7 +134,7 @@ test_expect_success GNUPLOT 'Chromium renders the pages: plots and tables are th
 	if test -n "$CHROMIUM"; then
 		dom bis/report.html >bis.dom &&
 		test $(grep -o "<svg" bis.dom | wc -l) -ge 5 &&
-		test $(grep -o "<table" bis.dom | wc -l) -ge 3 &&
+		test $(grep -o "<table" bis.dom | wc -l) -ge 2 &&
 		grep -q "The log, step by step" bis.dom &&
 		grep -q "&lt;script&gt;alert(5)" bis.dom &&
 		dom cmp.html >cmp.dom &&
@@ -175,8 +175,8 @@ test_expect_success GNUPLOT 'nightly: the nights and the metric over them' '
 		v=GOOD; test $n = 3 && v=BAD
 		sqlite3 n/.history.sqlite "UPDATE runs SET series = '\''night-$n'\'' WHERE label = '\''night$n'\'';
 			INSERT INTO nightly (job, job_name, date, commit_id, verdict, series, range_good, range_bad, recorded_utc)
-			VALUES ('\''jobs/net.job'\'', '\''net'\'', '\''2026-01-0$n'\'', '\''$(printf %040d $n)'\'', '\''$v'\'', '\''night-$n'\'',
-			'\''$(printf %040d 2)'\'', '\''$(printf %040d 3)'\'', '\''2026-01-0${n}T03:00:00Z'\'')" || exit 1
+			VALUES ('\''jobs/net.job'\'', '\''net'\'', '\''2026-01-0$n'\'', '\''${n}000000000000000000000000000000000000000'\'', '\''$v'\'', '\''night-$n'\'',
+			'\''2000000000000000000000000000000000000000'\'', '\''3000000000000000000000000000000000000000'\'', '\''2026-01-0${n}T03:00:00Z'\'')" || exit 1
 	done &&
 	perflab report --nightly n --job net --metric goodput >out &&
 	grep -q "^report: n/nightly-net.html$" out &&
@@ -185,7 +185,7 @@ test_expect_success GNUPLOT 'nightly: the nights and the metric over them' '
 	test $(grep -c "^[0-9]" n/nightly-net-plots/01-nights-runs.dat) = 6 &&
 	self_contained n/nightly-net.html &&
 	perflab report --text --nightly n --job net >nt.txt &&
-	grep -q "^  2026-01-03  *000000000003  *BAD  *000000000002..000000000003" nt.txt
+	grep -q "^  2026-01-03  *300000000000  *BAD  *200000000000..300000000000" nt.txt
 '
 
 test_expect_success 'usage errors' '
