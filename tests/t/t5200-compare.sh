@@ -54,7 +54,7 @@ test_expect_success 'a CPU regression explained by the clock and the frequency d
 	noise = [0.0, 0.3, -0.2, 0.1, -0.3]
 	for side, cpu, mhz, drv in ((sys.argv[1], 43.0, 2000.0, "intel_pstate"),
 				    (sys.argv[2], 43.0 * 1.21, 1640.0, "acpi-cpufreq")):
-	    for k, run in enumerate(sorted(os.listdir(side))):
+	    for k, run in enumerate(sorted(x for x in os.listdir(side) if not x.startswith("."))):
 	        d = os.path.join(side, run)
 	        s = json.load(open(d + "/summary.json"))
 	        s["goodput_bps"] = 9.2e10 * (1 + noise[k] / 1000)
