@@ -24,6 +24,8 @@ int cmd_build(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Print the versions of perflab and the libraries it is linked with. */
 void print_versions(void);
