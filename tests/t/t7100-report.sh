@@ -173,7 +173,7 @@ test_expect_success GNUPLOT 'nightly: the nights and the metric over them' '
 	done &&
 	for n in 1 2 3; do
 		v=GOOD; test $n = 3 && v=BAD
-		sqlite3 n/.history.sqlite "UPDATE runs SET series = '\''night-$n'\'' WHERE label = '\''night$n'\'';
+		sqlite3 n/.history.sqlite "UPDATE runs SET series = '\''night-$n'\'', commit_id = '\''${n}000000000000000000000000000000000000000'\'' WHERE label = '\''night$n'\'';
 			INSERT INTO nightly (job, job_name, date, commit_id, verdict, series, range_good, range_bad, recorded_utc)
 			VALUES ('\''jobs/net.job'\'', '\''net'\'', '\''2026-01-0$n'\'', '\''${n}000000000000000000000000000000000000000'\'', '\''$v'\'', '\''night-$n'\'',
 			'\''2000000000000000000000000000000000000000'\'', '\''3000000000000000000000000000000000000000'\'', '\''2026-01-0${n}T03:00:00Z'\'')" || exit 1
