@@ -240,6 +240,34 @@ int opt_parse(const struct optset *sets, int argc, char **argv)
 	return i;
 }
 
+int opt_parse_mixed(const struct optset *sets, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
+	int npos = 0, i = 1;
+
+	while (i < argc) {
+		int k = opt_parse(sets, argc - i + 1, argv + i - 1);
+
+		if (k < 0) {
+			free(pos);
+			return -1;
+		}
+		k += i - 1;	/* the first argument not consumed */
+		if (k > i && !strcmp(argv[k - 1], "--")) {
+			while (k < argc)
+				pos[npos++] = argv[k++];
+			break;
+		}
+		if (k < argc)
+			pos[npos++] = argv[k];
+		i = k + 1;
+	}
+	for (int k = 0; k < npos; k++)
+		argv[k + 1] = pos[k];
+	free(pos);
+	return npos;
+}
+
 void opt_format(const struct opt *o, const void *t, struct strbuf *out)
 {
 	const void *p = (const char *)t + o->offset;

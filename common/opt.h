@@ -66,6 +66,13 @@ int opt_set(const struct opt *o, void *target, const char *value,
  * consumed, or -1 after printing an error (the caller exits 129).
  */
 int opt_parse(const struct optset *sets, int argc, char **argv);
+/*
+ * The same with options and arguments in any order (`plot box A B
+ * --out DIR`): after "--" everything is an argument. The arguments are
+ * moved to argv[1], argv[2] ... in their order; returns their number,
+ * or -1 after printing an error.
+ */
+int opt_parse_mixed(const struct optset *sets, int argc, char **argv);
 /* Print the options of a table as help text. */
 void opt_usage(FILE *f, const struct opt *table);
 /* Format an option's current value as config text ("128K", "5s"). */

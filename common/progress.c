@@ -54,6 +54,11 @@ void progress(const char *fmt, ...)
 	fflush(stderr);
 }
 
+int progress_on_tty(void)
+{
+	return get_mode() == PROGRESS_TTY;
+}
+
 void progress_clear(void)
 {
 	if (!pending)

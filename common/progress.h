@@ -10,6 +10,8 @@
  * timestamped lines even on a terminal.
  */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Is progress a status line on a terminal (not plain lines, not off)? */
+int progress_on_tty(void);
 /* Erase the status line (before other output); nothing without one. */
 void progress_clear(void);
 

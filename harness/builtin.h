@@ -28,6 +28,8 @@ int cmd_bisect_resume(int argc, char **argv);
 int cmd_bisect_knobs_job(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Print the versions of perflab and the libraries it is linked with. */
 void print_versions(void);

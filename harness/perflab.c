@@ -34,6 +34,8 @@ static const struct cmd commands[] = {
 	{ "fingerprint", cmd_fingerprint, "this host's fingerprint; diff: what changed between two runs" },
 	{ "lab", cmd_lab, "a lab of network namespaces on this machine: lab up|down|status" },
 	{ "nightly", cmd_nightly, "build the branch tip, measure it against the last good night, record" },
+	{ "plot", cmd_plot, "plots through gnuplot: timeseries, box, trace, stalls (PNG, SVG)" },
+	{ "report", cmd_report, "one self-contained HTML page (or text) for a run, a compare, a bisection, nightly" },
 	{ "history", cmd_history, "the runs of a results directory, indexed: list, filter, rebuild" },
 	{ "bisect", cmd_bisect, "find the commit that made a metric worse; next, simulate, knobs, ..." },
 	{ "clock", cmd_clock, "print this host's monotonic and real-time clocks" },

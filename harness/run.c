@@ -17,6 +17,7 @@
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "common/progress.h"
 #include "common/spawn.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
@@ -272,12 +273,42 @@ static int start_clients(struct run_state *st)
 	return 0;
 }
 
+/*
+ * On a terminal, the run's clock as a status line: warmup, then the
+ * measured seconds, while the first client drives.
+ */
+static void show_clock(struct run_state *st, struct child *c, uint64_t deadline)
+{
+	const struct load_client_opts *w = st->w;
+	uint64_t t0 = mono_ns();
+
+	if (!progress_on_tty())
+		return;
+	while (c->pid && mono_ns() < deadline) {
+		double t = (double)(mono_ns() - t0) / 1e9 - START_DELAY;
+
+		if (t < w->warmup)
+			progress("run: warmup %.0f of %.0f s", t < 0 ? 0 : t, w->warmup);
+		else
+			progress("run: measuring %.0f of %.0f s", t - w->warmup, w->duration);
+		if (child_wait(c, 1) != PERFLAB_ETIMEOUT)
+			break;
+	}
+	progress_clear();
+}
+
 static int wait_clients(struct run_state *st)
 {
 	const struct load_client_opts *w = st->w;
 	double limit = w->warmup + w->duration + w->timeout + 30 + START_DELAY;
 	uint64_t deadline = mono_ns() + (uint64_t)(limit * 1e9);
 	int ret = 0;
+
+	for (int i = 0; i < st->nhosts; i++)
+		if (st->hosts[i].drives) {
+			show_clock(st, &st->hosts[i].client, deadline);
+			break;
+		}
 
 	for (int i = 0; i < st->nhosts; i++) {
 		struct run_host *rh = &st->hosts[i];

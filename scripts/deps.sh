@@ -15,6 +15,10 @@ iproute2 procps openssh-client openssh-server nginx-light linux-perf git
 python3 perl iperf3 gnuplot-nox sqlite3
 "
 
+# Optional, not installed here: chromium, only for t7100-report's check of
+# the HTML report in a headless browser; that test installs it with
+# apt-get when it can and skips the rendering check otherwise.
+
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

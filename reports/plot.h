@@ -1,0 +1,138 @@
+#ifndef REPORTS_PLOT_H
+#define REPORTS_PLOT_H
+
+#include <stddef.h>
+
+struct json_t;
+struct metric_def;
+struct run_set;
+struct strbuf;
+
+/*
+ * Plots drawn by gnuplot. Every plot writes, into one directory:
+ *   NAME.gp        the gnuplot script (re-plot by hand: `gnuplot NAME.gp`
+ *                  in that directory; it draws every format asked for)
+ *   NAME-*.dat     its data, plain columns, NaN where a value is unknown
+ *   NAME.png       when asked (pngcairo where gnuplot has it, else png)
+ *   NAME.svg       when asked
+ * gnuplot is started from an argv array and fed the script through a
+ * pipe; text from runs (labels, commit subjects) goes into the script
+ * as single-quoted gnuplot strings only, where no substitution of any
+ * kind happens, and is never part of a shell line. A value that was not
+ * measured is left out of a plot, with a note saying so, never drawn
+ * as 0.
+ */
+enum plot_format {
+	PLOT_PNG = 1,
+	PLOT_SVG = 2
+};
+
+struct plot_out {
+	const char *dir;	/* where the files go; created if missing */
+	const char *name;	/* their base name: "timeseries" */
+	int formats;		/* PLOT_PNG | PLOT_SVG */
+};
+
+/*
+ * Goodput, CPU % and effective MHz per interval of two or more runs
+ * (run directories) overlaid, seconds since each run's start on x, the
+ * warmup shaded. A metric no run measured gets a note, not a panel.
+ */
+int plot_timeseries(const struct plot_out *o, char *const *runs, size_t n);
+
+/* A metric across sets (kernels, commits): a box per set, every run a dot. */
+int plot_box(const struct plot_out *o, const struct metric_def *m,
+	     const struct run_set *sets, size_t n);
+
+/*
+ * Stall breakdown per set: cycles stalled and not stalled (stall_frac
+ * of summary.json) as stacked bars of medians, IPC beside them on a
+ * second axis. Sets without counter data are labelled "no PMU data"
+ * (with the reason the run recorded) rather than drawn as zeros.
+ */
+int plot_stalls(const struct plot_out *o, const struct run_set *sets, size_t n);
+
+/*
+ * A bisection trace, the input of `perflab plot trace FILE`, written by
+ * `perflab bisect` as BISECTDIR/trace.json:
+ *
+ *   {
+ *     "metric": "cpu_per_gbit",        the gated metric's name (required)
+ *     "unit": "%",                     unit of the values (optional)
+ *     "label": "CPU per Gbit/s",       axis label (optional; default metric)
+ *     "points": [                      commits in order, oldest first (required)
+ *       { "order": 0,                  position in commit order, an integer >= 0
+ *         "commit": "<full id>",       hex, 4 to 64 characters (required)
+ *         "subject": "...",            the commit's subject (optional)
+ *         "verdict": "good",           good, bad, skip or inconclusive (required)
+ *         "values": [41.2, 40.9] }     the metric per run, in the unit; null for
+ *     ],                               a run that did not measure it (optional)
+ *     "culprit": "<id>"                the first bad commit, or null (optional)
+ *   }
+ *
+ * Unknown keys are errors (a typo would otherwise pass silently).
+ */
+enum trace_verdict {
+	TRACE_GOOD,
+	TRACE_BAD,
+	TRACE_SKIP,
+	TRACE_INCONCLUSIVE,
+	TRACE_NR_VERDICTS
+};
+
+struct trace_point {
+	long order;		/* position in commit order */
+	char *commit;		/* full id */
+	char *subject;		/* "" when unknown */
+	enum trace_verdict verdict;
+	double *values;		/* per run, in the trace's unit; NaN: not measured */
+	size_t nr_values;
+};
+
+struct trace {
+	char *metric;		/* "cpu_per_gbit" */
+	char *unit;		/* "" when none */
+	char *label;		/* axis label */
+	struct trace_point *v;	/* sorted by order */
+	size_t n;
+	char *culprit;		/* a commit of v, or NULL */
+};
+
+extern const char *const trace_verdict_names[TRACE_NR_VERDICTS];
+
+/*
+ * Parse a trace document; name (the file) is used in messages, which
+ * name the member and the bad value. Returns 0 or PERFLAB_EINVAL; *out
+ * is released either way by trace_release().
+ */
+int trace_parse(struct trace *out, const struct json_t *doc, const char *name);
+/* Load and parse a trace file. */
+int trace_load(struct trace *out, const char *path);
+void trace_release(struct trace *t);
+
+/*
+ * The metric against commit order: every run a dot, the median of each
+ * commit joined by a line, the verdict in the dot's colour and shape,
+ * skipped commits marked on the axis, the culprit labelled with its
+ * short id and subject.
+ */
+int plot_trace(const struct plot_out *o, const struct trace *t, const char *title);
+
+/*
+ * Draw body (gnuplot commands after the terminal is set) as a w x h
+ * picture in every format of o: writes NAME.gp, pipes it to gnuplot in
+ * o->dir, checks the images exist. gnuplot's complaints end up in the
+ * error message.
+ */
+int plot_render(const struct plot_out *o, const char *body, int w, int h);
+
+/*
+ * Helpers shared with the reports. A run's name for humans: its label,
+ * its short commit id and subject (from run.json), as far as known;
+ * the caller frees it.
+ */
+char *plot_run_title(const char *run_dir);
+/* s as a single-quoted gnuplot string, control characters dropped. */
+void plot_quote(struct strbuf *out, const char *s);
+
+#endif
