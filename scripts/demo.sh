@@ -106,7 +106,7 @@ for n in 1 2 3; do
 	git -C project branch -f nightly "$tip"
 	say "night $n: the tip of 'nightly' is $(git -C project log -1 --format='%h %s' "$tip") ($(elapsed))"
 	set -- --job demo.job --hosts night.hosts --date "2030-01-0$n" --looks 5,10,20
-	[ $n = 3 ] && set -- "$@" --bisect --bisect-hosts lab.hosts
+	[ $n = 3 ] && set -- "$@" --bisect-hosts lab.hosts
 	perflab nightly "$@" || status=$?
 done
 

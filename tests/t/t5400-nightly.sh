@@ -43,7 +43,7 @@ test_expect_success NETNS 'night 1 is the baseline, night 2 is good, night 3 is 
 	test "$(cat rc2)" = 0 &&
 	grep -q "^night 2030-01-02: GOOD at $n2" out2 &&
 	git -C repo branch -f tip $n3 &&
-	{ perflab nightly --job job --hosts lab.hosts --date 2030-01-03 --looks 5,10,20 >out3 2>err3; echo $? >rc3; } &&
+	{ perflab nightly --job job --hosts lab.hosts --date 2030-01-03 --looks 5,10,20 --no-bisect >out3 2>err3; echo $? >rc3; } &&
 	cat out3 err3 | grep -v "nightly: [0-9]* of" &&
 	test "$(cat rc3)" = 1 &&
 	grep -q "^night 2030-01-03: BAD at $n3" out3 &&
