@@ -22,6 +22,7 @@
 #define TAB_STEP 64		/* points per sigma */
 #define TAB_N ((size_t)(2 * TAB_Z * TAB_STEP) + 1)
 #define GRID_STEP 8		/* level grid points per sigma */
+#define PROBE_NATS (getenv("PN") ? atof(getenv("PN")) : 2.5)
 #define GRID_MIN 64
 #define GRID_MAX 1024
 
@@ -96,7 +97,7 @@ void engine_config_init(struct engine_config *out, size_t n)
 	out->max_runs = 400;
 	out->max_builds = 40;
 	out->confirm_runs = 10;
-	out->max_side_runs = 40;
+	out->max_side_runs = 60;
 	out->confidence = 0.99;
 	out->seed = 0x5eedb15ec7ULL;
 }
@@ -104,7 +105,8 @@ void engine_config_init(struct engine_config *out, size_t n)
 struct engine *engine_new(const struct engine_config *c)
 {
 	struct engine *e;
-	unsigned runs[4];
+	unsigned runs[STATS_MAX_LOOKS];
+	size_t nl;
 
 	if (!c->n)
 		return error("bisect engine: an empty range"), NULL;
@@ -123,12 +125,12 @@ struct engine *engine_new(const struct engine_config *c)
 	e->logp = xcalloc(c->n, sizeof(double));
 	e->post = xcalloc(c->n, sizeof(double));
 	e->pbad = xcalloc(c->n, sizeof(double));
-	runs[0] = c->confirm_runs / 2;
-	runs[1] = c->confirm_runs;
-	runs[2] = 2 * c->confirm_runs;
-	runs[3] = c->max_side_runs;
-	stats_looks_init(&e->looks, STATS_ALPHA_DEFAULT, runs, 2 * c->confirm_runs < c->max_side_runs ? 4 : 3);
-	e->conf_look = 1;	/* confirmation starts at confirm_runs per side */
+	/* Looks at confirm_runs, 2x, 3x ... per side, up to max_side_runs. */
+	for (nl = 0; nl < ARRAY_SIZE(runs) - 1 && (nl + 1) * c->confirm_runs < c->max_side_runs; nl++)
+		runs[nl] = (unsigned)(nl + 1) * c->confirm_runs;
+	runs[nl++] = c->max_side_runs;
+	stats_looks_init(&e->looks, STATS_ALPHA_DEFAULT, runs, nl);
+	e->conf_look = 0;	/* confirmation starts at confirm_runs per side */
 	e->best = e->lo = e->hi = e->conf_a = e->conf_b = -1;
 	e->conf = NAN;
 	e->mu_g = e->mu_b = e->sigma = NAN;
@@ -788,9 +790,16 @@ static int step_endpoints(struct engine *e)
 /* Runs per probe: enough for one commit to move the odds about 50:1. */
 static unsigned probe_runs(const struct engine *e)
 {
-	double delta = fabs(e->mu_b - e->mu_g) / e->sigma;
-	double r = ceil(5.0 / (delta * delta));
+	const struct cdata *g = CD(e, BISECT_GOOD_END), *b = CD(e, (long)e->c.n - 1);
+	double delta = fabs(stats_median(b->v, b->nv) - stats_median(g->v, g->nv));
+	double s2 = e->sigma * e->sigma, r;
 
+	/* The endpoints' step, not the MAP's: both sides are certain there. */
+	if (getenv("PK")) delta = delta > fabs(e->mu_b - e->mu_g) ? delta : fabs(e->mu_b - e->mu_g);
+	r = ceil(PROBE_NATS * 2 * s2 / (delta * delta));
+	/* a boot's offset: a batch of r runs counts as r / (1 + r tau2 / s2) */
+	if (e->tau2 > 0 && r * e->tau2 / s2 < 1 && r < 20)
+		r = ceil(r / (1 - r * e->tau2 / s2));
 	if (!(r >= 3))
 		r = 3;
 	return r > 20 ? 20 : (unsigned)r;
@@ -884,8 +893,8 @@ static int step_confirm(struct engine *e)
 	e->have_last = 1;
 	posterior(e);
 	find_class(e);
-	if (e->best != was || e->conf < e->c.confidence || v.outcome == STATS_GOOD) {
-		/* The posterior moved (or the pair looks alike): probe again. */
+	if (e->best != was || e->conf < e->c.confidence) {
+		/* The posterior moved: probe again. */
 		e->phase = PH_PROBE;
 		return -1;
 	}
