@@ -22,7 +22,9 @@
 #define TAB_STEP 64		/* points per sigma */
 #define TAB_N ((size_t)(2 * TAB_Z * TAB_STEP) + 1)
 #define GRID_STEP 8		/* level grid points per sigma */
-#define PROBE_NATS (getenv("PN") ? atof(getenv("PN")) : 2.5)
+#define PROBE_NATS 1.0		/* expected log odds one probe moves (runs per probe) */
+#define BUILD_PENALTY 0.2	/* a new build must be this much nearer 1/2 */
+#define PROBE_MIN 2		/* runs per probe, at least */
 #define GRID_MIN 64
 #define GRID_MAX 1024
 
@@ -795,13 +797,12 @@ static unsigned probe_runs(const struct engine *e)
 	double s2 = e->sigma * e->sigma, r;
 
 	/* The endpoints' step, not the MAP's: both sides are certain there. */
-	if (getenv("PK")) delta = delta > fabs(e->mu_b - e->mu_g) ? delta : fabs(e->mu_b - e->mu_g);
 	r = ceil(PROBE_NATS * 2 * s2 / (delta * delta));
 	/* a boot's offset: a batch of r runs counts as r / (1 + r tau2 / s2) */
 	if (e->tau2 > 0 && r * e->tau2 / s2 < 1 && r < 20)
 		r = ceil(r / (1 - r * e->tau2 / s2));
-	if (!(r >= 3))
-		r = 3;
+	if (!(r >= PROBE_MIN))
+		r = PROBE_MIN;
 	return r > 20 ? 20 : (unsigned)r;
 }
 
@@ -817,6 +818,9 @@ static int pick_probes(struct engine *e)
 		for (size_t x = 0; x + 1 < e->c.n; x++) {
 			double d = fabs(e->pbad[x] - target);
 
+			/* a commit not built yet costs a build: measure a built one again */
+			if (!CD(e, (long)x)->runs)
+				d += BUILD_PENALTY;
 			if (taken[x] || CD(e, (long)x)->skip)
 				continue;
 			if (d < bd - 1e-12) {
