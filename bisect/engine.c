@@ -16,13 +16,24 @@
 #define MAX_REQ 64
 #define OUTLIER_P 0.05		/* weight of the broad component of the likelihood */
 #define OUTLIER_WIDTH 5.0	/* its width, in sigmas */
-#define SURE 0.98		/* p_bad beyond which a commit counts as bad (levels) */
+#define CONFIRM_ALPHA 0.05	/* culprit against parent: one-sided level */
+#define GOOD_STRICT 0.2		/* GOOD before the last look: at alpha x this too */
+#define TAB_Z 12.0		/* the mixture's log density is tabulated on [-TAB_Z, TAB_Z] */
+#define TAB_STEP 64		/* points per sigma */
+#define TAB_N ((size_t)(2 * TAB_Z * TAB_STEP) + 1)
+#define GRID_STEP 8		/* level grid points per sigma */
+#define PROBE_NATS 1.0		/* expected log odds one probe moves (runs per probe) */
+#define BUILD_PENALTY 0.2	/* a new build must be this much nearer 1/2 */
+#define PROBE_MIN 2		/* runs per probe, at least */
+#define GRID_MIN 64
+#define GRID_MAX 1024
 
 enum phase { PH_ENDPOINTS, PH_PROBE, PH_CONFIRM, PH_DONE };
 
 struct cdata {
 	double *v;		/* valid values */
-	size_t nv, alloc;
+	unsigned *batch;	/* [nv]: the round each value was measured in (its boot) */
+	size_t nv, alloc, balloc;
 	unsigned runs;		/* runs, failed included */
 	unsigned nan;		/* failed runs */
 	int skip;		/* unbuildable or unmeasurable */
@@ -40,7 +51,11 @@ struct engine {
 	unsigned round, runs, builds;
 	struct stats_looks looks;	/* endpoints and confirmation */
 	unsigned end_look, conf_look;
-	double mu_g, mu_b, sigma;	/* levels and run noise */
+	double mu_g, mu_b, sigma;	/* levels (posterior means) and run noise */
+	double tau2;			/* between-batch variance (boots), 0 if none seen */
+	double *tab;			/* [TAB_N] log density of the run noise */
+	double *grid, *ell;		/* level grid [ng], per-commit log likelihoods [(n + 1) * ng] */
+	size_t ng, gridcap;
 	double *logp, *post, *pbad;	/* [n]: log posterior, posterior, P(bad) */
 	long best, lo, hi;		/* MAP culprit and its class */
 	double conf;			/* posterior mass of [lo, hi] */
@@ -84,7 +99,7 @@ void engine_config_init(struct engine_config *out, size_t n)
 	out->max_runs = 400;
 	out->max_builds = 40;
 	out->confirm_runs = 10;
-	out->max_side_runs = 40;
+	out->max_side_runs = 60;
 	out->confidence = 0.99;
 	out->seed = 0x5eedb15ec7ULL;
 }
@@ -92,7 +107,8 @@ void engine_config_init(struct engine_config *out, size_t n)
 struct engine *engine_new(const struct engine_config *c)
 {
 	struct engine *e;
-	unsigned runs[4];
+	unsigned runs[STATS_MAX_LOOKS];
+	size_t nl;
 
 	if (!c->n)
 		return error("bisect engine: an empty range"), NULL;
@@ -111,12 +127,12 @@ struct engine *engine_new(const struct engine_config *c)
 	e->logp = xcalloc(c->n, sizeof(double));
 	e->post = xcalloc(c->n, sizeof(double));
 	e->pbad = xcalloc(c->n, sizeof(double));
-	runs[0] = c->confirm_runs / 2;
-	runs[1] = c->confirm_runs;
-	runs[2] = 2 * c->confirm_runs;
-	runs[3] = c->max_side_runs;
-	stats_looks_init(&e->looks, STATS_ALPHA_DEFAULT, runs, 2 * c->confirm_runs < c->max_side_runs ? 4 : 3);
-	e->conf_look = 1;	/* confirmation starts at confirm_runs per side */
+	/* Looks at confirm_runs, 2x, 3x ... per side, up to max_side_runs. */
+	for (nl = 0; nl < ARRAY_SIZE(runs) - 1 && (nl + 1) * c->confirm_runs < c->max_side_runs; nl++)
+		runs[nl] = (unsigned)(nl + 1) * c->confirm_runs;
+	runs[nl++] = c->max_side_runs;
+	stats_looks_init(&e->looks, STATS_ALPHA_DEFAULT, runs, nl);
+	e->conf_look = 0;	/* confirmation starts at confirm_runs per side */
 	e->best = e->lo = e->hi = e->conf_a = e->conf_b = -1;
 	e->conf = NAN;
 	e->mu_g = e->mu_b = e->sigma = NAN;
@@ -124,6 +140,14 @@ struct engine *engine_new(const struct engine_config *c)
 		e->post[i] = 1.0 / (double)c->n;
 	for (size_t i = 0; i < c->n; i++)
 		e->pbad[i] = 0.5;	/* unknown until the first posterior */
+	e->tab = xcalloc(TAB_N, sizeof(double));
+	for (size_t i = 0; i < TAB_N; i++) {
+		double z = -TAB_Z + (double)i / TAB_STEP, w = OUTLIER_WIDTH;
+		double a = log(1 - OUTLIER_P) - 0.5 * z * z;
+		double b = log(OUTLIER_P / w) - 0.5 * z * z / (w * w);
+
+		e->tab[i] = a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
+	}
 	return e;
 }
 
@@ -131,8 +155,13 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; i <= e->c.n; i++)
+	for (size_t i = 0; i <= e->c.n; i++) {
 		free(e->cd[i].v);
+		free(e->cd[i].batch);
+	}
+	free(e->tab);
+	free(e->grid);
+	free(e->ell);
 	free(e->cd);
 	free(e->logp);
 	free(e->post);
@@ -197,6 +226,8 @@ int engine_observe(struct engine *e, long commit, double value)
 		return 0;
 	}
 	ALLOC_GROW(d->v, d->nv + 1, d->alloc);
+	ALLOC_GROW(d->batch, d->nv + 1, d->balloc);
+	d->batch[d->nv] = e->round;
 	d->v[d->nv++] = value;
 	return 0;
 }
@@ -230,70 +261,235 @@ static void finish(struct engine *e, enum bisect_status s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* --- levels and the posterior --------------------------------------- */
+/* --- noise, levels and the posterior --------------------------------- */
 
-static double *collect(struct engine *e, int bad_side, size_t *n)
+static int cmp_double(const void *a, const void *b)
 {
-	double *v = NULL;
-	size_t alloc = 0;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	*n = 0;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The run noise from differences of consecutive runs of one batch (one
+ * commit, one round): free of the levels, whichever side a commit is.
+ */
+static double within_sigma(const struct engine *e)
+{
+	double *dv = NULL, s;
+	size_t n = 0, alloc = 0;
+
 	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++) {
-		const struct cdata *d = D(e, x);
-		int is_bad = x == (long)e->c.n - 1 || (x >= 0 && e->pbad[x] > SURE);
-		int is_good = x < 0 || (!is_bad && e->pbad[x] < 1 - SURE);
+		const struct cdata *d = CD(e, x);
 
-		if (d->skip || !d->nv || (bad_side ? !is_bad : !is_good))
-			continue;
-		ALLOC_GROW(v, *n + d->nv, alloc);
-		memcpy(v + *n, d->v, d->nv * sizeof(double));
-		*n += d->nv;
+		for (size_t i = 1; i < d->nv; i++) {
+			if (d->batch[i] != d->batch[i - 1])
+				continue;
+			ALLOC_GROW(dv, n + 1, alloc);
+			dv[n++] = fabs(d->v[i] - d->v[i - 1]);
+		}
 	}
-	return v;
+	/* median |difference| of two N(0, s^2): 0.6745 * sqrt(2) s */
+	s = n >= 3 ? stats_median(dv, n) / (0.6744897501960817 * M_SQRT2) : NAN;
+	free(dv);
+	return s;
 }
 
-/* Levels of good and bad and the run noise, from the commits already called. */
-static void estimate_levels(struct engine *e)
+/* Batch medians and sizes of commit x, in measuring order. */
+static size_t batches(const struct cdata *d, double *med, size_t *m)
 {
-	size_t ng, nb;
-	double *g = collect(e, 0, &ng), *b = collect(e, 1, &nb), *res;
-	double mg = stats_median(g, ng), mb = stats_median(b, nb), s;
+	size_t nb = 0;
 
-	res = xmalloc((ng + nb + 1) * sizeof(double));
-	for (size_t i = 0; i < ng; i++)
-		res[i] = g[i] - mg;
-	for (size_t i = 0; i < nb; i++)
-		res[ng + i] = b[i] - mb;
-	s = stats_mad_scaled(res, ng + nb);
-	if (!(s > 0))
-		s = stats_stddev(res, ng + nb);
-	if (!(s > 0))
-		s = 1e-9 * (fabs(mg) + fabs(mb) + 1e-300);
-	e->mu_g = mg;
-	e->mu_b = mb;
-	e->sigma = s;
-	free(g);
-	free(b);
-	free(res);
+	for (size_t i = 0; i < d->nv;) {
+		size_t j = i;
+
+		while (j < d->nv && d->batch[j] == d->batch[i])
+			j++;
+		med[nb] = stats_median(d->v + i, j - i);
+		m[nb++] = j - i;
+		i = j;
+	}
+	return nb;
 }
 
-/* log of the mixture density (up to a constant), in log space: never -inf. */
-static double loglik(double y, double mu, double s)
+/*
+ * Between-batch variance (a boot's offset): consecutive batches of the
+ * same commit differ more than their runs allow. Kept only when the
+ * excess is clear (chi-square at 1%), so independent runs lose nothing.
+ */
+static double between_var(const struct engine *e, double s)
 {
-	double z = (y - mu) / s, w = OUTLIER_WIDTH;
-	double a = log(1 - OUTLIER_P) - 0.5 * z * z;
-	double b = log(OUTLIER_P / w) - 0.5 * z * z / (w * w);
+	double *z = NULL, *h = NULL, q = 0, med;
+	size_t np = 0, alloc = 0, halloc = 0, nq;
 
-	return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
+	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++) {
+		const struct cdata *d = CD(e, x);
+		double *bm;
+		size_t *m, nb;
+
+		if (d->nv < 2)
+			continue;
+		bm = xmalloc(d->nv * sizeof(double));
+		m = xmalloc(d->nv * sizeof(size_t));
+		nb = batches(d, bm, m);
+		for (size_t b = 1; b < nb; b++) {
+			/* a median's variance is about pi/2 s^2 / m */
+			double v = M_PI_2 * s * s * (1.0 / (double)m[b] + 1.0 / (double)m[b - 1]);
+			double diff = bm[b] - bm[b - 1];
+
+			ALLOC_GROW(z, np + 1, alloc);
+			ALLOC_GROW(h, np + 1, halloc);
+			z[np] = diff * diff / v;
+			h[np++] = v;
+		}
+		free(bm);
+		free(m);
+	}
+	if (np < 2) {
+		free(z);
+		free(h);
+		return 0;
+	}
+	/* Drop the largest term (an outlier moves one batch), then chi-square. */
+	qsort(z, np, sizeof(double), cmp_double);
+	nq = np - 1;
+	for (size_t i = 0; i < nq; i++)
+		q += z[i];
+	med = stats_median(h, np);
+	free(z);
+	free(h);
+	/* chi-square(nq) 99th percentile, Wilson-Hilferty */
+	{
+		double k = (double)nq, t = 1 - 2 / (9 * k) + 2.326347874 * sqrt(2 / (9 * k));
+		double crit = k * t * t * t;
+
+		if (q <= crit + 1.0 * nq) /* a trimmed sum runs low: some slack */
+			return 0;
+	}
+	return (q / (double)nq - 1) * med / 2;
 }
 
-static double llr(const struct engine *e, const struct cdata *d)
+/* Log density of one run at level mu (up to a constant), from the table. */
+static double runlik(const struct engine *e, double y, double mu)
 {
-	double sum = 0;
+	double z = (y - mu) / e->sigma, t, f;
+	size_t i;
 
-	for (size_t i = 0; i < d->nv; i++)
-		sum += loglik(d->v[i], e->mu_b, e->sigma) - loglik(d->v[i], e->mu_g, e->sigma);
-	return sum;
+	if (z <= -TAB_Z || z >= TAB_Z)
+		return log(OUTLIER_P / OUTLIER_WIDTH) - 0.5 * z * z / (OUTLIER_WIDTH * OUTLIER_WIDTH);
+	t = (z + TAB_Z) * TAB_STEP;
+	i = (size_t)t;
+	if (i + 1 >= TAB_N)
+		return e->tab[TAB_N - 1];
+	f = t - (double)i;
+	return e->tab[i] + f * (e->tab[i + 1] - e->tab[i]);
+}
+
+/* The level grid: every commit's median within, 4 sigmas of margin. */
+static void make_grid(struct engine *e)
+{
+	double lo = INFINITY, hi = -INFINITY, span;
+	size_t ng;
+
+	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++) {
+		const struct cdata *d = CD(e, x);
+		double m;
+
+		if (d->skip || !d->nv)
+			continue;
+		m = e->c.direction * stats_median(d->v, d->nv);
+		if (m < lo)
+			lo = m;
+		if (m > hi)
+			hi = m;
+	}
+	lo -= 4 * e->sigma;
+	hi += 4 * e->sigma;
+	span = hi - lo;
+	ng = (size_t)ceil(span / e->sigma * GRID_STEP) + 1;
+	if (ng < GRID_MIN)
+		ng = GRID_MIN;
+	if (ng > GRID_MAX)
+		ng = GRID_MAX;
+	if (ng > e->gridcap) {
+		e->grid = xrealloc(e->grid, ng * sizeof(double));
+		e->ell = xrealloc(e->ell, (e->c.n + 1) * ng * sizeof(double));
+		e->gridcap = ng;
+	}
+	e->ng = ng;
+	for (size_t j = 0; j < ng; j++)
+		e->grid[j] = lo + span * (double)j / (double)(ng - 1);
+}
+
+/*
+ * ell[x] over the grid: log likelihood of commit x's runs at each level.
+ * A batch of m runs counts as m / (1 + m tau2 / sigma^2) runs (a random
+ * offset per boot; exact for normal runs).
+ */
+static double *commit_ell(struct engine *e, long x)
+{
+	const struct cdata *d = CD(e, x);
+	double *l = e->ell + (size_t)(x + 1) * e->ng;
+
+	memset(l, 0, e->ng * sizeof(double));
+	for (size_t i = 0; i < d->nv;) {
+		size_t j = i;
+		double w;
+
+		while (j < d->nv && d->batch[j] == d->batch[i])
+			j++;
+		w = 1 / (1 + (double)(j - i) * e->tau2 / (e->sigma * e->sigma));
+		for (size_t g = 0; g < e->ng; g++) {
+			double sum = 0;
+
+			for (size_t r = i; r < j; r++)
+				sum += runlik(e, e->c.direction * d->v[r], e->grid[g]);
+			l[g] += w * sum;
+		}
+		i = j;
+	}
+	return l;
+}
+
+/*
+ * log of the integral over levels g <= b (bad is no better than good) of
+ * exp(G(g) + B(b)): both levels unknown, a flat prior on the grid. The
+ * posterior means of the levels go to *mg and *mb when asked.
+ */
+static double marginal(const struct engine *e, const double *G, const double *B,
+		       double *tmp, double *mg, double *mb)
+{
+	double ga = -INFINITY, ba = -INFINITY, suf = 0, tot = 0, sg = 0, sb = 0;
+	size_t ng = e->ng;
+
+	for (size_t j = 0; j < ng; j++) {
+		if (G[j] > ga)
+			ga = G[j];
+		if (B[j] > ba)
+			ba = B[j];
+	}
+	/* tmp[j]: sum over b >= grid[j] of exp(B - ba) */
+	for (size_t j = ng; j-- > 0;)
+		tmp[j] = suf += exp(B[j] - ba);
+	for (size_t j = 0; j < ng; j++) {
+		double w = exp(G[j] - ga) * tmp[j];
+
+		tot += w;
+		if (mg)
+			sg += w * e->grid[j];
+	}
+	if (mb) {
+		double pre = 0;
+
+		/* b's weight: exp(B) times the G mass at or below it */
+		for (size_t j = 0; j < ng; j++) {
+			pre += exp(G[j] - ga);
+			sb += pre * exp(B[j] - ba) * e->grid[j];
+		}
+		*mb = sb / tot;
+		*mg = sg / tot;
+	}
+	return log(tot) + ga + ba;
 }
 
 static void normalize(struct engine *e)
@@ -309,40 +505,77 @@ static void normalize(struct engine *e)
 		e->post[c] /= sum;
 }
 
-static void posterior_linear(struct engine *e)
+static int measured(const struct engine *e, long x)
 {
-	double acc = 0;
+	const struct cdata *d = CD(e, x);
 
-	for (size_t i = e->c.n; i-- > 0;) {
-		const struct cdata *d = CD(e, (long)i);
-
-		if (!d->skip && d->nv)
-			acc += llr(e, d);
-		e->logp[i] = acc;
-	}
-	normalize(e);
-	acc = 0;
-	for (size_t x = 0; x < e->c.n; x++)
-		e->pbad[x] = acc += e->post[x];
-	for (size_t x = 0; x < e->c.n; x++)
-		if (e->pbad[x] > 1)
-			e->pbad[x] = 1;
+	return !d->skip && d->nv;
 }
 
-static void posterior_dag(struct engine *e)
+/* Linear: the sides of c are [good end, c) and [c, n); piecewise constant in c. */
+static void posterior_linear(struct engine *e, double *G, double *B, double *tmp)
 {
-	memset(e->logp, 0, e->c.n * sizeof(double));
-	for (size_t x = 0; x < e->c.n; x++) {
-		const struct cdata *d = CD(e, (long)x);
-		double l;
+	size_t ng = e->ng;
+	double lp = 0, *tot = xcalloc(ng, sizeof(double));
 
-		if (d->skip || !d->nv)
-			continue;
-		l = llr(e, d);
-		for (size_t c = 0; c < e->c.n; c++)
-			if (reaches(e, x, c))
-				e->logp[c] += l;
+	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++)
+		if (measured(e, x)) {
+			const double *l = e->ell + (size_t)(x + 1) * ng;
+
+			for (size_t j = 0; j < ng; j++)
+				tot[j] += l[j];
+		}
+	memset(B, 0, ng * sizeof(double));
+	/* walk c down: B holds the commits >= c, G the rest */
+	for (long x = (long)e->c.n - 1; x >= 0; x--) {
+		if (measured(e, x) || x == (long)e->c.n - 1) {
+			const double *l = e->ell + (size_t)(x + 1) * ng;
+
+			if (measured(e, x))
+				for (size_t j = 0; j < ng; j++)
+					B[j] += l[j];
+			for (size_t j = 0; j < ng; j++)
+				G[j] = tot[j] - B[j];
+			lp = marginal(e, G, B, tmp, NULL, NULL);
+		}
+		e->logp[x] = lp;
 	}
+	free(tot);
+	normalize(e);
+	{
+		double acc = 0;
+
+		for (size_t x = 0; x < e->c.n; x++)
+			e->pbad[x] = (acc += e->post[x]) > 1 ? 1 : acc;
+	}
+}
+
+static void posterior_dag(struct engine *e, double *G, double *B, double *tmp)
+{
+	size_t ng = e->ng;
+	double *tot = xcalloc(ng, sizeof(double));
+
+	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++)
+		if (measured(e, x)) {
+			const double *l = e->ell + (size_t)(x + 1) * ng;
+
+			for (size_t j = 0; j < ng; j++)
+				tot[j] += l[j];
+		}
+	for (size_t c = 0; c < e->c.n; c++) {
+		memset(B, 0, ng * sizeof(double));
+		for (size_t x = 0; x < e->c.n; x++)
+			if (measured(e, (long)x) && reaches(e, x, c)) {
+				const double *l = e->ell + (x + 1) * ng;
+
+				for (size_t j = 0; j < ng; j++)
+					B[j] += l[j];
+			}
+		for (size_t j = 0; j < ng; j++)
+			G[j] = tot[j] - B[j];
+		e->logp[c] = marginal(e, G, B, tmp, NULL, NULL);
+	}
+	free(tot);
 	normalize(e);
 	for (size_t x = 0; x < e->c.n; x++) {
 		double m = 0;
@@ -354,16 +587,69 @@ static void posterior_dag(struct engine *e)
 	}
 }
 
+/* The levels' posterior means given the MAP culprit (for sizing probes). */
+static void levels_at(struct engine *e, size_t best, double *G, double *B, double *tmp)
+{
+	size_t ng = e->ng;
+
+	memset(G, 0, ng * sizeof(double));
+	memset(B, 0, ng * sizeof(double));
+	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++) {
+		const double *l;
+		double *to;
+
+		if (!measured(e, x))
+			continue;
+		l = e->ell + (size_t)(x + 1) * ng;
+		to = x >= 0 && reaches(e, (size_t)x, best) ? B : G;
+		for (size_t j = 0; j < ng; j++)
+			to[j] += l[j];
+	}
+	marginal(e, G, B, tmp, &e->mu_g, &e->mu_b);
+}
+
+/*
+ * One posterior over the first bad commit, fed by every run: the levels
+ * of good and bad are integrated out (not plugged in), the run noise is
+ * a normal with a 5% broad component, a boot's offset a random effect.
+ */
 static void posterior(struct engine *e)
 {
-	/* Two passes: levels from the calls of the previous posterior. */
-	for (int pass = 0; pass < 2; pass++) {
-		estimate_levels(e);
-		if (e->c.anc)
-			posterior_dag(e);
-		else
-			posterior_linear(e);
+	double s = within_sigma(e), *G, *B, *tmp;
+	size_t best = 0;
+
+	if (!(s > 0)) {
+		/* too few pairs: the spread of the endpoints' runs */
+		const struct cdata *g = CD(e, BISECT_GOOD_END), *b = CD(e, (long)e->c.n - 1);
+
+		s = stats_mad_scaled(g->v, g->nv);
+		if (!(s > 0))
+			s = stats_mad_scaled(b->v, b->nv);
+		if (!(s > 0))
+			s = 1e-9 * (fabs(stats_median(g->v, g->nv)) + 1e-300);
 	}
+	e->sigma = s;
+	e->tau2 = between_var(e, s);
+	make_grid(e);
+	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++)
+		if (measured(e, x))
+			commit_ell(e, x);
+	G = xmalloc(e->ng * sizeof(double));
+	B = xmalloc(e->ng * sizeof(double));
+	tmp = xmalloc(e->ng * sizeof(double));
+	if (e->c.anc)
+		posterior_dag(e, G, B, tmp);
+	else
+		posterior_linear(e, G, B, tmp);
+	for (size_t c = 1; c < e->c.n; c++)
+		if (e->post[c] > e->post[best])
+			best = c;
+	levels_at(e, best, G, B, tmp);
+	e->mu_g *= e->c.direction;
+	e->mu_b *= e->c.direction;
+	free(G);
+	free(B);
+	free(tmp);
 }
 
 /* Same verdict pattern over every measurable commit: indistinguishable. */
@@ -456,6 +742,22 @@ static int unmeasurable_endpoint(struct engine *e)
 	return 0;
 }
 
+/*
+ * GOOD at a look of alpha: kept only if it holds at a stricter level
+ * too, so an effect at the threshold is rarely called "not reproduced"
+ * at an early look.
+ */
+static int judge_good(struct engine *e, long a, long b, unsigned look)
+{
+	struct stats_verdict v;
+	const struct cdata *da = CD(e, a), *db = CD(e, b);
+
+	if (stats_verdict(&v, da->v, da->nv, db->v, db->nv, e->c.threshold * e->c.direction,
+			  e->looks.alpha[look] * GOOD_STRICT) < 0)
+		return 0;
+	return v.outcome == STATS_GOOD;
+}
+
 static int step_endpoints(struct engine *e)
 {
 	long bad = (long)e->c.n - 1;
@@ -474,7 +776,8 @@ static int step_endpoints(struct engine *e)
 		e->phase = PH_PROBE;
 		return -1;
 	}
-	if (v == STATS_GOOD) {
+	if (v == STATS_GOOD && (e->end_look + 1 == e->looks.n ||
+				judge_good(e, BISECT_GOOD_END, bad, e->end_look))) {
 		finish(e, BISECT_NOT_REPRODUCED, "bad is not worse than good: %s", e->last.reason);
 		return 0;
 	}
@@ -489,11 +792,17 @@ static int step_endpoints(struct engine *e)
 /* Runs per probe: enough for one commit to move the odds about 50:1. */
 static unsigned probe_runs(const struct engine *e)
 {
-	double delta = fabs(e->mu_b - e->mu_g) / e->sigma;
-	double r = ceil(5.0 / (delta * delta));
+	const struct cdata *g = CD(e, BISECT_GOOD_END), *b = CD(e, (long)e->c.n - 1);
+	double delta = fabs(stats_median(b->v, b->nv) - stats_median(g->v, g->nv));
+	double s2 = e->sigma * e->sigma, r;
 
-	if (!(r >= 3))
-		r = 3;
+	/* The endpoints' step, not the MAP's: both sides are certain there. */
+	r = ceil(PROBE_NATS * 2 * s2 / (delta * delta));
+	/* a boot's offset: a batch of r runs counts as r / (1 + r tau2 / s2) */
+	if (e->tau2 > 0 && r * e->tau2 / s2 < 1 && r < 20)
+		r = ceil(r / (1 - r * e->tau2 / s2));
+	if (!(r >= PROBE_MIN))
+		r = PROBE_MIN;
 	return r > 20 ? 20 : (unsigned)r;
 }
 
@@ -509,6 +818,9 @@ static int pick_probes(struct engine *e)
 		for (size_t x = 0; x + 1 < e->c.n; x++) {
 			double d = fabs(e->pbad[x] - target);
 
+			/* a commit not built yet costs a build: measure a built one again */
+			if (!CD(e, (long)x)->runs)
+				d += BUILD_PENALTY;
 			if (taken[x] || CD(e, (long)x)->skip)
 				continue;
 			if (d < bd - 1e-12) {
@@ -568,17 +880,29 @@ static int step_probe(struct engine *e)
 static int step_confirm(struct engine *e)
 {
 	long a = e->conf_a, b = e->conf_b, was = e->best;
-	int v;
+	unsigned t = e->looks.runs[e->conf_look];
+	struct stats_verdict v;
+	const struct cdata *da, *db;
 
-	if (topup(e, a, e->looks.runs[e->conf_look]) || topup(e, b, e->looks.runs[e->conf_look]))
+	if (topup(e, a, t) || topup(e, b, t))
 		return plan_pair(e, a, b, e->conf_look, "confirm");
-	if ((v = judge(e, a, b, e->conf_look)) < 0) {
+	da = CD(e, a);
+	db = CD(e, b);
+	if (stats_verdict(&v, da->v, da->nv, db->v, db->nv, e->c.threshold * e->c.direction,
+			  CONFIRM_ALPHA) < 0) {
 		finish(e, BISECT_INCONCLUSIVE, "the culprit cannot be compared with its parent");
 		return 0;
 	}
+	e->last = v;
+	e->have_last = 1;
 	posterior(e);
 	find_class(e);
-	if (v == STATS_BAD && e->best == was && e->conf >= e->c.confidence) {
+	if (e->best != was || e->conf < e->c.confidence) {
+		/* The posterior moved: probe again. */
+		e->phase = PH_PROBE;
+		return -1;
+	}
+	if (v.outcome == STATS_BAD) {
 		if (e->lo == e->hi)
 			finish(e, BISECT_CULPRIT, "worse than its parent: %s", e->last.reason);
 		else
@@ -593,8 +917,6 @@ static int step_confirm(struct engine *e)
 		       "against its parent: %s", e->last.reason);
 		return 0;
 	}
-	if (v != STATS_INCONCLUSIVE || e->best != was)
-		e->phase = PH_PROBE;
 	return -1;
 }
 
