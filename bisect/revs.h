@@ -11,8 +11,9 @@
  *
  * Index order is git's bisection list order: the reverse of the order in
  * which `git rev-list` pops commits (commit date, newest first, ties in
- * insertion order), so parents come before children and the bad commit
- * is the last index, n - 1. The engine (bisect/engine.h) works on these
+ * insertion order), so parents usually come before children (not when a
+ * child is dated before its parent: git's list is not topological then
+ * either) and the bad commit is the last index, n - 1. The engine (bisect/engine.h) works on these
  * indexes; revs_engine_dag() hands it the ancestry it needs.
  */
 struct bisect_commit {
