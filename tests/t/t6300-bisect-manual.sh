@@ -10,7 +10,8 @@ session() {
 	python3 - "$@" <<-'PY'
 	import os, random, shutil, subprocess, sys
 	d, seed = sys.argv[1], int(sys.argv[2])
-	fp = ["--first-parent"] if len(sys.argv) > 3 else []
+	mode = sys.argv[3] if len(sys.argv) > 3 else ""
+	fp = ["--first-parent"] if mode == "fp" else []
 	rnd = random.Random(seed)
 	def run(*a, cwd=None):
 	    p = subprocess.run(list(a), capture_output=True, text=True, cwd=cwd)
@@ -21,7 +22,7 @@ session() {
 	    return run("git", "-C", d, *a)[0].split()
 	head = gitl("rev-parse", "main")[0]
 	commits = gitl("rev-list", "main")
-	fails = sessions = 0
+	fails = sessions = onlyskip = 0
 	for k in range(5):
 	    bad = head if k % 2 == 0 else rnd.choice(commits[:len(commits) // 3])
 	    anc = gitl("rev-list", bad)[1:]
@@ -32,6 +33,10 @@ session() {
 	    first = rnd.choice(rng)
 	    untestable = set(rnd.sample(rng, min(len(rng) // 3, [0, 2, 4, 8][k % 4])))
 	    untestable.discard(first) if k % 3 else None
+	    if mode == "near":
+	        # the first bad commit and its parent cannot be tested: git
+	        # ends with the list of suspects
+	        untestable = {first, gitl("rev-parse", first + "^")[0]} & set(rng)
 	    res = "results-%d-%d" % (seed, k)
 	    gd = "gitcopy"
 	    shutil.rmtree(gd, ignore_errors=True)
@@ -55,6 +60,7 @@ session() {
 	            print("session %d step %d differs:\n git: %s\n perflab: %s" % (k, steps, gl[:4], pl[:4]))
 	            break
 	        if "first bad commit" in gout or "only 'skip'ped" in gout:
+	            onlyskip += "only 'skip'ped" in gout
 	            if "first bad commit" in gout and not untestable and not pl[0].startswith(first):
 	                fails += 1
 	                print("session %d: %s named, %s planted" % (k, pl[0], first))
@@ -72,8 +78,11 @@ session() {
 	            fails += 1
 	            print("session %d does not end" % k)
 	            break
-	    print("session %d: %d steps, %d skipped, %s" % (k, steps, len(untestable), lines(gout)[0]))
+	    print("session %d: %d steps, %d untestable, %s" % (k, steps, len(untestable), lines(gout)[0]))
 	print("%d of %d sessions agree" % (sessions - fails, sessions))
+	if mode == "near" and not onlyskip:
+	    fails += 1
+	    print("no session ended with only skipped commits")
 	sys.exit(1 if fails or sessions < 3 else 0)
 	PY
 }
@@ -89,6 +98,11 @@ test_expect_success 'manual sessions agree with git bisect step by step (merges,
 
 test_expect_success 'manual sessions agree with git bisect --first-parent' '
 	session hist 2 fp >out && cat out && grep -q "agree" out && ! grep -q differs out
+'
+
+test_expect_success 'skipped next to the first bad commit: the same suspects as git' '
+	session hist 3 near >out && cat out && grep -q "agree" out && ! grep -q differs out &&
+	grep -q "only .skip.ped" out
 '
 
 test_expect_success 'start: the first commit to test is git rev-list --bisect'"'"'s' '
