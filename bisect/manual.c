@@ -187,7 +187,11 @@ int bisect_manual_estimate(const struct bisect *b, size_t *left)
 	return bisect_estimate_steps(n);
 }
 
-/* One event line, fsync'd (the journal's own format, bisect/journal.h). */
+/*
+ * One event line, fsync'd (the journal's own format, bisect/journal.h).
+ * NEEDSWORK: the same as journal.c's static append(); export that one
+ * (journal_event) once journal.c is free to change, and drop this copy.
+ */
 static int append_event(struct journal *j, json_t *ev)
 {
 	char *line = json_dump_compact(ev);
