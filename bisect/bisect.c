@@ -327,3 +327,53 @@ int bisect_finish(struct bisect *b, struct engine_result *out)
 		return -1;
 	return journal_result(&b->journal, &b->revs, out);
 }
+
+int bisect_write_state(const struct bisect *b)
+{
+	return write_state(b, !b->engine);
+}
+
+int bisect_import(struct bisect *out, const char *results, const char *journal,
+		  const char *repo, const char *metric, const char *job)
+{
+	struct engine_result res;
+	char *text, *jpath = NULL;
+	size_t len, keep;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->journal.fd = -1;
+	if (journal_replay(journal, &out->engine, &out->revs))
+		return -1;
+	if (!(text = read_file(journal, 0, &len)))
+		return error_errno("cannot read the journal '%s'", journal);
+	for (keep = len; keep && text[keep - 1] != '\n'; keep--)
+		;	/* a torn last line was never reported written */
+	out->id = new_id(results, out->revs.bad);
+	out->dir = xasprintf("%s/bisect/%s", results, out->id);
+	out->repo = xstrdup(repo);
+	out->metric = metric ? xstrdup(metric) : NULL;
+	out->job = job ? xstrdup(job) : NULL;
+	out->round = engine_round(out->engine);
+	out->last = xcalloc(out->revs.n ? out->revs.n : 1, sizeof(*out->last));
+	if (!engine_result(out->engine, &res)) {
+		for (size_t i = 0; i < res.n && i < out->revs.n; i++)
+			out->last[i] = res.commits[i].verdict;
+		engine_result_release(&res);
+	}
+	if (mkdir_p(out->dir) || write_state(out, 0))
+		goto out;
+	jpath = xasprintf("%s/" JOURNAL, out->dir);
+	if (write_file_atomic(jpath, text, keep, 0) || journal_open(&out->journal, jpath))
+		goto out;
+	ret = write_current(results, out->id);
+out:
+	free(jpath);
+	free(text);
+	return ret;
+}
+
+char *bisect_current(const char *results)
+{
+	return read_current(results);
+}

@@ -29,11 +29,8 @@
 #include "bisect/revs.h"
 
 /*
- * NEEDSWORK: everything below this line is the agreed contract of the
- * state directory but is NOT IMPLEMENTED yet (no bisect/bisect.c): the
- * commands start/good/bad/skip/status/log/reset still need it. revs,
- * engine, journal (with replay) and knobs above are implemented and
- * tested.
+ * The state directory (bisect/bisect.c) and the manual, git-bisect-like
+ * verdicts (bisect/manual.c).
  */
 struct bisect_opts {
 	const char *results;	/* results directory ("results") */
@@ -79,6 +76,11 @@ int bisect_create(struct bisect *out, const struct bisect_opts *opts, int with_e
  */
 int bisect_resume(struct bisect *out, const char *results);
 void bisect_release(struct bisect *b);
+/*
+ * The id CURRENT names (owned), or NULL: errno ENOENT when there is no
+ * bisection in progress, else after error().
+ */
+char *bisect_current(const char *results);
 /* Remove CURRENT (the state directory stays for log and replay). */
 int bisect_reset(const char *results);
 
@@ -102,5 +104,30 @@ int bisect_finish(struct bisect *b, struct engine_result *out);
  */
 int bisect_manual(struct bisect *b, enum bisect_verdict v, const char *rev);
 long bisect_manual_next(struct bisect *b, int *done);
+/*
+ * When bisect_manual_next says only skipped commits are left (done 2):
+ * the indexes of the commits the first bad one could be, in git's order
+ * (the skipped ones as git lists them, then the bad one if not skipped).
+ * out has room for b->revs.n. Returns how many.
+ */
+size_t bisect_manual_suspects(const struct bisect *b, size_t *out);
+/*
+ * git's "Bisecting: N revisions left to test after this (roughly K
+ * steps)" for the commit bisect_manual_next proposes: *left is N,
+ * the return value K (git's estimate_bisect_steps over the range).
+ */
+int bisect_manual_estimate(const struct bisect *b, size_t *left);
+/* git's estimate_bisect_steps: steps left for a range of all commits. */
+int bisect_estimate_steps(size_t all);
+
+/* Rewrite state.json from b (after the manual fields changed). */
+int bisect_write_state(const struct bisect *b);
+/*
+ * Start a new bisection from a copy of an automatic bisection's journal
+ * (perflab bisect replay): replayed into a fresh engine, written as the
+ * journal of a new state directory of results, which becomes CURRENT.
+ */
+int bisect_import(struct bisect *out, const char *results, const char *journal,
+		  const char *repo, const char *metric, const char *job);
 
 #endif

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 static const char *events[] = { "start", "round", "measurement", "unbuildable", "verdict",
-				"result", NULL };
+				"result", "mark", NULL };
 
 static int journal_fdopen(struct journal *out, const char *path, int flags)
 {

@@ -17,6 +17,8 @@ struct bisect_revs;
  *   unbuildable  commit index and id, round
  *   verdict      commit index and id, verdict name, p_bad
  *   result       status, culprit, range, confidence, runs, builds, skipped
+ *   mark         a human's verdict (manual bisection, bisect/manual.c): verdict,
+ *                id, rev as typed, step, time (seconds since the epoch), repo
  * Commit index -1 is the good endpoint.
  */
 struct journal {

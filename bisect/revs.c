@@ -7,7 +7,6 @@
 #include "common/util.h"
 
 #include <git2.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,26 +245,25 @@ void revs_fill_ancestry(struct bisect_revs *r)
 	if (r->linear || r->n > BISECT_DAG_MAX)
 		return;
 	r->anc = xcalloc(r->n * r->words, sizeof(uint64_t));
-	for (size_t x = 0; x < r->n; x++)
-		r->anc[x * r->words + x / 64] |= (uint64_t)1 << (x % 64);
 	/*
-	 * Commit dates order the list, and equal or skewed dates can put a
-	 * parent after its child: sweep until nothing changes (one sweep
-	 * when the list is topological, one more per backward edge chain).
+	 * Parents usually come before children, but not always (a child
+	 * dated before its parent is popped after it): repeat until no
+	 * row changes. One pass when the order is topological, plus the
+	 * pass that sees no change.
 	 */
 	for (int changed = 1; changed;) {
 		changed = 0;
 		for (size_t x = 0; x < r->n; x++) {
 			uint64_t *row = r->anc + x * r->words;
 
+			row[x / 64] |= (uint64_t)1 << (x % 64);
 			for (size_t p = 0; p < r->commits[x].nparents; p++) {
 				const uint64_t *prow = r->anc + r->commits[x].parents[p] * r->words;
 
 				for (size_t w = 0; w < r->words; w++) {
-					uint64_t v = row[w] | prow[w];
-
-					changed |= v != row[w];
-					row[w] = v;
+					if ((row[w] | prow[w]) != row[w])
+						changed = 1;
+					row[w] |= prow[w];
 				}
 			}
 		}
@@ -424,37 +422,57 @@ static size_t count_distance(const struct bisect_revs *r, size_t x, unsigned *st
 	return nr;
 }
 
-void revs_weights(const struct bisect_revs *r, size_t *out)
+/*
+ * git's do_find_bisection weights: roots 1, merges by count_distance,
+ * then single-parent commits as their parent plus one, in passes over
+ * the list until all are known. The list order is not always
+ * topological (a child dated before its parent is popped after it), so
+ * one pass is not enough. order (may be NULL) gets the single-parent
+ * commits in the order git weighs them (its halfway checks' order).
+ */
+static void weights(const struct bisect_revs *r, size_t *out, size_t *order)
 {
 	unsigned *stamp = xcalloc(r->n + 1, sizeof(*stamp)), mark = 0;
-	size_t *stack = xmalloc((r->n + 1) * sizeof(*stack));
+	size_t *stack = xmalloc((r->n + 1) * sizeof(*stack)), counted = 0, k = 0;
+	unsigned char *known = xcalloc(r->n + 1, 1);
 
-	/*
-	 * As git's do_find_bisection: merges by counting, then each single
-	 * strand from its parent, sweeping until all are known (a parent
-	 * can follow its child in the list when dates are equal or skewed).
-	 */
 	for (size_t i = 0; i < r->n; i++) {
 		const struct bisect_commit *c = &r->commits[i];
 
-		out[i] = c->nparents == 0 ? 1 : c->nparents > 1 ?
-			count_distance(r, i, stamp, ++mark, stack) : SIZE_MAX;
+		if (c->nparents == 0)
+			out[i] = 1;
+		else if (c->nparents >= 2)
+			out[i] = count_distance(r, i, stamp, ++mark, stack);
+		else
+			continue;
+		known[i] = 1;
+		counted++;
 	}
-	for (int left = 1; left;) {
-		left = 0;
-		for (size_t i = 0; i < r->n; i++) {
-			const struct bisect_commit *c = &r->commits[i];
+	while (counted < r->n) {
+		size_t before = counted;
 
-			if (out[i] != SIZE_MAX)
+		for (size_t i = 0; i < r->n; i++) {
+			size_t q = r->commits[i].nparents == 1 ? r->commits[i].parents[0] : 0;
+
+			if (known[i] || !known[q])
 				continue;
-			if (out[c->parents[0]] != SIZE_MAX)
-				out[i] = out[c->parents[0]] + 1;
-			else
-				left = 1;
+			out[i] = out[q] + 1;
+			known[i] = 1;
+			counted++;
+			if (order)
+				order[k++] = i;
 		}
+		if (counted == before)
+			break;	/* a cycle: cannot happen in a commit graph */
 	}
+	free(known);
 	free(stamp);
 	free(stack);
+}
+
+void revs_weights(const struct bisect_revs *r, size_t *out)
+{
+	weights(r, out, NULL);
 }
 
 static int halfway(size_t w, size_t nr)
@@ -470,16 +488,16 @@ static size_t dist(size_t w, size_t nr)
 }
 
 /* find_bisection without skips: early halfway returns, then best_bisection. */
-static long find_bisection(const struct bisect_revs *r, const size_t *w)
+static long find_bisection(const struct bisect_revs *r, const size_t *w, const size_t *order)
 {
 	long best = 0, best_d = -1;
 
 	for (size_t i = 0; i < r->n; i++)
 		if (r->commits[i].nparents >= 2 && halfway(w[i], r->n))
 			return (long)i;
-	for (size_t i = 0; i < r->n; i++)
-		if (r->commits[i].nparents == 1 && halfway(w[i], r->n))
-			return (long)i;
+	for (size_t i = 0; i < r->n && order[i] != SIZE_MAX; i++)
+		if (halfway(w[order[i]], r->n))
+			return (long)order[i];
 	for (size_t i = 0; i < r->n; i++) {
 		if ((long)dist(w[i], r->n) > best_d) {
 			best = (long)i;
@@ -575,14 +593,18 @@ static long find_with_skips(const struct bisect_revs *r, const size_t *w,
 
 long revs_bisect(const struct bisect_revs *r, const size_t *skip, size_t nskip)
 {
-	size_t *w;
+	size_t *w, *order;
 	long ret;
 
 	if (!r->n)
 		return -1;
 	w = xmalloc(r->n * sizeof(*w));
-	revs_weights(r, w);
-	ret = skip ? find_with_skips(r, w, skip, nskip) : find_bisection(r, w);
+	order = xmalloc((r->n + 1) * sizeof(*order));
+	for (size_t i = 0; i <= r->n; i++)
+		order[i] = SIZE_MAX;
+	weights(r, w, order);
+	ret = skip ? find_with_skips(r, w, skip, nskip) : find_bisection(r, w, order);
+	free(order);
 	free(w);
 	return ret;
 }

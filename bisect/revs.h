@@ -11,9 +11,9 @@
  *
  * Index order is git's bisection list order: the reverse of the order in
  * which `git rev-list` pops commits (commit date, newest first, ties in
- * insertion order; equal or skewed dates can put a parent after its
- * child, so the ancestry is computed, never read off the order); the bad commit
- * is the last index, n - 1. The engine (bisect/engine.h) works on these
+ * insertion order), so parents usually come before children (not when a
+ * child is dated before its parent: git's list is not topological then
+ * either) and the bad commit is the last index, n - 1. The engine (bisect/engine.h) works on these
  * indexes; revs_engine_dag() hands it the ancestry it needs.
  */
 struct bisect_commit {

@@ -27,6 +27,15 @@ int cmd_bisect_run(int argc, char **argv);
 int cmd_bisect_resume(int argc, char **argv);
 int cmd_bisect_knobs_job(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
+/* cmd-bisect-manual.c: the git-bisect-like commands */
+int cmd_bisect_start(int argc, char **argv);
+int cmd_bisect_good(int argc, char **argv);
+int cmd_bisect_bad(int argc, char **argv);
+int cmd_bisect_skip(int argc, char **argv);
+int cmd_bisect_status(int argc, char **argv);
+int cmd_bisect_log(int argc, char **argv);
+int cmd_bisect_replay(int argc, char **argv);
+int cmd_bisect_reset(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);

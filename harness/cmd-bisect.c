@@ -281,6 +281,14 @@ static const struct subcmd subcmds[] = {
 	{ "run", cmd_bisect_run, "find the first bad commit by measurement on the job's lab" },
 	{ "resume", cmd_bisect_resume, "continue the current bisection after a crash or kill" },
 	{ "knobs", cmd_bisect_knobs_job, "which configuration items make the regression (ddmin)" },
+	{ "start", cmd_bisect_start, "start a manual bisection: prints the first commit to test" },
+	{ "good", cmd_bisect_good, "mark a commit good (default: the one proposed)" },
+	{ "bad", cmd_bisect_bad, "mark a commit bad (default: the one proposed)" },
+	{ "skip", cmd_bisect_skip, "mark a commit untestable (default: the one proposed)" },
+	{ "status", cmd_bisect_status, "range left, steps done and left, time per round" },
+	{ "log", cmd_bisect_log, "the current bisection's journal, one line per event" },
+	{ "replay", cmd_bisect_replay, "start a new bisection from a journal file" },
+	{ "reset", cmd_bisect_reset, "leave the current bisection" },
 };
 
 static void bisect_usage(FILE *f)
