@@ -174,7 +174,8 @@ struct worker {
 	} p;
 };
 
-static int split_lab(struct worker *w, size_t *nw, const struct job_setup *js, long want)
+static int split_lab(struct worker *w, size_t *nw, int *shared, const struct job_setup *js,
+		     long want)
 {
 	const struct host *duts[MAX_DUTS], *clients[MAX_DUTS];
 	size_t nd = 0, nc = 0;
@@ -193,6 +194,10 @@ static int split_lab(struct worker *w, size_t *nw, const struct job_setup *js, l
 	}
 	if (want > 0 && (size_t)want > nd)
 		return error("--duts %ld: the lab '%s' has %zu DUTs", want, js->hosts.path, nd);
+	/* namespaces of this machine (perflab lab): they share its CPUs */
+	for (size_t i = 0; i < nd; i++)
+		if (duts[i]->netns && *duts[i]->netns)
+			*shared = 1;
 	*nw = want > 0 ? (size_t)want : nd ? nd : 1;
 	if (*nw == 1) {
 		w[0].hl = js->hosts;	/* the lab as it is: borrowed */
@@ -217,6 +222,7 @@ static int split_lab(struct worker *w, size_t *nw, const struct job_setup *js, l
 }
 
 struct hunt {
+	int shared;		/* the DUTs share one machine: measure one at a time */
 	struct brun_cli *cli;
 	struct job_setup *js;
 	struct gate gate;
@@ -438,23 +444,31 @@ static int measure_parallel(struct hunt *h, const long *jobs, size_t njobs)
 	return ret || h->aborted ? -1 : 0;
 }
 
+/*
+ * One run after another: one DUT, or DUTs that share a machine (the
+ * namespaces of `perflab lab`), whose CPU figures would otherwise
+ * include each other's runs. The runs still spread over the DUTs as
+ * the parallel case spreads them, so the rounds are the same.
+ */
 static int measure_serial(struct hunt *h, const long *jobs, size_t njobs)
 {
-	struct session s;
+	struct session s[MAX_DUTS];
 
-	session_for(h, &s, &h->w[0]);
+	for (size_t d = 0; d < h->nw; d++)
+		session_for(h, &s[d], &h->w[d]);
 	for (size_t j = 0; j < njobs; j++) {
+		size_t d = h->nw > 1 ? (j + j / h->nw) % h->nw : 0;
 		char *dir = NULL;
 		enum run_status st;
 
-		st = session_measure(&s, bisect_commit_id(&h->b, jobs[j]), "probe", 0, &dir);
+		st = session_measure(&s[d], bisect_commit_id(&h->b, jobs[j]), "probe", 0, &dir);
+		memcpy(h->w[d].deployed, s[d].deployed, sizeof(s[d].deployed));
 		if (land(h, jobs[j], st, dir)) {
 			free(dir);
 			return -1;
 		}
 		free(dir);
 	}
-	memcpy(h->w[0].deployed, s.deployed, sizeof(s.deployed));
 	return 0;
 }
 
@@ -918,7 +932,7 @@ static int hunt(struct hunt *h)
 		show_round(h, req, (size_t)n);
 		if (prebuild(h, jobs, &njobs))
 			return EXIT_FATAL;
-		if (njobs && (h->nw > 1 ? measure_parallel(h, jobs, njobs) :
+		if (njobs && (h->nw > 1 && !h->shared ? measure_parallel(h, jobs, njobs) :
 			      measure_serial(h, jobs, njobs)))
 			return EXIT_FATAL;
 		h->rounds_here++;
@@ -1043,9 +1057,11 @@ static int start(struct hunt *h, int resume)
 		o.engine.max_runs = (unsigned)h->cli->max_runs;
 	if (mkdir_p(o.results) || bisect_create(&h->b, &o, 1))
 		return -1;
-	printf("bisecting %zu commits of %s for %s (%+.0f%% is bad) on %zu DUT%s; state: %s\n",
+	printf("bisecting %zu commits of %s for %s (%+.0f%% is bad) on %zu DUT%s%s; state: %s\n",
 	       h->b.revs.n, o.repo, h->gate.m->name, 100 * h->gate.threshold, h->nw,
-	       h->nw == 1 ? "" : "s", h->b.dir);
+	       h->nw == 1 ? "" : "s", h->shared && h->nw > 1 ?
+	       " (namespaces of one machine: one run at a time, or their CPU would mix)" : "",
+	       h->b.dir);
 	return 0;
 }
 
@@ -1091,7 +1107,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	h.js = &js;
 	h.argv = argv;
 	ret = EXIT_FATAL;
-	if (split_lab(h.w, &h.nw, &js, cli.duts) || start(&h, resume))
+	if (split_lab(h.w, &h.nw, &h.shared, &js, cli.duts) || start(&h, resume))
 		goto out;
 	if (!resume && save_context(&h))
 		goto out;
