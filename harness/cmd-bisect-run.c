@@ -695,14 +695,18 @@ static int on_event(const json_t *ev, unsigned long lineno, void *data)
 		return 0;
 	st->dirs[k] = xrealloc(st->dirs[k], (st->ndirs[k] + 1) * sizeof(char *));
 	st->dirs[k][st->ndirs[k]++] = xstrdup(dir);
-	if (!st->n || st->v[st->n - 1].round != round || st->v[st->n - 1].commit != c) {
+	/* one step per commit and round, its runs together */
+	s = NULL;
+	for (size_t i = st->n; i-- > 0 && st->v[i].round == round;)
+		if (st->v[i].commit == c)
+			s = &st->v[i];
+	if (!s) {
 		ALLOC_GROW(st->v, st->n + 1, st->alloc);
 		memset(&st->v[st->n], 0, sizeof(st->v[0]));
 		st->v[st->n].round = round;
 		st->v[st->n].commit = c;
-		st->n++;
+		s = &st->v[st->n++];
 	}
-	s = &st->v[st->n - 1];
 	s->runs = xrealloc(s->runs, (s->n + 1) * sizeof(char *));
 	if (link_run(st->h->b.dir, NULL, dir, &s->runs[s->n]))
 		return 0;

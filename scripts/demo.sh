@@ -114,7 +114,7 @@ say "the report ($(elapsed))"
 bdir=$(ls -d results/bisect/2* | tail -1)
 perflab report "$bdir" --html "$demo/report.html" >/dev/null
 perflab report --nightly results --job demo.job --html "$demo/nights.html" >/dev/null
-perflab report "$bdir" --text | head -40
+perflab report "$bdir" --text | sed -n "1,/^The log, step by step/p" | head -12
 
 found=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print((d.get("culprit") or {}).get("commit",""))' "$bdir/result.json")
 planted=$(cat "$demo/.planted-by-the-generator")
