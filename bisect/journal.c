@@ -63,8 +63,7 @@ int journal_close(struct journal *j)
 	return ret;
 }
 
-/* Write one event as a line and fsync it; steals ev. */
-static int append(struct journal *j, json_t *ev)
+int journal_append(struct journal *j, json_t *ev)
 {
 	char *line = json_dump_compact(ev);
 	size_t len = strlen(line);
@@ -142,7 +141,7 @@ int journal_start(struct journal *j, const struct engine_config *c,
 		json_array_append_new(commits, o);
 	}
 	json_set(ev, "commits", commits);
-	return append(j, ev);
+	return journal_append(j, ev);
 }
 
 int journal_round(struct journal *j, unsigned round, const struct bisect_revs *r,
@@ -161,7 +160,7 @@ int journal_round(struct journal *j, unsigned round, const struct bisect_revs *r
 		json_array_append_new(a, o);
 	}
 	json_set(ev, "requests", a);
-	return append(j, ev);
+	return journal_append(j, ev);
 }
 
 int journal_measurement(struct journal *j, const struct bisect_revs *r, long commit,
@@ -174,7 +173,7 @@ int journal_measurement(struct journal *j, const struct bisect_revs *r, long com
 	json_set_num(ev, "value", value);
 	json_set_str(ev, "run", run_dir);
 	json_set_int(ev, "round", round);
-	return append(j, ev);
+	return journal_append(j, ev);
 }
 
 int journal_unbuildable(struct journal *j, const struct bisect_revs *r, long commit,
@@ -185,7 +184,7 @@ int journal_unbuildable(struct journal *j, const struct bisect_revs *r, long com
 	json_set_int(ev, "commit", commit);
 	json_set_str(ev, "id", id_of(r, commit));
 	json_set_int(ev, "round", round);
-	return append(j, ev);
+	return journal_append(j, ev);
 }
 
 int journal_verdicts(struct journal *j, const struct bisect_revs *r,
@@ -202,7 +201,7 @@ int journal_verdicts(struct journal *j, const struct bisect_revs *r,
 		json_set_str(ev, "id", id_of(r, (long)i));
 		json_set_str(ev, "verdict", bisect_verdict_name(last[i]));
 		json_set_num(ev, "p_bad", res->commits[i].p_bad);
-		if (append(j, ev) < 0)
+		if (journal_append(j, ev) < 0)
 			return -1;
 	}
 	return 0;
@@ -231,7 +230,7 @@ int journal_result(struct journal *j, const struct bisect_revs *r,
 						      id_of(r, (long)res->skipped[i]) : ""));
 	json_set(ev, "skipped", sk);
 	json_set_str(ev, "reason", res->reason);
-	return append(j, ev);
+	return journal_append(j, ev);
 }
 
 /* --- reading --------------------------------------------------------- */

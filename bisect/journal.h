@@ -36,6 +36,10 @@ int journal_create(struct journal *out, const char *path);
 int journal_open(struct journal *out, const char *path);
 int journal_close(struct journal *j);	/* safe on a closed journal */
 
+/* Write one event (an object with "ev") as a line and fsync it; steals ev. */
+struct json_t;
+int journal_append(struct journal *j, struct json_t *ev);
+
 int journal_start(struct journal *j, const struct engine_config *c,
 		  const struct bisect_revs *r, const char *metric);
 int journal_round(struct journal *j, unsigned round, const struct bisect_revs *r,

@@ -187,28 +187,6 @@ int bisect_manual_estimate(const struct bisect *b, size_t *left)
 	return bisect_estimate_steps(n);
 }
 
-/*
- * One event line, fsync'd (the journal's own format, bisect/journal.h).
- * NEEDSWORK: the same as journal.c's static append(); export that one
- * (journal_event) once journal.c is free to change, and drop this copy.
- */
-static int append_event(struct journal *j, json_t *ev)
-{
-	char *line = json_dump_compact(ev);
-	size_t len = strlen(line);
-	int ret = 0;
-
-	line = xrealloc(line, len + 2);
-	line[len] = '\n';
-	if (write_all(j->fd, line, len + 1) < 0 || fsync(j->fd) < 0)
-		ret = error_errno("cannot write the journal '%s'", j->path);
-	else
-		j->lines++;
-	free(line);
-	json_decref(ev);
-	return ret;
-}
-
 static int journal_mark(struct bisect *b, enum bisect_verdict v, const char *id,
 			const char *rev)
 {
@@ -221,7 +199,7 @@ static int journal_mark(struct bisect *b, enum bisect_verdict v, const char *id,
 	json_set_int(ev, "step", b->steps + 1);
 	json_set_int(ev, "time", (long long)time(NULL));
 	json_set_str(ev, "repo", b->repo);
-	return append_event(&b->journal, ev);
+	return journal_append(&b->journal, ev);
 }
 
 /* Once the answer is known: a result line, as the automatic loop writes. */
@@ -241,7 +219,7 @@ static int journal_manual_result(struct bisect *b, int done)
 	json_set(ev, "manual", json_true());
 	json_set_int(ev, "time", (long long)time(NULL));
 	free(s);
-	return append_event(&b->journal, ev);
+	return journal_append(&b->journal, ev);
 }
 
 int bisect_manual(struct bisect *b, enum bisect_verdict v, const char *rev)

@@ -187,30 +187,29 @@ static enum run_status measure_to(struct session *s, struct night_runs *r, const
 	return RUN_COMPLETE;
 }
 
-/* The median of one gated metric over some runs (NaN when none has it). */
-static double median_of(char *const *dirs, size_t n, const char *key)
-{
-	struct run_set set;
-	double m = NAN;
-
-	if (!n || run_set_from_dirs(&set, "night", dirs, n))
-		return NAN;
-	if (set.n) {
-		double *v = run_set_values(&set, key);
-
-		m = stats_median(v, set.n);
-		free(v);
-	}
-	run_set_release(&set);
-	return m;
-}
-
+/* The median of each gated metric over some runs (null when none has it). */
 static json_t *medians_json(const struct job_setup *js, char *const *dirs, size_t n)
 {
 	json_t *o = json_object();
+	struct run_set set = { 0 };
+	int have = n && !run_set_from_dirs(&set, "night", dirs, n);
 
-	for (size_t g = 0; g < js->ngates; g++)
-		json_set_num(o, js->gates[g].m->name, median_of(dirs, n, js->gates[g].m->key));
+	if (n && !have)
+		run_set_release(&set);
+
+	for (size_t g = 0; g < js->ngates; g++) {
+		double m = NAN;
+
+		if (have && set.n) {
+			double *v = run_set_values(&set, js->gates[g].m->key);
+
+			m = stats_median(v, set.n);
+			free(v);
+		}
+		json_set_num(o, js->gates[g].m->name, m);
+	}
+	if (have)
+		run_set_release(&set);
 	return o;
 }
 
