@@ -31,7 +31,7 @@ FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -g -O1
 
 # The tree is mostly a list of sources: every .c in an engine folder goes
 # into the library; the driver's main and the tests are listed apart.
-LIB_DIRS = common harness collectors workloads bisect reports
+LIB_DIRS = common collectors workloads store verdict bisect lab reports harness
 MAIN_SRC = harness/perflab.c
 LIB_SRCS = $(filter-out $(MAIN_SRC),$(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))))
 UNIT_SRCS = $(sort $(wildcard tests/unit/*.c))
@@ -79,7 +79,8 @@ build/fuzz/%.o: %.c
 	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_FLAGS) $(BASIC_CFLAGS) -Wno-unknown-warning-option -MMD -MP -c -o $@ $<
 
 # The version string is generated so every build says what it was built from.
-build/opt/harness/version.o build/san/harness/version.o build/fuzz/harness/version.o: build/version.h
+build/opt/harness/version.o build/san/harness/version.o build/fuzz/harness/version.o \
+	build/opt/common/version.o build/san/common/version.o build/fuzz/common/version.o: build/version.h
 build/version.h: FORCE
 	@mkdir -p build
 	@{ echo '#define PERFLAB_VERSION "$(VERSION)"'; \

@@ -609,29 +609,3 @@ long revs_bisect(const struct bisect_revs *r, const size_t *skip, size_t nskip)
 	return ret;
 }
 
-size_t revs_quantiles(const struct bisect_revs *r, size_t k, size_t *out)
-{
-	size_t *w = xmalloc((r->n + 1) * sizeof(*w)), nout = 0;
-	char *taken = xcalloc(r->n + 1, 1);
-
-	revs_weights(r, w);
-	for (size_t j = 1; j <= k && nout < r->n; j++) {
-		double target = (double)j * (double)r->n / (double)(k + 1);
-		long best = -1;
-		double bd = 0;
-
-		for (size_t i = 0; i < r->n; i++) {
-			double d = (double)w[i] > target ? (double)w[i] - target : target - (double)w[i];
-
-			if (!taken[i] && (best < 0 || d < bd)) {
-				best = (long)i;
-				bd = d;
-			}
-		}
-		taken[best] = 1;
-		out[nout++] = (size_t)best;
-	}
-	free(w);
-	free(taken);
-	return nout;
-}

@@ -83,12 +83,4 @@ void revs_weights(const struct bisect_revs *r, size_t *out);
  */
 long revs_bisect(const struct bisect_revs *r, const size_t *skip, size_t nskip);
 
-/*
- * k commits splitting the range into k + 1 parts by weight: for
- * j = 1..k, the commit whose weight is nearest j n / (k + 1), distinct,
- * ties to the lower index; k == 1 gives revs_bisect(r, NULL, 0) on a
- * linear range. Returns how many were written to out (<= k, <= n).
- */
-size_t revs_quantiles(const struct bisect_revs *r, size_t k, size_t *out);
-
 #endif

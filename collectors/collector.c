@@ -83,11 +83,6 @@ json_t *collector_sample(struct collector *c)
 	return rec;
 }
 
-const char *collector_name(const struct collector *c)
-{
-	return c->ops->name;
-}
-
 void collector_free(struct collector *c)
 {
 	if (!c)

@@ -50,7 +50,6 @@ struct collector *collector_open(const char *name, struct json_t **info_out);
  * call (which only sets the baseline) and on failure.
  */
 struct json_t *collector_sample(struct collector *c);
-const char *collector_name(const struct collector *c);
 void collector_free(struct collector *c);
 
 /*

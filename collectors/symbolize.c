@@ -499,12 +499,3 @@ void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t ip, struct sym_hi
 		out->func = sym->name;
 }
 
-unsigned long symbolizer_nprocs(const struct symbolizer *s)
-{
-	return s->nprocs;
-}
-
-unsigned long symbolizer_ndsos(const struct symbolizer *s)
-{
-	return s->ndsos;
-}

@@ -49,10 +49,6 @@ int symbolizer_scan_proc(struct symbolizer *s, pid_t pid);
 void symbolizer_kernel(struct symbolizer *s, uint64_t ip, struct sym_hit *out);
 void symbolizer_user(struct symbolizer *s, pid_t pid, uint64_t ip, struct sym_hit *out);
 
-/* The processes and DSOs known now (for tests and the JSON summary). */
-unsigned long symbolizer_nprocs(const struct symbolizer *s);
-unsigned long symbolizer_ndsos(const struct symbolizer *s);
-
 /* One line of /proc/PID/maps. */
 struct maps_line {
 	uint64_t start, end;	/* [start, end) virtual addresses */

@@ -7,12 +7,16 @@
 
 /*
  * Exit codes of every perflab command, fixed and documented in
- * `perflab help`: as git's die()/usage() and libgit2's CLI.
+ * `perflab help`: as git's die()/usage() and libgit2's CLI, and, for
+ * the commands that judge (compare, nightly, bisect run), as git bisect
+ * run reads them.
  */
 enum perflab_exit {
-	EXIT_OK = 0,		/* success */
-	EXIT_FAIL = 1,		/* the command ran and failed */
-	EXIT_FATAL = 128,	/* could not run at all (die) */
+	EXIT_OK = 0,		/* success; judged good; a culprit named */
+	EXIT_FAIL = 1,		/* the command ran and failed; judged bad */
+	EXIT_INCONCLUSIVE = 2,	/* the statistics could not decide */
+	EXIT_SKIP = 125,	/* cannot be judged: does not build or boot (git's skip) */
+	EXIT_FATAL = 128,	/* could not run at all (die); the lab is broken */
 	EXIT_USAGE = 129	/* bad command line or configuration */
 };
 

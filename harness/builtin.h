@@ -42,7 +42,6 @@ int cmd_report(int argc, char **argv);
 
 /* Print the versions of perflab and the libraries it is linked with. */
 void print_versions(void);
-const char *perflab_version(void);
 
 /* Is argv[1] a request for help (-h, --help)? */
 int wants_help(int argc, char **argv);

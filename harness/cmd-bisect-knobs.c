@@ -8,8 +8,8 @@
  * holds the smallest set that still reproduces the regression.
  */
 #include "harness/builtin.h"
-#include "harness/jobsetup.h"
-#include "harness/knobitems.h"
+#include "lab/jobsetup.h"
+#include "lab/knobitems.h"
 #include "bisect/knobs.h"
 #include "common/json.h"
 #include "common/strbuf.h"

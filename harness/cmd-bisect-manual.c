@@ -6,7 +6,7 @@
  * RESULTS/bisect/<id>/ that RESULTS/bisect/CURRENT names (bisect/bisect.h).
  */
 #include "harness/builtin.h"
-#include "harness/jobsetup.h"
+#include "lab/jobsetup.h"
 #include "bisect/bisect.h"
 #include "common/fsutil.h"
 #include "common/json.h"
@@ -160,7 +160,7 @@ static int print_next(struct bisect *b)
 	}
 	if (done == 2) {
 		print_suspects(b);
-		return 2;
+		return EXIT_INCONCLUSIVE;
 	}
 	steps = bisect_manual_estimate(b, &left);
 	printf("Bisecting: %zu revision%s left to test after this (roughly %d step%s)\n", left,

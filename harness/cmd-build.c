@@ -3,9 +3,9 @@
  * perflab images [list|prune]: the image cache.
  */
 #include "harness/builtin.h"
-#include "harness/build.h"
-#include "harness/images.h"
-#include "harness/job.h"
+#include "lab/build.h"
+#include "lab/images.h"
+#include "lab/job.h"
 #include "common/json.h"
 #include "common/opt.h"
 #include "common/parse.h"

@@ -6,8 +6,8 @@
  * stored for later commands.
  */
 #include "harness/builtin.h"
-#include "harness/calibrate.h"
-#include "harness/jobsetup.h"
+#include "verdict/calibrate.h"
+#include "lab/jobsetup.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/strbuf.h"

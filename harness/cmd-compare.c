@@ -3,9 +3,9 @@
  * judged with honest statistics; exit 0 good, 1 bad, 2 inconclusive.
  */
 #include "harness/builtin.h"
-#include "harness/compare.h"
-#include "harness/config.h"
-#include "harness/thresholds.h"
+#include "verdict/compare.h"
+#include "lab/config.h"
+#include "lab/thresholds.h"
 #include "common/json.h"
 #include "common/opt.h"
 #include "common/strbuf.h"
@@ -97,7 +97,7 @@ static int job_gates(const char *path, struct gate *g, size_t *n)
 
 static int exit_of(enum stats_outcome o)
 {
-	return o == STATS_GOOD ? 0 : o == STATS_BAD ? 1 : 2;
+	return o == STATS_GOOD ? EXIT_OK : o == STATS_BAD ? EXIT_FAIL : EXIT_INCONCLUSIVE;
 }
 
 static int show(const struct compare_cli *cli, const char *pa, const char *pb,

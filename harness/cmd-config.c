@@ -3,7 +3,7 @@
  * perflab config show FILE: the configuration in effect, defaults too.
  */
 #include "harness/builtin.h"
-#include "harness/config.h"
+#include "lab/config.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 

@@ -5,7 +5,7 @@
  */
 #include "harness/builtin.h"
 #include "collectors/fingerprint.h"
-#include "reports/fpdiff.h"
+#include "verdict/fpdiff.h"
 #include "common/json.h"
 #include "common/opt.h"
 #include "common/strbuf.h"

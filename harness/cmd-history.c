@@ -5,7 +5,7 @@
  * file parses arguments and prints.
  */
 #include "harness/builtin.h"
-#include "harness/history.h"
+#include "store/history.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/opt.h"

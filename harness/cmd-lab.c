@@ -3,7 +3,7 @@
  * machine, for tests, the demo and trying perflab without hardware.
  */
 #include "harness/builtin.h"
-#include "harness/lab.h"
+#include "lab/netns.h"
 #include "common/opt.h"
 #include "common/util.h"
 

@@ -11,9 +11,10 @@
  * build (a skip), 128 nothing could be measured.
  */
 #include "harness/builtin.h"
-#include "harness/build.h"
-#include "harness/history.h"
-#include "harness/jobsetup.h"
+#include "lab/build.h"
+#include "store/history.h"
+#include "verdict/changepoint.h"
+#include "lab/jobsetup.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/progress.h"
@@ -28,9 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define EXIT_INCONCLUSIVE 2
-#define EXIT_SKIP 125
 
 struct nightly_cli {
 	char *job;
@@ -211,74 +209,6 @@ static json_t *medians_json(const struct job_setup *js, char *const *dirs, size_
 	if (have)
 		run_set_release(&set);
 	return o;
-}
-
-/*
- * Change points over the nights of the job, tonight's value last, for
- * each gated metric: the tip's median of each night that measured it.
- */
-static json_t *change_points(struct history *h, const struct job_setup *js,
-			     const json_t *tonight, const char *date, const char *commit)
-{
-	struct history_night *nights = NULL;
-	size_t nn = 0;
-	json_t *out = json_array();
-
-	if (history_nights(h, js->job.path, 0, &nights, &nn))
-		nn = 0;
-	for (size_t g = 0; g < js->ngates; g++) {
-		const char *name = js->gates[g].m->name;
-		double *x = xcalloc(nn + 1, sizeof(*x));
-		const char **dates = xcalloc(nn + 1, sizeof(*dates));
-		const char **commits = xcalloc(nn + 1, sizeof(*commits));
-		struct stats_cp *cp = NULL;
-		struct stats_cp_opts opts = STATS_CP_OPTS_INIT;
-		size_t n = 0;
-		int k;
-
-		for (size_t i = 0; i < nn; i++) {
-			json_t *s;
-
-			/* tonight is recorded after this: an earlier record of it is replaced */
-			if (!strcmp(nights[i].date, date) && !strcmp(nights[i].commit, commit))
-				continue;
-			s = nights[i].summary ? json_loads(nights[i].summary, 0, NULL) : NULL;
-			x[n] = s ? json_get_num(s, "tip_median") : NAN;
-			if (s && json_object_get(json_object_get(s, "medians"), name))
-				x[n] = json_get_num(json_object_get(s, "medians"), name);
-			json_decref(s);
-			if (!isnan(x[n])) {
-				dates[n] = nights[i].date;
-				commits[n] = nights[i].commit;
-				n++;
-			}
-		}
-		x[n] = json_get_num(tonight, name);
-		if (!isnan(x[n])) {
-			dates[n] = date;
-			commits[n] = commit;
-			n++;
-		}
-		k = stats_changepoints(&cp, x, n, &opts);
-		for (int i = 0; i < k; i++) {
-			json_t *o = json_object();
-
-			json_set_str(o, "metric", name);
-			json_set_str(o, "date", dates[cp[i].index]);
-			json_set_str(o, "commit", commits[cp[i].index]);
-			json_set_str(o, "after", commits[cp[i].index - 1]);
-			json_set_num(o, "p", cp[i].p);
-			json_set_num(o, "before_median", cp[i].before);
-			json_set_num(o, "after_median", cp[i].after);
-			json_array_append_new(out, o);
-		}
-		free(cp);
-		free(x);
-		free(dates);
-		free(commits);
-	}
-	history_nights_free(nights, nn);
-	return out;
 }
 
 struct night {
@@ -569,7 +499,7 @@ decided:
 		goto done;
 	if (n.tip[0]) {
 		json_t *med = medians_json(js, n.r.b, n.r.nb);
-		json_t *cps = change_points(n.h, js, med, n.date, n.tip);
+		json_t *cps = night_change_points(n.h, js->job.path, js->gates, js->ngates, med, n.date, n.tip);
 
 		json_set(n.summary, "medians", med);
 		report_changes(cps);

@@ -4,8 +4,9 @@
  * them.
  */
 #include "harness/builtin.h"
-#include "harness/compare.h"
+#include "verdict/compare.h"
 #include "reports/plot.h"
+#include "bisect/result.h"
 #include "common/opt.h"
 #include "common/util.h"
 

@@ -9,11 +9,6 @@
 #include <sqlite3.h>
 #include <libelf.h>
 
-const char *perflab_version(void)
-{
-	return PERFLAB_VERSION;
-}
-
 void print_versions(void)
 {
 	int maj, min, rev;

@@ -3,7 +3,7 @@
  * images, the script fed to gnuplot through a pipe.
  */
 #include "reports/plot.h"
-#include "harness/compare.h"
+#include "verdict/compare.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/parse.h"

@@ -7,6 +7,7 @@ struct json_t;
 struct metric_def;
 struct run_set;
 struct strbuf;
+struct trace;
 
 /*
  * Plots drawn by gnuplot. Every plot writes, into one directory:
@@ -51,64 +52,6 @@ int plot_box(const struct plot_out *o, const struct metric_def *m,
  * (with the reason the run recorded) rather than drawn as zeros.
  */
 int plot_stalls(const struct plot_out *o, const struct run_set *sets, size_t n);
-
-/*
- * A bisection trace, the input of `perflab plot trace FILE`, written by
- * `perflab bisect` as BISECTDIR/trace.json:
- *
- *   {
- *     "metric": "cpu_per_gbit",        the gated metric's name (required)
- *     "unit": "%",                     unit of the values (optional)
- *     "label": "CPU per Gbit/s",       axis label (optional; default metric)
- *     "points": [                      commits in order, oldest first (required)
- *       { "order": 0,                  position in commit order, an integer >= 0
- *         "commit": "<full id>",       hex, 4 to 64 characters (required)
- *         "subject": "...",            the commit's subject (optional)
- *         "verdict": "good",           good, bad, skip or inconclusive (required)
- *         "values": [41.2, 40.9] }     the metric per run, in the unit; null for
- *     ],                               a run that did not measure it (optional)
- *     "culprit": "<id>"                the first bad commit, or null (optional)
- *   }
- *
- * Unknown keys are errors (a typo would otherwise pass silently).
- */
-enum trace_verdict {
-	TRACE_GOOD,
-	TRACE_BAD,
-	TRACE_SKIP,
-	TRACE_INCONCLUSIVE,
-	TRACE_NR_VERDICTS
-};
-
-struct trace_point {
-	long order;		/* position in commit order */
-	char *commit;		/* full id */
-	char *subject;		/* "" when unknown */
-	enum trace_verdict verdict;
-	double *values;		/* per run, in the trace's unit; NaN: not measured */
-	size_t nr_values;
-};
-
-struct trace {
-	char *metric;		/* "cpu_per_gbit" */
-	char *unit;		/* "" when none */
-	char *label;		/* axis label */
-	struct trace_point *v;	/* sorted by order */
-	size_t n;
-	char *culprit;		/* a commit of v, or NULL */
-};
-
-extern const char *const trace_verdict_names[TRACE_NR_VERDICTS];
-
-/*
- * Parse a trace document; name (the file) is used in messages, which
- * name the member and the bad value. Returns 0 or PERFLAB_EINVAL; *out
- * is released either way by trace_release().
- */
-int trace_parse(struct trace *out, const struct json_t *doc, const char *name);
-/* Load and parse a trace file. */
-int trace_load(struct trace *out, const char *path);
-void trace_release(struct trace *t);
 
 /*
  * The metric against commit order: every run a dot, the median of each

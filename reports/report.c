@@ -3,9 +3,10 @@
  * HTML page and text for a terminal, so both say the same.
  */
 #include "reports/report.h"
+#include "bisect/result.h"
 #include "reports/plot.h"
-#include "harness/compare.h"
-#include "harness/history.h"
+#include "verdict/compare.h"
+#include "store/history.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/strbuf.h"

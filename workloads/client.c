@@ -2,7 +2,7 @@
  * The client role: opens connections, says what it wants in the hello,
  * moves the bytes, times the transactions and writes interval records.
  */
-#include "workloads/engine.h"
+#include "workloads/loop.h"
 #include "workloads/http.h"
 #include "common/util.h"
 #include "common/strbuf.h"
@@ -67,12 +67,12 @@ struct client_worker {
 	struct conn clock;	/* the burst timer */
 };
 
-static struct client *cl_of(struct worker *w)
+static struct client *cl_of(struct loop_worker *w)
 {
 	return w->e->role;
 }
 
-static struct client_worker *cw_of(struct worker *w)
+static struct client_worker *cw_of(struct loop_worker *w)
 {
 	return w->role;
 }
@@ -95,9 +95,9 @@ static void unit_finished(struct client *cl)
 }
 
 /* Socket options the client sets on its own end before connecting. */
-static int client_sockopts(struct worker *w, int fd, int stack)
+static int client_sockopts(struct loop_worker *w, int fd, int stack)
 {
-	struct engine *e = w->e;
+	struct loop *e = w->e;
 	const struct load_client_opts *o = cl_of(w)->o;
 	int one = 1;
 	int receiver = !(o->workload == LOAD_BULK && o->direction == LOAD_UP);
@@ -115,7 +115,7 @@ static int client_sockopts(struct worker *w, int fd, int stack)
 	return 0;
 }
 
-static void slot_backoff(struct worker *w)
+static void slot_backoff(struct loop_worker *w)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 
@@ -127,7 +127,7 @@ static void slot_backoff(struct worker *w)
 }
 
 /* A connection attempt failed before it was established. */
-static void connect_failed(struct worker *w, struct conn *c, int errnum)
+static void connect_failed(struct loop_worker *w, struct conn *c, int errnum)
 {
 	struct client_worker *cw = cw_of(w);
 	int kind = err_kind_of(errnum);
@@ -142,13 +142,13 @@ static void connect_failed(struct worker *w, struct conn *c, int errnum)
 	cw->active--;
 }
 
-static void client_progress(struct worker *w, struct conn *c);
+static void client_progress(struct loop_worker *w, struct conn *c);
 
-static void connect_start(struct worker *w)
+static void connect_start(struct loop_worker *w)
 {
 	struct client *cl = cl_of(w);
 	struct client_worker *cw = cw_of(w);
-	struct engine *e = w->e;
+	struct loop *e = w->e;
 	int stack = (int)(cw->stack_rr++ % (unsigned)e->nstacks);
 	int port = (int)(cw->port_rr++ % (unsigned)cl->naddr);
 	struct sockaddr *sa = (struct sockaddr *)&cl->addr[port];
@@ -183,7 +183,7 @@ static void connect_start(struct worker *w)
 }
 
 /* The connection finished its work cleanly or not; free the slot. */
-static void conn_done(struct worker *w, struct conn *c, int err_kind, const char *why)
+static void conn_done(struct loop_worker *w, struct conn *c, int err_kind, const char *why)
 {
 	struct client_worker *cw = cw_of(w);
 
@@ -193,19 +193,19 @@ static void conn_done(struct worker *w, struct conn *c, int err_kind, const char
 	cw->active--;
 }
 
-static void conn_error(struct worker *w, struct conn *c, int errnum)
+static void conn_error(struct loop_worker *w, struct conn *c, int errnum)
 {
 	unit_finished(cl_of(w));
 	conn_done(w, c, err_kind_of(errnum), strerror(errnum));
 }
 
-static void unit_start(struct worker *w, struct conn *c)
+static void unit_start(struct loop_worker *w, struct conn *c)
 {
 	c->t_unit = mono_ns();
 	c->off = 0;
 }
 
-static void transaction_done(struct worker *w, struct conn *c)
+static void transaction_done(struct loop_worker *w, struct conn *c)
 {
 	struct stats *st = &w->st[c->stack];
 
@@ -214,10 +214,10 @@ static void transaction_done(struct worker *w, struct conn *c)
 	unit_finished(cl_of(w));
 }
 
-static void established(struct worker *w, struct conn *c)
+static void established(struct loop_worker *w, struct conn *c)
 {
 	struct client *cl = cl_of(w);
-	struct engine *e = w->e;
+	struct loop *e = w->e;
 	int err = 0;
 	socklen_t len = sizeof(err);
 
@@ -247,7 +247,7 @@ static void established(struct worker *w, struct conn *c)
 }
 
 /* Send the rest of a fixed buffer; 1 when all of it is out. */
-static int send_fixed(struct worker *w, struct conn *c, const void *buf, size_t len)
+static int send_fixed(struct loop_worker *w, struct conn *c, const void *buf, size_t len)
 {
 	while (c->off < len) {
 		ssize_t n = send(c->fd, (const char *)buf + c->off, len - c->off,
@@ -265,7 +265,7 @@ static int send_fixed(struct worker *w, struct conn *c, const void *buf, size_t 
 	return 1;
 }
 
-static void do_hello(struct worker *w, struct conn *c)
+static void do_hello(struct loop_worker *w, struct conn *c)
 {
 	struct client *cl = cl_of(w);
 	uint64_t req = cl->mode == PROTO_RR ? cl->o->request_size : 0;
@@ -288,10 +288,10 @@ static void do_hello(struct worker *w, struct conn *c)
 	c->hdr_len = 0;
 }
 
-static void do_reply(struct worker *w, struct conn *c)
+static void do_reply(struct loop_worker *w, struct conn *c)
 {
 	struct client *cl = cl_of(w);
-	struct engine *e = w->e;
+	struct loop *e = w->e;
 	struct proto_reply r;
 
 	while (c->hdr_len < PROTO_REPLY_LEN) {
@@ -335,7 +335,7 @@ static void do_reply(struct worker *w, struct conn *c)
 }
 
 /* Receiving: a bulk stream (want 0), a crr response or an xfer. */
-static void do_rx(struct worker *w, struct conn *c)
+static void do_rx(struct loop_worker *w, struct conn *c)
 {
 	struct client *cl = cl_of(w);
 	struct stats *st = &w->st[c->stack];
@@ -376,7 +376,7 @@ static void do_rx(struct worker *w, struct conn *c)
 	}
 }
 
-static void do_tx(struct worker *w, struct conn *c)
+static void do_tx(struct loop_worker *w, struct conn *c)
 {
 	struct stats *st = &w->st[c->stack];
 	int use_sf = cl_of(w)->o->sendfile;
@@ -399,7 +399,7 @@ static void do_tx(struct worker *w, struct conn *c)
 	}
 }
 
-static void http_next(struct worker *w, struct conn *c)
+static void http_next(struct loop_worker *w, struct conn *c)
 {
 	struct client *cl = cl_of(w);
 	uint64_t now = mono_ns(), period = cl->chunk_period_ns;
@@ -423,7 +423,7 @@ static void http_next(struct worker *w, struct conn *c)
 	unit_start(w, c);
 }
 
-static void http_response_done(struct worker *w, struct conn *c, struct http_resp *r)
+static void http_response_done(struct loop_worker *w, struct conn *c, struct http_resp *r)
 {
 	if (r->status < 200 || r->status > 299) {
 		char why[32];
@@ -442,7 +442,7 @@ static void http_response_done(struct worker *w, struct conn *c, struct http_res
 	http_next(w, c);
 }
 
-static void do_http_recv(struct worker *w, struct conn *c)
+static void do_http_recv(struct loop_worker *w, struct conn *c)
 {
 	struct http_resp *r = c->http;
 	struct stats *st = &w->st[c->stack];
@@ -482,7 +482,7 @@ static void do_http_recv(struct worker *w, struct conn *c)
 	}
 }
 
-static void do_drain(struct worker *w, struct conn *c)
+static void do_drain(struct loop_worker *w, struct conn *c)
 {
 	for (;;) {
 		ssize_t n = conn_recv(w, c, w->e->bufsize, 1);
@@ -497,7 +497,7 @@ static void do_drain(struct worker *w, struct conn *c)
 	}
 }
 
-static void client_progress(struct worker *w, struct conn *c)
+static void client_progress(struct loop_worker *w, struct conn *c)
 {
 	struct client *cl = cl_of(w);
 	int before;
@@ -523,7 +523,7 @@ static void client_progress(struct worker *w, struct conn *c)
 	} while (c->kind == OBJ_CONN && c->state != before);
 }
 
-static void client_event(struct worker *w, void *obj, unsigned events)
+static void client_event(struct loop_worker *w, void *obj, unsigned events)
 {
 	struct conn *c = obj;
 
@@ -552,7 +552,7 @@ static void client_event(struct worker *w, void *obj, unsigned events)
 	client_progress(w, c);
 }
 
-static void start_burst(struct worker *w)
+static void start_burst(struct loop_worker *w)
 {
 	struct client_worker *cw = cw_of(w);
 	struct client *cl = cl_of(w);
@@ -563,7 +563,7 @@ static void start_burst(struct worker *w)
 	}
 }
 
-static int client_timer(struct worker *w, struct conn *c)
+static int client_timer(struct loop_worker *w, struct conn *c)
 {
 	struct client_worker *cw = cw_of(w);
 
@@ -592,7 +592,7 @@ static int client_timer(struct worker *w, struct conn *c)
 	return 0;
 }
 
-static void client_timeout(struct worker *w, struct conn *c)
+static void client_timeout(struct loop_worker *w, struct conn *c)
 {
 	switch (c->state) {
 	case CS_CONNECT:
@@ -615,7 +615,7 @@ static void client_timeout(struct worker *w, struct conn *c)
 }
 
 /* Wind down: no new work, shut the write side of streams and drain. */
-static void drain_all(struct worker *w)
+static void drain_all(struct loop_worker *w)
 {
 	for (size_t i = 0; i < w->nconns; ) {
 		struct conn *c = w->conns[i];
@@ -637,7 +637,7 @@ static void drain_all(struct worker *w)
 	}
 }
 
-static void client_loop(struct worker *w)
+static void client_loop(struct loop_worker *w)
 {
 	struct client *cl = cl_of(w);
 	struct client_worker *cw = cw_of(w);
@@ -710,11 +710,11 @@ static int parse_url(const char *url, char **host, long *port, char **path)
  * Probe each requested TCP stack on a throwaway socket: set it, read it
  * back. Without a request each end keeps its own default.
  */
-static int probe_stacks(struct engine *e, const char *list)
+static int probe_stacks(struct loop *e, const char *list)
 {
 	int fd, ret = 0;
 
-	if (engine_stacks(e, list))
+	if (loop_stacks(e, list))
 		return -1;
 	if (!e->stack[0][0])
 		return 0;
@@ -734,7 +734,7 @@ static int probe_stacks(struct engine *e, const char *list)
 	return ret;
 }
 
-static int setup_requests(struct engine *e, struct client *cl)
+static int setup_requests(struct loop *e, struct client *cl)
 {
 	const struct load_client_opts *o = cl->o;
 	char *host = NULL, *path = NULL;
@@ -761,7 +761,7 @@ static int setup_requests(struct engine *e, struct client *cl)
 	return ret;
 }
 
-static void setup_hello(struct engine *e, struct client *cl)
+static void setup_hello(struct loop *e, struct client *cl)
 {
 	const struct load_client_opts *o = cl->o;
 	struct proto_hello h = { 0 };
@@ -782,7 +782,7 @@ static void setup_hello(struct engine *e, struct client *cl)
 	}
 }
 
-static int client_setup(struct engine *e, struct client *cl)
+static int client_setup(struct loop *e, struct client *cl)
 {
 	const struct load_client_opts *o = cl->o;
 	static const int modes[] = { PROTO_SOURCE, PROTO_RR, PROTO_SOURCE, 0 };
@@ -802,12 +802,12 @@ static int client_setup(struct engine *e, struct client *cl)
 	if (setup_requests(e, cl))
 		return -1;
 	setup_hello(e, cl);
-	if (o->sendfile && engine_memfd(e, 4 << 20))
+	if (o->sendfile && loop_memfd(e, 4 << 20))
 		return -1;
 	return 0;
 }
 
-static void workers_setup(struct engine *e, struct client *cl)
+static void workers_setup(struct loop *e, struct client *cl)
 {
 	const struct load_client_opts *o = cl->o;
 
@@ -856,7 +856,7 @@ static int raise_fd_limit(long need)
 	return 0;
 }
 
-static json_t *interval_record(struct engine *e, struct client *cl,
+static json_t *interval_record(struct loop *e, struct client *cl,
 			       const struct snap *now, const struct snap *prev,
 			       uint64_t t_prev, uint64_t t_now, const char *type)
 {
@@ -871,7 +871,7 @@ static json_t *interval_record(struct engine *e, struct client *cl,
 	return rec;
 }
 
-static json_t *stack_names(struct engine *e, struct client *cl)
+static json_t *stack_names(struct loop *e, struct client *cl)
 {
 	json_t *a = json_array();
 
@@ -887,7 +887,7 @@ static json_t *stack_names(struct engine *e, struct client *cl)
  * The measured window's histograms in full, so the runs of several
  * clients (or several runs) can be pooled exactly later.
  */
-static void summary_hists(json_t *rec, struct engine *e, const struct snap *now,
+static void summary_hists(json_t *rec, struct loop *e, const struct snap *now,
 			  const struct snap *meas)
 {
 	struct hist *lat = xmalloc(2 * sizeof(*lat)), *d = lat + 1;
@@ -912,7 +912,7 @@ static void summary_hists(json_t *rec, struct engine *e, const struct snap *now,
  * egress qdisc honours departure times (fq). The handshake shows whether
  * it did: connect() takes at least the added delay when it works.
  */
-static json_t *delay_check(struct engine *e, struct client *cl, const struct snap *now)
+static json_t *delay_check(struct loop *e, struct client *cl, const struct snap *now)
 {
 	uint64_t fastest = UINT64_MAX;
 
@@ -936,7 +936,7 @@ static json_t *delay_check(struct engine *e, struct client *cl, const struct sna
  * the warmup, write interval records, then the summary of the measured
  * part. Returns 1 when interrupted by a signal.
  */
-static int report_loop(struct engine *e, struct client *cl)
+static int report_loop(struct loop *e, struct client *cl)
 {
 	const struct load_client_opts *o = cl->o;
 	uint64_t step = (uint64_t)(o->interval * 1e9);
@@ -977,10 +977,10 @@ static int report_loop(struct engine *e, struct client *cl)
 		t = mono_ns() < t ? mono_ns() : t;
 		last = interrupted || t >= t_end ||
 		       (o->count && __atomic_load_n(&cl->finished, __ATOMIC_RELAXED) >= o->count);
-		engine_snapshot(e, now);
+		loop_snapshot(e, now);
 		rec = interval_record(e, cl, now, prev, t_prev, t, "interval");
 		json_set_str(rec, "phase", t <= t_warm && t_warm > e->t0 ? "warmup" : "measure");
-		engine_emit(e, rec);
+		loop_emit(e, rec);
 		json_decref(rec);
 		if (t == t_warm && t_warm > e->t0) {
 			*meas = *now;
@@ -1004,14 +1004,14 @@ static int report_loop(struct engine *e, struct client *cl)
 	json_set_int(rec, "connections", o->connections);
 	json_set_int(rec, "threads", e->nworkers);
 	json_set_num(rec, "size_bytes", o->workload == LOAD_BULK ? NAN : (double)o->size);
-	engine_emit(e, rec);
+	loop_emit(e, rec);
 	json_decref(rec);
 	free(prev);
 	return interrupted;
 }
 
 /* Let connections finish and drain for up to DRAIN_NS + a little. */
-static void wind_down(struct engine *e, struct client *cl)
+static void wind_down(struct loop *e, struct client *cl)
 {
 	uint64_t deadline = mono_ns() + DRAIN_NS + 500 * NSEC_PER_MSEC;
 
@@ -1032,7 +1032,7 @@ static void wind_down(struct engine *e, struct client *cl)
 
 int load_client_run(const struct load_client_opts *o)
 {
-	struct engine e;
+	struct loop e;
 	struct client cl = { .o = o };
 	sigset_t sigs, old;
 	int ret = -1;
@@ -1043,7 +1043,7 @@ int load_client_run(const struct load_client_opts *o)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
-	if (engine_init(&e, (int)o->threads, (size_t)o->bufsize, o->out,
+	if (loop_init(&e, (int)o->threads, (size_t)o->bufsize, o->out,
 			o->records == LOAD_REC_ALL ||
 			(o->records == LOAD_REC_AUTO && o->workload != LOAD_CRR)))
 		goto done;
@@ -1068,13 +1068,13 @@ int load_client_run(const struct load_client_opts *o)
 		e.t0 = at > e.t0 ? at : e.t0;
 	}
 	workers_setup(&e, &cl);
-	if (engine_start(&e))
+	if (loop_start(&e))
 		goto done;
 	ret = report_loop(&e, &cl) ? 1 : 0;
 	wind_down(&e, &cl);
-	engine_join(&e);
+	loop_join(&e);
 done:
-	engine_join(&e);
+	loop_join(&e);
 	for (int i = 0; e.w && i < e.nworkers; i++) {
 		struct client_worker *cw = e.w[i].role;
 
@@ -1094,7 +1094,7 @@ done:
 		free(cw);
 		e.w[i].role = NULL;
 	}
-	engine_release(&e);
+	loop_release(&e);
 	free(cl.addr);
 	free(cl.get);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

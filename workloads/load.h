@@ -7,7 +7,7 @@
 
 /*
  * The traffic generator: `perflab load server` and `perflab load client`
- * are one event-driven engine (epoll, kqueue on FreeBSD) in two roles.
+ * are one event loop (epoll, kqueue on FreeBSD) in two roles.
  * The client says per connection what it wants (see proto.h); the server
  * needs no workload options of its own. Both write JSON lines: one
  * "interval" record per interval, "conn" records for connections, and a

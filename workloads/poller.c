@@ -51,16 +51,6 @@ int poller_add(struct poller *p, int fd, unsigned events, void *ptr)
 	return ctl(p, EPOLL_CTL_ADD, fd, events, ptr);
 }
 
-int poller_mod(struct poller *p, int fd, unsigned events, void *ptr)
-{
-	return ctl(p, EPOLL_CTL_MOD, fd, events, ptr);
-}
-
-int poller_del(struct poller *p, int fd)
-{
-	return epoll_ctl(p->fd, EPOLL_CTL_DEL, fd, NULL);
-}
-
 int poller_wait(struct poller *p, struct poll_event *ev, int max, int timeout_ms)
 {
 	int n;

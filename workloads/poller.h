@@ -21,9 +21,6 @@ struct poller *poller_new(void);
 void poller_free(struct poller *p);
 /* Register fd for events (PE_IN | PE_OUT), edge-triggered. */
 int poller_add(struct poller *p, int fd, unsigned events, void *ptr);
-int poller_mod(struct poller *p, int fd, unsigned events, void *ptr);
-/* Forget fd; closing it also does on both platforms. */
-int poller_del(struct poller *p, int fd);
 /*
  * Wait at most timeout_ms (-1 forever) and fill up to max events.
  * Returns the number filled, 0 on timeout or EINTR, -1 on error.

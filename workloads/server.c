@@ -2,7 +2,7 @@
  * The server role: accepts, reads each connection's hello (or an HTTP
  * request), applies the socket options it asks for and plays its part.
  */
-#include "workloads/engine.h"
+#include "workloads/loop.h"
 #include "workloads/http.h"
 #include "common/util.h"
 #include "common/strbuf.h"
@@ -57,15 +57,15 @@ struct server_worker {
 
 #define SS_CLOCK 100	/* state of the accept-rate clock (not a connection) */
 
-static struct server *sv_of(struct worker *w)
+static struct server *sv_of(struct loop_worker *w)
 {
 	return w->e->role;
 }
 
 /* The stats slot of a stack name, adding it on first sight. */
-static int stack_index(struct worker *w, const char *name)
+static int stack_index(struct loop_worker *w, const char *name)
 {
-	struct engine *e = w->e;
+	struct loop *e = w->e;
 	struct server *sv = sv_of(w);
 	int i;
 
@@ -82,18 +82,18 @@ static int stack_index(struct worker *w, const char *name)
 	return i < MAX_STACKS ? i : MAX_STACKS - 1;
 }
 
-static void serve_close(struct worker *w, struct conn *c, int errnum)
+static void serve_close(struct loop_worker *w, struct conn *c, int errnum)
 {
 	conn_close(w, c, errnum ? err_kind_of(errnum) : -1,
 		   errnum ? strerror(errnum) : NULL);
 }
 
-static void bad_peer(struct worker *w, struct conn *c, const char *why)
+static void bad_peer(struct loop_worker *w, struct conn *c, const char *why)
 {
 	conn_close(w, c, ERRK_OTHER, why);
 }
 
-static void set_stack_slot(struct worker *w, struct conn *c)
+static void set_stack_slot(struct loop_worker *w, struct conn *c)
 {
 	char name[PROTO_CC_LEN];
 
@@ -103,7 +103,7 @@ static void set_stack_slot(struct worker *w, struct conn *c)
 }
 
 /* Apply what the hello asks for; fills the reply. */
-static void apply_hello(struct worker *w, struct conn *c, const struct proto_hello *h,
+static void apply_hello(struct loop_worker *w, struct conn *c, const struct proto_hello *h,
 			struct proto_reply *r)
 {
 	int one = 1;
@@ -132,7 +132,7 @@ static void apply_hello(struct worker *w, struct conn *c, const struct proto_hel
 	c->off = 0;
 }
 
-static void start_http(struct worker *w, struct conn *c)
+static void start_http(struct loop_worker *w, struct conn *c)
 {
 	set_stack_slot(w, c);
 	w->st[c->stack].opened++;
@@ -142,7 +142,7 @@ static void start_http(struct worker *w, struct conn *c)
 	c->state = SS_HTTP_REQ;
 }
 
-static void do_hello(struct worker *w, struct conn *c)
+static void do_hello(struct loop_worker *w, struct conn *c)
 {
 	struct proto_hello h;
 	struct proto_reply r;
@@ -177,7 +177,7 @@ static void do_hello(struct worker *w, struct conn *c)
 	c->state = c->req_len ? SS_REQ : SS_REPLY;
 }
 
-static void do_req(struct worker *w, struct conn *c)
+static void do_req(struct loop_worker *w, struct conn *c)
 {
 	while (c->req_len) {
 		ssize_t n = conn_recv(w, c, c->req_len, 0);
@@ -198,7 +198,7 @@ static void do_req(struct worker *w, struct conn *c)
 	c->state = SS_REPLY;
 }
 
-static int send_hdr(struct worker *w, struct conn *c, const void *buf, size_t len)
+static int send_hdr(struct loop_worker *w, struct conn *c, const void *buf, size_t len)
 {
 	while (c->off < len) {
 		ssize_t n = send(c->fd, (const char *)buf + c->off, len - c->off,
@@ -216,7 +216,7 @@ static int send_hdr(struct worker *w, struct conn *c, const void *buf, size_t le
 	return 1;
 }
 
-static void do_reply(struct worker *w, struct conn *c)
+static void do_reply(struct loop_worker *w, struct conn *c)
 {
 	if (!send_hdr(w, c, c->hdr, PROTO_REPLY_LEN))
 		return;
@@ -229,7 +229,7 @@ static void do_reply(struct worker *w, struct conn *c)
 }
 
 /* Read and discard until EOF (SINK), or notice the client's EOF. */
-static void do_sink(struct worker *w, struct conn *c)
+static void do_sink(struct loop_worker *w, struct conn *c)
 {
 	for (;;) {
 		ssize_t n = conn_recv(w, c, w->e->bufsize, 0);
@@ -246,7 +246,7 @@ static void do_sink(struct worker *w, struct conn *c)
 	}
 }
 
-static void sent_unit(struct worker *w, struct conn *c)
+static void sent_unit(struct loop_worker *w, struct conn *c)
 {
 	struct stats *st = &w->st[c->stack];
 
@@ -254,7 +254,7 @@ static void sent_unit(struct worker *w, struct conn *c)
 	hist_add(&st->lat, mono_ns() - c->t_open);
 }
 
-static void do_send(struct worker *w, struct conn *c)
+static void do_send(struct loop_worker *w, struct conn *c)
 {
 	struct stats *st = &w->st[c->stack];
 	int use_sf = (c->flags & PROTO_F_SENDFILE) != 0;
@@ -286,7 +286,7 @@ static void do_send(struct worker *w, struct conn *c)
 	}
 }
 
-static void http_respond(struct worker *w, struct conn *c, const struct http_req *q,
+static void http_respond(struct loop_worker *w, struct conn *c, const struct http_req *q,
 			 size_t head_len)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -315,7 +315,7 @@ static void http_respond(struct worker *w, struct conn *c, const struct http_req
 	c->t_unit = mono_ns();
 }
 
-static void do_http_req(struct worker *w, struct conn *c)
+static void do_http_req(struct loop_worker *w, struct conn *c)
 {
 	struct http_req q;
 	const char *err;
@@ -348,7 +348,7 @@ static void do_http_req(struct worker *w, struct conn *c)
 	http_respond(w, c, &q, end);
 }
 
-static void do_http_head(struct worker *w, struct conn *c)
+static void do_http_head(struct loop_worker *w, struct conn *c)
 {
 	const char *head = c->http;
 
@@ -358,7 +358,7 @@ static void do_http_head(struct worker *w, struct conn *c)
 	c->writable = 1;
 }
 
-static void do_http_body(struct worker *w, struct conn *c)
+static void do_http_body(struct loop_worker *w, struct conn *c)
 {
 	struct stats *st = &w->st[c->stack];
 
@@ -384,7 +384,7 @@ static void do_http_body(struct worker *w, struct conn *c)
 	c->state = SS_HTTP_REQ;
 }
 
-static void serve_progress(struct worker *w, struct conn *c)
+static void serve_progress(struct loop_worker *w, struct conn *c)
 {
 	int before;
 
@@ -408,7 +408,7 @@ static void serve_progress(struct worker *w, struct conn *c)
  * token bucket per worker; without tokens the listeners wait for the
  * worker's clock while the kernel's queues fill, as they would.
  */
-static int accept_allowed(struct worker *w)
+static int accept_allowed(struct loop_worker *w)
 {
 	struct server_worker *sw = w->role;
 	double rate = (double)sv_of(w)->o->accept_rate / w->e->nworkers;
@@ -430,7 +430,7 @@ static int accept_allowed(struct worker *w)
 	return 0;
 }
 
-static void accept_all(struct worker *w, struct listener *l)
+static void accept_all(struct loop_worker *w, struct listener *l)
 {
 	while (accept_allowed(w)) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -456,7 +456,7 @@ static void accept_all(struct worker *w, struct listener *l)
 	}
 }
 
-static void server_event(struct worker *w, void *obj, unsigned events)
+static void server_event(struct loop_worker *w, void *obj, unsigned events)
 {
 	struct conn *c = obj;
 
@@ -480,7 +480,7 @@ static void server_event(struct worker *w, void *obj, unsigned events)
 	serve_progress(w, c);
 }
 
-static int server_timer(struct worker *w, struct conn *c)
+static int server_timer(struct loop_worker *w, struct conn *c)
 {
 	if (c->state == SS_CLOCK) {
 		struct server_worker *sw = w->role;
@@ -495,7 +495,7 @@ static int server_timer(struct worker *w, struct conn *c)
 	return 0;
 }
 
-static void server_timeout(struct worker *w, struct conn *c)
+static void server_timeout(struct loop_worker *w, struct conn *c)
 {
 	if (c->state == SS_HELLO && mono_ns() - c->t_open > HELLO_TIMEOUT_NS) {
 		conn_close(w, c, ERRK_TIMEOUT, "no hello");
@@ -540,7 +540,7 @@ static int bound_port(int fd)
 		     : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-static int listen_all(struct engine *e, struct server *sv)
+static int listen_all(struct loop *e, struct server *sv)
 {
 	const struct load_server_opts *o = sv->o;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai;
@@ -582,7 +582,7 @@ fail:
 	return -1;
 }
 
-static json_t *server_record(struct engine *e, const struct snap *now,
+static json_t *server_record(struct loop *e, const struct snap *now,
 			     const struct snap *prev, uint64_t t_prev, uint64_t t_now,
 			     const char *type)
 {
@@ -597,7 +597,7 @@ static json_t *server_record(struct engine *e, const struct snap *now,
 	return rec;
 }
 
-static void report_loop(struct engine *e, const struct load_server_opts *o)
+static void report_loop(struct loop *e, const struct load_server_opts *o)
 {
 	uint64_t step = (uint64_t)(o->interval * 1e9), t_prev = e->t0, next = e->t0 + step;
 	uint64_t t_end = o->duration > 0 ? e->t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
@@ -613,9 +613,9 @@ static void report_loop(struct engine *e, const struct load_server_opts *o)
 		stop = wait_until(t, o->stop_on_eof ? 0 : -1) != WAIT_TIME;
 		t = mono_ns() < t ? mono_ns() : t;
 		stop |= t >= t_end;
-		engine_snapshot(e, now);
+		loop_snapshot(e, now);
 		rec = server_record(e, now, prev, t_prev, t, "interval");
-		engine_emit(e, rec);
+		loop_emit(e, rec);
 		json_decref(rec);
 		*prev = *now;
 		t_prev = t;
@@ -624,7 +624,7 @@ static void report_loop(struct engine *e, const struct load_server_opts *o)
 	rec = server_record(e, now, first, e->t0, t_prev, "summary");
 	json_set_num(rec, "duration_s", (double)(t_prev - e->t0) / 1e9);
 	json_set_int(rec, "port", ((struct server *)e->role)->port);
-	engine_emit(e, rec);
+	loop_emit(e, rec);
 	json_decref(rec);
 	free(prev);
 }
@@ -644,7 +644,7 @@ static void say_ready(struct server *sv)
 
 int load_server_run(const struct load_server_opts *o)
 {
-	struct engine e;
+	struct loop e;
 	struct server sv = { .o = o };
 	long threads = o->threads ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
 	struct rlimit rl;
@@ -664,7 +664,7 @@ int load_server_run(const struct load_server_opts *o)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	pthread_mutex_init(&sv.mu, NULL);
-	if (engine_init(&e, threads > 0 ? (int)threads : 1, 128 << 10, o->out,
+	if (loop_init(&e, threads > 0 ? (int)threads : 1, 128 << 10, o->out,
 			o->records != LOAD_REC_NONE))
 		goto done;
 	if (o->records == LOAD_REC_AUTO)	/* long-lived flows only */
@@ -675,16 +675,16 @@ int load_server_run(const struct load_server_opts *o)
 	e.on_event = server_event;
 	e.on_timer = server_timer;
 	e.on_timeout = server_timeout;
-	if (engine_memfd(&e, SOURCE_SIZE) || listen_all(&e, &sv))
+	if (loop_memfd(&e, SOURCE_SIZE) || listen_all(&e, &sv))
 		goto done;
 	e.t0 = mono_ns();
-	if (engine_start(&e))
+	if (loop_start(&e))
 		goto done;
 	say_ready(&sv);
 	report_loop(&e, o);
 	ret = 0;
 done:
-	engine_join(&e);
+	loop_join(&e);
 	for (int i = 0; e.w && i < e.nworkers; i++) {
 		struct server_worker *sw = e.w[i].role;
 
@@ -698,7 +698,7 @@ done:
 	}
 	if (o->records == LOAD_REC_AUTO)
 		e.records = 0;	/* connections cut at shutdown say little */
-	engine_release(&e);
+	loop_release(&e);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }

@@ -3,7 +3,7 @@
  * line checks and schemas on top). Every input must come back as a
  * clean parse or a reported error, never a crash or a leak.
  */
-#include "harness/config.h"
+#include "lab/config.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 

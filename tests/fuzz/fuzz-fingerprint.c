@@ -7,7 +7,7 @@
  * /proc/cpuinfo reader.
  */
 #include "collectors/fingerprint.h"
-#include "reports/fpdiff.h"
+#include "verdict/fpdiff.h"
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "common/util.h"

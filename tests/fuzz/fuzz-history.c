@@ -5,7 +5,7 @@
  * `perflab history` reads it (no database: the reader is what takes
  * outside text).
  */
-#include "harness/history.h"
+#include "store/history.h"
 #include "common/fsutil.h"
 #include "common/util.h"
 

@@ -4,7 +4,7 @@
  * reported error, never a crash or a leak; a parsed one must survive a
  * round trip through its JSON form unchanged.
  */
-#include "harness/images.h"
+#include "lab/images.h"
 #include "common/json.h"
 #include "common/util.h"
 

@@ -3,7 +3,7 @@
  * a list of items or a reported error naming the line, never a crash
  * or a leak.
  */
-#include "harness/knobitems.h"
+#include "lab/knobitems.h"
 #include "common/util.h"
 
 #include <stdint.h>

@@ -4,6 +4,7 @@
  * documents; each is parsed as JSON, then read strictly.
  */
 #include "reports/plot.h"
+#include "bisect/result.h"
 #include "reports/report.h"
 #include "common/json.h"
 #include "common/util.h"

@@ -4,7 +4,7 @@
  * client.ndjson, server.ndjson, cpu.ndjson, freq.ndjson and net.ndjson
  * in a scratch directory, then summarized.
  */
-#include "harness/run.h"
+#include "store/summary.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(path);
 		p = ff ? ff + 1 : end;
 	}
-	sum = run_summarize(dir);
+	sum = summary_build(dir);
 	json_decref(sum);
 	return 0;
 }

@@ -224,7 +224,7 @@ test_expect_success 'labels and metric names with quotes and SQL stay data' '
 '
 
 test_expect_success 'no SQL is ever built from text: only constants reach SQLite' '
-	src="$SRC_DIR/harness/history.c" &&
+	src="$SRC_DIR/store/history.c" &&
 	! grep -n "mprintf\|%q\|%Q\|%w" "$src" &&
 	grep -n "sqlite3_prepare\|sqlite3_exec" "$src" >calls &&
 	! grep -v "sql\[q\]\|migrations\[v\]\|pragmas\|\"" calls &&

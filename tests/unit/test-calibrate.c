@@ -1,5 +1,5 @@
 #include "tests/unit/test.h"
-#include "harness/calibrate.h"
+#include "verdict/calibrate.h"
 #include "common/rand.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 #include "tests/unit/test.h"
 #include "collectors/fingerprint.h"
 #include "collectors/fingerprint-os.h"
-#include "reports/fpdiff.h"
+#include "verdict/fpdiff.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/sha256.h"

@@ -1,5 +1,5 @@
 #include "tests/unit/test.h"
-#include "harness/history.h"
+#include "store/history.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A summary.json shaped as harness/summary.c writes it, small. */
+/* A summary.json shaped as store/summary.c writes it, small. */
 static const char summary_text[] =
 	"{\"goodput_bps\": 25400000000.0, \"cpu_util_pct\": 95.5, \"freq_mhz\": null,"
 	" \"freq_source\": null, \"freq_unavailable\": \"no cpufreq\", \"interrupted\": false,"

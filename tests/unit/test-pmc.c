@@ -6,7 +6,7 @@
 #include "common/spawn.h"
 #include "common/strbuf.h"
 #include "common/util.h"
-#include "harness/run.h"
+#include "store/summary.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -468,7 +468,7 @@ TEST(pmc, run_summary)
 		   "\"instructions\":1e9,\"stall_cycles\":5e8,\"llc_misses\":10,\"llc_references\":100}}\n"
 		   "{\"type\":\"sample\",\"t_mono_s\":12.0,\"dt_s\":1.0,\"roles\":{\"cycles\":4e9,"
 		   "\"instructions\":5e9,\"stall_cycles\":1e9,\"llc_misses\":30,\"llc_references\":100}}\n");
-	sum = run_summarize(dir);
+	sum = summary_build(dir);
 	REQUIRE(sum);
 	CHECK_NEAR(json_get_num(sum, "ipc"), 6e9 / 6e9, 1e-12);
 	CHECK_NEAR(json_get_num(sum, "stall_frac"), 1.5e9 / 6e9, 1e-12);
@@ -484,7 +484,7 @@ TEST(pmc, run_summary)
 		   "\"instructions\":null,\"task_clock\":2e9}}\n"
 		   "{\"type\":\"sample\",\"t_mono_s\":12.0,\"dt_s\":1.0,\"roles\":{\"cycles\":null,"
 		   "\"instructions\":null,\"task_clock\":2e9}}\n");
-	sum = run_summarize(dir);
+	sum = summary_build(dir);
 	REQUIRE(sum);
 	CHECK(json_is_null(json_object_get(sum, "ipc")));
 	CHECK(json_is_null(json_object_get(sum, "cycles_per_s")));
@@ -495,7 +495,7 @@ TEST(pmc, run_summary)
 
 	/* no pmc collector: no pmc keys at all */
 	unlink(test_write("pmc.ndjson", ""));
-	sum = run_summarize(dir);
+	sum = summary_build(dir);
 	REQUIRE(sum);
 	CHECK(!json_object_get(sum, "ipc") && !json_object_get(sum, "cycles_per_gbit"));
 	json_decref(sum);

@@ -1,0 +1,7 @@
+#include "common/version.h"
+#include "build/version.h"
+
+const char *perflab_version(void)
+{
+	return PERFLAB_VERSION;
+}

@@ -1,0 +1,573 @@
+/*
+ * summary.json from a run directory's raw files. Everything here is
+ * recomputed from the files, so a summary can be rebuilt and checked.
+ * Collector samples and server intervals are weighted by how much of
+ * each falls inside the client's measured window.
+ */
+#include "store/summary.h"
+#include "store/metric.h"
+#include "common/json.h"
+#include "common/hist.h"
+#include "common/util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EDGE_S 0.002	/* clock jitter between aligned processes, seconds */
+
+struct window {
+	double t0, t1;		/* CLOCK_MONOTONIC seconds */
+};
+
+/* Seconds of the sample (t - dt, t] that lie in the window. */
+static double overlap(const json_t *rec, const struct window *w)
+{
+	double t = json_get_num(rec, "t_mono_s"), dt = json_get_num(rec, "dt_s");
+	double lo, hi;
+
+	if (isnan(t) || isnan(dt) || dt <= 0)
+		return 0;
+	lo = t - dt > w->t0 ? t - dt : w->t0;
+	hi = t < w->t1 ? t : w->t1;
+	if (hi - lo < EDGE_S)
+		return 0;	/* touching the window only at its edge */
+	if (hi - lo > dt - EDGE_S)
+		return dt;	/* aligned samples count whole */
+	return hi - lo;
+}
+
+/* A time-weighted mean of a per-sample figure, and summed counts. */
+struct wsum {
+	double value, weight;	/* Σ v·overlap, Σ overlap (for means) */
+};
+
+static void wsum_add(struct wsum *s, double v, double seconds)
+{
+	if (isnan(v) || seconds <= 0)
+		return;
+	s->value += v * seconds;
+	s->weight += seconds;
+}
+
+static double wsum_mean(const struct wsum *s)
+{
+	return s->weight > 0 ? s->value / s->weight : NAN;
+}
+
+struct lines {
+	json_t *info;		/* the info record, if any */
+	json_t **v;		/* other records in file order */
+	size_t nr, alloc;
+};
+
+static int collect_line(const json_t *obj, unsigned long lineno, void *data)
+{
+	struct lines *l = data;
+	const char *type = json_get_str(obj, "type");
+
+	if (type && !strcmp(type, "info")) {
+		json_decref(l->info);
+		l->info = json_incref((json_t *)obj);
+		return 0;
+	}
+	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+	l->v[l->nr++] = json_incref((json_t *)obj);
+	return 0;
+}
+
+/* Read a JSON-lines file; a missing file is an empty one. */
+static int lines_read(struct lines *l, const char *dir, const char *name, int required)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int ret = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (access(path, F_OK) == 0)
+		ret = ndjson_for_each(path, collect_line, l);
+	else if (required)
+		ret = error("'%s' is missing", path);
+	free(path);
+	return ret;
+}
+
+static void lines_release(struct lines *l)
+{
+	json_decref(l->info);
+	for (size_t i = 0; i < l->nr; i++)
+		json_decref(l->v[i]);
+	free(l->v);
+}
+
+static const json_t *last_of_type(const struct lines *l, const char *type)
+{
+	for (size_t i = l->nr; i-- > 0; ) {
+		const char *t = json_get_str(l->v[i], "type");
+
+		if (t && !strcmp(t, type))
+			return l->v[i];
+	}
+	return NULL;
+}
+
+static void copy_keys(json_t *to, const json_t *from, const char *const *keys)
+{
+	for (int i = 0; keys[i]; i++) {
+		json_t *v = json_object_get(from, keys[i]);
+
+		json_set(to, keys[i], v ? json_incref(v) : json_null());
+	}
+}
+
+static void add_cpu(json_t *sum, const struct lines *cpu, const struct window *w)
+{
+	static const char *states[] = { "user", "nice", "system", "irq", "softirq", "iowait",
+					"steal", NULL };
+	struct wsum util = { 0 }, busy = { 0 }, intr = { 0 }, ctxt = { 0 }, st[8] = { { 0 } };
+	json_t *states_pct = json_object();
+
+	for (size_t i = 0; i < cpu->nr; i++) {
+		double s = overlap(cpu->v[i], w);
+
+		wsum_add(&util, json_get_num(cpu->v[i], "util_pct"), s);
+		wsum_add(&busy, json_get_num(cpu->v[i], "busy_cpus"), s);
+		wsum_add(&intr, json_get_num(cpu->v[i], "intr_per_s"), s);
+		wsum_add(&ctxt, json_get_num(cpu->v[i], "ctxt_per_s"), s);
+		for (int k = 0; states[k]; k++) {
+			char key[32];
+
+			snprintf(key, sizeof(key), "all.%s", states[k]);
+			wsum_add(&st[k], json_get_num(cpu->v[i], key), s);
+		}
+	}
+	for (int k = 0; states[k]; k++)
+		json_set_num(states_pct, states[k], wsum_mean(&st[k]));
+	json_set_num(sum, "cpu_util_pct", wsum_mean(&util));
+	json_set_num(sum, "cpu_busy_cpus", wsum_mean(&busy));
+	json_set(sum, "cpu_states_pct", states_pct);
+	json_set_num(sum, "intr_per_s", wsum_mean(&intr));
+	json_set_num(sum, "ctxt_per_s", wsum_mean(&ctxt));
+}
+
+static void add_freq(json_t *sum, const struct lines *freq, const struct window *w)
+{
+	struct wsum mhz = { 0 };
+
+	for (size_t i = 0; i < freq->nr; i++)
+		wsum_add(&mhz, json_get_num(freq->v[i], "mhz"), overlap(freq->v[i], w));
+	json_set_num(sum, "freq_mhz", wsum_mean(&mhz));
+	json_set_str(sum, "freq_source", freq->info ? json_get_str(freq->info, "source") : NULL);
+	json_set_str(sum, "freq_driver", freq->info ? json_get_str(freq->info, "driver") : NULL);
+	json_set_str(sum, "freq_governor", freq->info ? json_get_str(freq->info, "governor") : NULL);
+	json_set_str(sum, "freq_unavailable",
+		     freq->info ? json_get_str(freq->info, "unavailable") : NULL);
+}
+
+/* Sum an object of counters, each pro-rated by its sample's overlap. */
+static void add_counts(json_t *acc, const json_t *obj, double frac)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		double old = json_get_num(acc, key);
+
+		if (!json_is_number(v))
+			continue;
+		json_set_num(acc, key, (isnan(old) ? 0 : old) + json_number_value(v) * frac);
+	}
+}
+
+static void add_net(json_t *sum, const struct lines *net, const struct window *w)
+{
+	json_t *ifaces = json_object(), *tcp = json_object(), *out = json_object();
+	double secs = 0;
+	const char *name;
+	json_t *v;
+
+	for (size_t i = 0; i < net->nr; i++) {
+		double s = overlap(net->v[i], w), dt = json_get_num(net->v[i], "dt_s");
+		const json_t *ifs = json_object_get(net->v[i], "ifaces");
+
+		if (s <= 0)
+			continue;
+		secs += s;
+		json_object_foreach((json_t *)ifs, name, v) {
+			json_t *acc = json_object_get(ifaces, name);
+
+			if (!acc) {
+				acc = json_object();
+				json_object_set_new(ifaces, name, acc);
+			}
+			add_counts(acc, v, s / dt);
+		}
+		add_counts(tcp, json_object_get(net->v[i], "tcp"), s / dt);
+	}
+	/* rates over the window, from the summed bytes */
+	json_object_foreach(ifaces, name, v) {
+		json_object_del(v, "rx_bps");
+		json_object_del(v, "tx_bps");
+		json_set_num(v, "rx_bps", secs > 0 ? json_get_num(v, "rx_bytes") * 8 / secs : NAN);
+		json_set_num(v, "tx_bps", secs > 0 ? json_get_num(v, "tx_bytes") * 8 / secs : NAN);
+	}
+	json_set(out, "ifaces", ifaces);
+	json_set(out, "tcp", tcp);
+	json_set_num(sum, "retrans_segs", net->nr ? json_get_num(tcp, "retrans_segs") : NAN);
+	json_set(sum, "net", out);
+}
+
+/* The server's sockets over the window: counters pro-rated, gauges weighted. */
+static void add_server(json_t *sum, const struct lines *srv, const struct window *w)
+{
+	static const char *counters[] = { "retrans", "bytes_retrans", "busy_us",
+					  "rwnd_limited_us", "sndbuf_limited_us", NULL };
+	static const char *gauges[] = { "rtt_us", "rttvar_us", "cwnd_bytes",
+					 "delivery_rate_bps", NULL };
+	json_t *tcp = json_object();
+	struct wsum g[4] = { { 0 } };
+	double c[5] = { 0 };
+	int n = 0;
+
+	for (size_t i = 0; i < srv->nr; i++) {
+		const json_t *rec = srv->v[i], *t = json_object_get(rec, "tcp");
+		const char *type = json_get_str(rec, "type");
+		double s = overlap(rec, w), dt = json_get_num(rec, "dt_s");
+
+		if (s <= 0 || !t || !type || strcmp(type, "interval"))
+			continue;
+		n++;
+		for (int k = 0; counters[k]; k++)
+			c[k] += json_get_num(t, counters[k]) * s / dt;
+		for (int k = 0; gauges[k]; k++)
+			wsum_add(&g[k], json_get_num(t, gauges[k]), s);
+	}
+	for (int k = 0; counters[k]; k++)
+		json_set_num(tcp, counters[k], n ? c[k] : NAN);
+	for (int k = 0; gauges[k]; k++)
+		json_set_num(tcp, gauges[k], wsum_mean(&g[k]));
+	json_set(sum, "server_tcp", tcp);
+}
+
+static void add_workload(json_t *sum, const json_t *cs)
+{
+	static const char *keys[] = {
+		"workload", "duration_s", "warmup_s", "goodput_bps", "goodput_from",
+		"bytes_rx", "bytes_tx", "transactions", "tps", "conn_opened", "conn_closed",
+		"errors", "latency_us", "tcp", "stack_names", "connections", "threads",
+		"size_bytes", "interrupted", "connect_us", "delay_effective", NULL
+	};
+	const json_t *stacks = json_object_get(cs, "stacks");
+
+	const json_t *errors = json_object_get(cs, "errors");
+	const char *k;
+	json_t *v;
+	long long total = 0;
+
+	copy_keys(sum, cs, keys);
+	json_set_num(sum, "goodput_gbps", json_get_num(cs, "goodput_bps") / 1e9);
+	json_object_foreach((json_t *)errors, k, v)
+		total += json_integer_value(v);
+	json_set_int(sum, "errors_total", total);
+	if (stacks)
+		json_set(sum, "stacks", json_deep_copy(stacks));
+}
+
+/*
+ * Hardware counters over the window, when the pmc collector ran: ratios
+ * of the window's summed counts (each sample pro-rated by its overlap),
+ * so a busy second weighs more than an idle one. cycles_per_gbit is the
+ * CPU cost per Gbit/s in cycles: cycles per second over goodput in
+ * Gbit/s. Null where the host could not count, and why.
+ */
+static void add_pmc(json_t *sum, const char *dir, const struct window *w)
+{
+	static const char *const key[] = { "ipc", "stall_frac", "llc_miss_ratio", "cycles_per_s" };
+	static const char *const num[] = { "instructions", "stall_cycles", "llc_misses", "cycles" };
+	static const char *const den[] = { "cycles", "cycles", "llc_references", NULL };
+	double a[4] = { 0 }, b[4] = { 0 }, gbps;
+	struct lines pmc;
+
+	if (lines_read(&pmc, dir, "pmc.ndjson", 0) || !pmc.info) {
+		lines_release(&pmc);
+		return;
+	}
+	for (size_t i = 0; i < pmc.nr; i++) {
+		const json_t *roles = json_object_get(pmc.v[i], "roles");
+		double s = overlap(pmc.v[i], w), dt = json_get_num(pmc.v[i], "dt_s");
+
+		for (int k = 0; k < 4 && s > 0; k++) {
+			double n = json_get_num(roles, num[k]);
+			double d = den[k] ? json_get_num(roles, den[k]) : dt;
+
+			if (isnan(n) || isnan(d))
+				continue;
+			a[k] += n * s / dt;
+			b[k] += d * s / dt;
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		json_set_num(sum, key[k], b[k] > 0 ? a[k] / b[k] : NAN);
+	gbps = json_get_num(sum, "goodput_bps") / 1e9;
+	json_set_num(sum, "cycles_per_gbit", gbps > 0 ? json_get_num(sum, "cycles_per_s") / gbps : NAN);
+	json_set_str(sum, "pmc_unavailable", json_get_str(pmc.info, "unavailable"));
+	lines_release(&pmc);
+}
+
+/* Where a run's hosts keep their files, from run.json (or the local layout). */
+struct layout_host {
+	char *name;
+	char *dir;		/* absolute */
+	double offset;		/* its clock minus the controller's, seconds */
+	int serves, drives;
+};
+
+struct layout {
+	struct layout_host *v;
+	int n;
+	int multi;		/* files under hosts/ (a lab run) */
+};
+
+static void layout_release(struct layout *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].dir);
+	}
+	free(l->v);
+}
+
+static int read_layout(const char *dir, struct layout *l)
+{
+	char *path = xasprintf("%s/run.json", dir);
+	json_t *meta = access(path, F_OK) ? NULL : json_load_file(path, 0, NULL);
+	const json_t *hosts = json_object_get(meta, "hosts"), *h;
+	size_t i;
+
+	free(path);
+	memset(l, 0, sizeof(*l));
+	if (!json_is_array(hosts) || !json_array_size(hosts)) {
+		l->v = xcalloc(1, sizeof(*l->v));
+		l->v[0] = (struct layout_host){ xstrdup("local"), xstrdup(dir), 0, 1, 1 };
+		l->n = 1;
+		json_decref(meta);
+		return 0;
+	}
+	l->v = xcalloc(json_array_size(hosts), sizeof(*l->v));
+	json_array_foreach(hosts, i, h) {
+		const char *name = json_get_str(h, "name"), *sub = json_get_str(h, "dir");
+		double off = json_get_num(h, "clock_offset_s");
+
+		if (!name || !sub || strstr(sub, "..")) {
+			json_decref(meta);
+			layout_release(l);
+			return error("'%s/run.json': a host entry without a name or directory", dir);
+		}
+		l->v[l->n++] = (struct layout_host){
+			xstrdup(name), xasprintf("%s/%s", dir, sub), isnan(off) ? 0 : off,
+			json_is_true(json_object_get(h, "serves")),
+			json_is_true(json_object_get(h, "drives")) };
+		l->multi |= strcmp(sub, ".") != 0;
+	}
+	json_decref(meta);
+	return 0;
+}
+
+/* Several clients' summaries as one: counters add, gauges weigh, hists pool. */
+static void sum_number(json_t *acc, const char *key, const json_t *v)
+{
+	const json_t *old = json_object_get(acc, key);
+	double a = json_get_num(acc, key), b = json_is_number(v) ? json_number_value(v) : NAN;
+
+	if (json_is_integer(old) && json_is_integer(v))	/* counts stay exact */
+		json_set_int(acc, key, json_integer_value(old) + json_integer_value(v));
+	else
+		json_set_num(acc, key, isnan(a) ? b : isnan(b) ? a : a + b);
+}
+
+static void merge_tcp(json_t *acc, const json_t *add)
+{
+	static const char *gauges[] = { "rtt_us", "rttvar_us", "cwnd_bytes", "delivery_rate_bps",
+					NULL };
+	double na = json_get_num(acc, "samples"), nb = json_get_num(add, "samples");
+	const char *key;
+	json_t *v;
+
+	for (int k = 0; gauges[k]; k++) {
+		double a = json_get_num(acc, gauges[k]), b = json_get_num(add, gauges[k]);
+
+		json_set_num(acc, gauges[k], isnan(a) ? b : isnan(b) ? a
+			     : (a * na + b * nb) / (na + nb > 0 ? na + nb : 1));
+	}
+	json_object_foreach((json_t *)add, key, v) {
+		int gauge = 0;
+
+		for (int k = 0; gauges[k]; k++)
+			gauge |= !strcmp(key, gauges[k]);
+		if (!gauge)
+			sum_number(acc, key, v);
+	}
+}
+
+static int pool_hist(json_t *acc, const json_t *add, const char *hkey, const char *out_key)
+{
+	struct hist *a = xmalloc(2 * sizeof(*a)), *b = a + 1;
+	int ok = !hist_from_json(a, json_object_get(acc, hkey)) &&
+		 !hist_from_json(b, json_object_get(add, hkey));
+
+	if (ok) {
+		hist_merge(a, b);
+		json_set(acc, hkey, hist_to_json(a));
+	}
+	json_set(acc, out_key, ok ? hist_percentiles_json(a, 1e3) : json_null());
+	free(a);
+	return ok ? 0 : -1;
+}
+
+static void merge_counts(json_t *acc, const json_t *add)
+{
+	static const char *sums[] = { "bytes_rx", "bytes_tx", "goodput_bps", "tps", "transactions",
+				      "conn_opened", "conn_closed", "conn_open", "connections",
+				      "threads", NULL };
+	const char *key;
+	json_t *v;
+
+	for (int k = 0; sums[k]; k++)
+		sum_number(acc, sums[k], json_object_get(add, sums[k]));
+	json_object_foreach(json_object_get(add, "errors"), key, v)
+		sum_number(json_object_get(acc, "errors"), key, v);
+	merge_tcp(json_object_get(acc, "tcp"), json_object_get(add, "tcp"));
+}
+
+static json_t *merge_clients(const json_t **recs, int n)
+{
+	json_t *acc = json_deep_copy(recs[0]);
+	const char *name;
+	json_t *st;
+
+	for (int i = 1; i < n; i++) {
+		merge_counts(acc, recs[i]);
+		pool_hist(acc, recs[i], "latency_hist_ns", "latency_us");
+		pool_hist(acc, recs[i], "connect_hist_ns", "connect_us");
+		json_object_foreach(json_object_get(acc, "stacks"), name, st) {
+			const json_t *other = json_get(recs[i], "stacks");
+
+			other = json_object_get(other, name);
+			if (other)
+				merge_counts(st, other);
+			json_set(st, "latency_us", json_null());	/* no per-stack hists */
+			json_set(st, "connect_us", json_null());
+		}
+	}
+	return acc;
+}
+
+/* The collectors and the server of one host over the window, in its clock. */
+static void add_host_files(json_t *sum, const char *dir, const struct window *w, int serves)
+{
+	struct lines server, cpu, freq, net;
+
+	lines_read(&cpu, dir, "cpu.ndjson", 0);
+	lines_read(&freq, dir, "freq.ndjson", 0);
+	lines_read(&net, dir, "net.ndjson", 0);
+	add_cpu(sum, &cpu, w);
+	add_freq(sum, &freq, w);
+	add_net(sum, &net, w);
+	if (serves) {
+		lines_read(&server, dir, "server.ndjson", 0);
+		add_server(sum, &server, w);
+		lines_release(&server);
+	}
+	add_pmc(sum, dir, w);
+	lines_release(&cpu);
+	lines_release(&freq);
+	lines_release(&net);
+}
+
+/* Per host of a lab run: its CPU and clock over the same window. */
+static json_t *hosts_json(const struct layout *l, const struct window *ctl)
+{
+	static const char *keys[] = { "cpu_util_pct", "cpu_busy_cpus", "cpu_states_pct",
+				      "intr_per_s", "freq_mhz", "freq_source", "freq_driver",
+				      "freq_governor", "retrans_segs", NULL };
+	json_t *hosts = json_object();
+
+	for (int i = 0; i < l->n; i++) {
+		struct window w = { ctl->t0 + l->v[i].offset, ctl->t1 + l->v[i].offset };
+		json_t *full = json_object(), *one = json_object();
+
+		add_host_files(full, l->v[i].dir, &w, 0);
+		copy_keys(one, full, keys);
+		json_set_str(one, "role", l->v[i].serves ? "dut" : l->v[i].drives ? "client" : NULL);
+		json_set_num(one, "clock_offset_s", l->v[i].offset);
+		json_set(hosts, l->v[i].name, one);
+		json_decref(full);
+	}
+	return hosts;
+}
+
+/* The clients' summary records, merged; the window in the controller's clock. */
+static json_t *client_summary(const struct layout *l, struct window *ctl)
+{
+	const json_t *recs[64];
+	struct lines cl[64];
+	json_t *merged = NULL;
+	int n = 0, bad = 0;
+
+	for (int i = 0; i < l->n && n < 64; i++) {
+		if (!l->v[i].drives)
+			continue;
+		if (lines_read(&cl[n], l->v[i].dir, "client.ndjson", 1) ||
+		    !(recs[n] = last_of_type(&cl[n], "summary"))) {
+			bad = error("'%s/client.ndjson' has no summary record", l->v[i].dir);
+			lines_release(&cl[n]);
+			continue;
+		}
+		if (!n) {
+			ctl->t1 = json_get_num(recs[0], "t_mono_s") - l->v[i].offset;
+			ctl->t0 = ctl->t1 - json_get_num(recs[0], "duration_s");
+		}
+		n++;
+	}
+	if (n && !bad)
+		merged = merge_clients(recs, n);
+	else if (!n && !bad)
+		error("'%s' names no client host", l->n ? l->v[0].dir : "run");
+	while (n-- > 0)
+		lines_release(&cl[n]);
+	return merged;
+}
+
+json_t *summary_build(const char *dir)
+{
+	struct layout l;
+	struct window w = { 0 }, wd;
+	json_t *cs, *sum;
+	double gbps;
+	int d = 0;
+
+	if (read_layout(dir, &l))
+		return NULL;
+	cs = client_summary(&l, &w);
+	if (!cs) {
+		layout_release(&l);
+		return NULL;
+	}
+	while (d < l.n - 1 && !l.v[d].serves)
+		d++;
+	wd = (struct window){ w.t0 + l.v[d].offset, w.t1 + l.v[d].offset };
+	sum = json_object();
+	add_workload(sum, cs);
+	json_set_num(sum, "window_start_mono_s", wd.t0);
+	json_set_num(sum, "window_end_mono_s", wd.t1);
+	add_host_files(sum, l.v[d].dir, &wd, 1);
+	json_set_str(sum, "dut", l.multi ? l.v[d].name : NULL);
+	if (l.multi)
+		json_set(sum, "hosts", hosts_json(&l, &w));
+	gbps = json_get_num(cs, "goodput_bps") / 1e9;
+	json_set_num(sum, "cpu_pct_per_gbps",
+		     gbps > 0 ? json_get_num(sum, "cpu_util_pct") / gbps : NAN);
+	json_decref(cs);
+	layout_release(&l);
+	return sum;
+}
