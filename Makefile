@@ -7,6 +7,19 @@
 # make fuzz       build the libFuzzer targets into build/fuzz/
 #
 # V=1 shows the commands; DEVELOPER=1 turns warnings into errors.
+#
+# The ranks rule: each folder is one job, and a file includes headers of
+# its own rank or lower only; lab/ and reports/ never include each other.
+#
+#   0 common        strings, JSON, statistics, spawning, options
+#   1 collectors    samplers on a host      1 workloads   traffic roles
+#   2 store         run directories, summaries, the metric catalog, history
+#   3 verdict       compare, calibrate      3 bisect      revisions, engine
+#   4 lab           hosts, builds, runs     4 reports     plots, HTML
+#   5 harness       the commands only
+#
+# `make check-layers` (part of `make check`) fails on a crossing, and
+# `make check-headers` compiles every header alone.
 
 PKG_CONFIG ?= pkg-config
 PKGS = hwloc jansson libgit2 sqlite3 inih
@@ -99,8 +112,11 @@ deps:
 	@scripts/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all build/unit-tests fuzz
+	@$(MAKE) --no-print-directory all build/unit-tests fuzz check-layers check-headers
 	@tests/run-tests.sh
+
+check-layers:
+	@scripts/check-layers.sh
 
 # Compile each engine header alone: headers must not lean on what a .c
 # happened to include before them.
@@ -125,7 +141,7 @@ build/bench/%: bench/%.c build/opt/libperflab.a
 clean:
 	rm -rf build perflab
 
-.PHONY: all check check-headers deps demo bench fuzz clean FORCE
+.PHONY: all check check-headers check-layers deps demo bench fuzz clean FORCE
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -94,6 +94,22 @@ static int set_number(const struct opt *o, void *t, const char *value,
 	return bad ? -1 : 0;
 }
 
+static void list_add(struct opt_list *l, const char *value)
+{
+	l->v = xrealloc(l->v, (l->nr + 2) * sizeof(*l->v));
+	l->v[l->nr++] = xstrdup(value);
+	l->v[l->nr] = NULL;
+}
+
+static void list_release(struct opt_list *l)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->nr = 0;
+}
+
 int opt_set(const struct opt *o, void *t, const char *value, struct strbuf *err)
 {
 	char **argv;
@@ -123,6 +139,9 @@ int opt_set(const struct opt *o, void *t, const char *value, struct strbuf *err)
 		argv_free(*FIELD(o, t, char **));
 		*FIELD(o, t, char **) = argv;
 		return 0;
+	case OPT_LIST:
+		list_add(FIELD(o, t, struct opt_list), value);
+		return 0;
 	case OPT_END:
 		return -1;
 	default:
@@ -150,6 +169,8 @@ void opt_release(const struct opt *table, void *target)
 		} else if (o->type == OPT_ARGV) {
 			argv_free(*FIELD(o, target, char **));
 			*FIELD(o, target, char **) = NULL;
+		} else if (o->type == OPT_LIST) {
+			list_release(FIELD(o, target, struct opt_list));
 		}
 	}
 }
@@ -305,6 +326,10 @@ void opt_format(const struct opt *o, const void *t, struct strbuf *out)
 			}
 			strbuf_addch(out, '"');
 		}
+		break;
+	case OPT_LIST:
+		for (size_t i = 0; i < ((const struct opt_list *)p)->nr; i++)
+			strbuf_addf(out, "%s%s", i ? "," : "", ((const struct opt_list *)p)->v[i]);
 		break;
 	case OPT_END: break;
 	}

@@ -24,7 +24,14 @@ enum opt_type {
 	OPT_PERCENT,	/* double fraction: +5% is 0.05 */
 	OPT_STRING,	/* char * (owned) */
 	OPT_CHOICE,	/* int index into choices */
-	OPT_ARGV	/* char ** (owned): a command split into words */
+	OPT_ARGV,	/* char ** (owned): a command split into words */
+	OPT_LIST	/* struct opt_list: every value of a repeated option, in order */
+};
+
+/* The values of an OPT_LIST option (`--good A --good B`); owned. */
+struct opt_list {
+	char **v;	/* NULL-terminated when nr > 0 */
+	size_t nr;
 };
 
 struct opt {
@@ -49,7 +56,7 @@ struct optset {
 
 /* Apply every row's default to target (all fields zeroed first by caller). */
 void opt_defaults(const struct opt *table, void *target);
-/* Free owned strings and argv arrays in target. */
+/* Free owned strings, argv arrays and lists in target. */
 void opt_release(const struct opt *table, void *target);
 /* Find a row by long name (or by short name when name is NULL). */
 const struct opt *opt_find(const struct opt *table, const char *name);

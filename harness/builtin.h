@@ -1,6 +1,9 @@
 #ifndef HARNESS_BUILTIN_H
 #define HARNESS_BUILTIN_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 /*
  * The subcommands. Each takes argv with argv[0] the command name,
  * handles -h/--help by printing its usage to stdout, and returns an
@@ -45,5 +48,25 @@ void print_versions(void);
 
 /* Is argv[1] a request for help (-h, --help)? */
 int wants_help(int argc, char **argv);
+
+/*
+ * Second-level verbs: `perflab CMD SUB ARGS` runs the row named SUB
+ * with argv starting at SUB. Each handler answers --help itself.
+ */
+struct subcmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;	/* one line for the command's usage */
+};
+
+/*
+ * Dispatch argv[1] through t. Without a subcommand (or with an option
+ * first) dflt runs on the whole argv when given; else the usage is
+ * printed (to stdout for --help, exit 0; to stderr, exit 129).
+ */
+int subcmd_run(const char *cmd, const struct subcmd *t, size_t n,
+	       int (*dflt)(int argc, char **argv), int argc, char **argv);
+const struct subcmd *subcmd_find(const struct subcmd *t, size_t n, const char *name);
+void subcmd_usage(FILE *f, const char *cmd, const struct subcmd *t, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
 #include "lab/jobsetup.h"
 #include "lab/knobitems.h"
 #include "bisect/knobs.h"
+#include "store/rundir.h"
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -55,17 +56,6 @@ struct knobs_ctx {
 	unsigned runs;
 };
 
-static double value_of(const char *dir, const struct gate *g)
-{
-	char *path = xasprintf("%s/summary.json", dir);
-	json_t *s = json_load_file(path, 0, NULL);
-	double v = s ? json_get_num(s, g->m->key) : NAN;
-
-	json_decref(s);
-	free(path);
-	return v > 0 && isfinite(v) ? v : NAN;
-}
-
 /* n more runs of the job with the subset applied; values appended. */
 static int measure(struct knobs_ctx *k, const size_t *subset, size_t ns, unsigned n,
 		   double **v, size_t *nv)
@@ -95,7 +85,7 @@ static int measure(struct knobs_ctx *k, const size_t *subset, size_t ns, unsigne
 		if (st == RUN_ABORTED || st == RUN_SKIPPED)
 			ret = error("the lab cannot measure this configuration");
 		*v = xrealloc(*v, (*nv + 1) * sizeof(double));
-		(*v)[(*nv)++] = st == RUN_COMPLETE ? value_of(dir, &k->gate) : NAN;
+		(*v)[(*nv)++] = st == RUN_COMPLETE ? run_dir_metric(dir, k->gate.m) : NAN;
 		free(dir);
 		k->runs++;
 	}

@@ -30,6 +30,7 @@ struct man_cli {
 	char *metric;
 	int first_parent;
 	int json;
+	struct opt_list goods;
 };
 
 #define M(name, sh, type, field, lo, hi, def, argh, help) \
@@ -39,6 +40,7 @@ static const struct opt start_table[] = {
 	M("repo", 0, OPT_STRING, repo, 0, 0, NULL, "DIR", "the repository (or --job)"),
 	M("job", 'j', OPT_STRING, job, 0, 0, NULL, "FILE",
 	  "take the repository from the job's [source] and the results from its [run]"),
+	M("good", 0, OPT_LIST, goods, 0, 0, NULL, "REV", "a good commit (repeat for more)"),
 	M("bad", 0, OPT_STRING, bad, 0, 0, NULL, "REV", "the bad commit (required)"),
 	M("first-parent", 0, OPT_BOOL, first_parent, 0, 0, "no", NULL,
 	  "follow only the first parent of merges"),
@@ -105,32 +107,6 @@ static int parse(const struct opt *table, struct man_cli *o, int argc, char **ar
 	return npos;
 }
 
-static int take_goods(int argc, char **argv, char ***goods, size_t *n)
-{
-	int out = 1;
-
-	for (int i = 1; i < argc; i++) {
-		const char *v = NULL;
-
-		if (!strcmp(argv[i], "--good")) {
-			if (i + 1 >= argc)
-				return error("option '--good' needs a value");
-			v = argv[++i];
-		} else if (!strncmp(argv[i], "--good=", 7)) {
-			v = argv[i] + 7;
-		}
-		if (!v) {
-			argv[out++] = argv[i];
-			continue;
-		}
-		*goods = xrealloc(*goods, (*n + 2) * sizeof(char *));
-		(*goods)[(*n)++] = (char *)v;
-		(*goods)[*n] = NULL;
-	}
-	argv[out] = NULL;
-	return out;
-}
-
 /* --- printing a manual step, as git bisect does ------------------------ */
 
 static void print_suspects(const struct bisect *b)
@@ -187,8 +163,7 @@ int cmd_bisect_start(int argc, char **argv)
 	struct bisect_opts bo = { 0 };
 	struct bisect b;
 	struct job_setup js;
-	char **goods = NULL, *pos[1];
-	size_t ngoods = 0;
+	char *pos[1];
 	int ret = EXIT_USAGE, have_js = 0;
 
 	if (wants_help(argc, argv)) {
@@ -198,10 +173,9 @@ int cmd_bisect_start(int argc, char **argv)
 	}
 	memset(&b, 0, sizeof(b));
 	opt_defaults(start_table, &o);
-	argc = take_goods(argc, argv, &goods, &ngoods);
-	if (argc < 0 || parse(start_table, &o, argc, argv, pos, 0) < 0)
+	if (parse(start_table, &o, argc, argv, pos, 0) < 0)
 		goto out;
-	if (!o.bad || !ngoods || (!o.repo && !o.job)) {
+	if (!o.bad || !o.goods.nr || (!o.repo && !o.job)) {
 		error("bisect start needs --bad, at least one --good and --repo (or --job)");
 		goto out;
 	}
@@ -219,8 +193,8 @@ int cmd_bisect_start(int argc, char **argv)
 	bo.results = o.results ? o.results : have_js ? js.run.results : DEFAULT_RESULTS;
 	bo.repo = o.repo ? o.repo : js.job.source.repo;
 	bo.bad = o.bad;
-	bo.goods = goods;
-	bo.ngoods = ngoods;
+	bo.goods = o.goods.v;
+	bo.ngoods = o.goods.nr;
 	bo.first_parent = o.first_parent;
 	bo.metric = o.metric;
 	bo.job = o.job;
@@ -234,7 +208,6 @@ int cmd_bisect_start(int argc, char **argv)
 out:
 	if (have_js)
 		job_setup_release(&js);
-	free(goods);
 	opt_release(start_table, &o);
 	return ret;
 }

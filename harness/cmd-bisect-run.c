@@ -16,6 +16,7 @@
 #include "lab/sched.h"
 #include "bisect/bisect.h"
 #include "bisect/result.h"
+#include "store/rundir.h"
 #include "verdict/fpdiff.h"
 #include "common/fsutil.h"
 #include "common/json.h"
@@ -49,8 +50,7 @@ struct brun_cli {
 	long duts;
 	long max_runs;
 	char *one;
-	char **goods;
-	size_t ngoods;
+	struct opt_list goods;
 };
 
 #define C(name, sh, type, field, lo, hi, def, argh, help) \
@@ -59,6 +59,7 @@ struct brun_cli {
 static const struct opt brun_table[] = {
 	C("job", 'j', OPT_STRING, job, 0, 0, NULL, "FILE", "the job: [source], [workload], lab (required)"),
 	C("hosts", 'H', OPT_STRING, hosts, 0, 0, NULL, "FILE", "the lab (default: this machine)"),
+	C("good", 0, OPT_LIST, goods, 0, 0, NULL, "REV", "a good commit (required; repeat for more)"),
 	C("bad", 0, OPT_STRING, bad, 0, 0, NULL, "REV", "the bad commit (required)"),
 	C("metric", 'm', OPT_STRING, metric, 0, 0, NULL, "NAME",
 	  "the metric to bisect (default: cpu_per_gbit when gated, else the first gate)"),
@@ -87,32 +88,6 @@ static void usage(FILE *f)
 		"reproduce, 2 inconclusive or out of budget, 128 the lab failed.\n"
 		"With --one: 0 good, 1 bad, 125 cannot tell (skip), 128 abort.\n\n");
 	opt_usage(f, brun_table);
-	fprintf(f, "      --good REV                 a good commit (required; repeat for more)\n");
-}
-
-/* --good REV, any number of times. */
-static int take_goods(int *argc, char **argv, struct brun_cli *cli)
-{
-	int k = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		const char *v = NULL;
-
-		if (!strcmp(argv[i], "--good") && i + 1 < *argc)
-			v = argv[++i];
-		else if (!strncmp(argv[i], "--good=", 7))
-			v = argv[i] + 7;
-		if (!v) {
-			argv[k++] = argv[i];
-			continue;
-		}
-		cli->goods = xrealloc(cli->goods, (cli->ngoods + 2) * sizeof(*cli->goods));
-		cli->goods[cli->ngoods++] = xstrdup(v);
-		cli->goods[cli->ngoods] = NULL;
-	}
-	*argc = k;
-	argv[k] = NULL;
-	return 0;
 }
 
 /* The gate a bisection follows: --metric, or the job's. */
@@ -146,23 +121,6 @@ static int pick_gate(struct gate *out, const struct job_setup *js, const struct 
 	return 0;
 }
 
-/* The value of the gate's metric in a run directory, NaN if absent. */
-static double run_value(const char *dir, const struct gate *g)
-{
-	char *path;
-	json_t *s;
-	double v;
-
-	if (!dir)
-		return NAN;
-	path = xasprintf("%s/summary.json", dir);
-	s = json_load_file(path, 0, NULL);
-	v = s ? json_get_num(s, g->m->key) : NAN;
-	json_decref(s);
-	free(path);
-	return v > 0 && isfinite(v) ? v : NAN;
-}
-
 struct hunt {
 	struct brun_cli *cli;
 	struct job_setup *js;
@@ -184,7 +142,7 @@ static int land(void *data, const struct sched_job *job, enum run_status st, con
 {
 	struct hunt *h = data;
 	long commit = job->tag;
-	double v = st == RUN_COMPLETE ? run_value(dir, &h->gate) : NAN;
+	double v = st == RUN_COMPLETE ? run_dir_metric(dir, h->gate.m) : NAN;
 
 	if (st == RUN_ABORTED) {
 		h->aborted = 1;
@@ -471,7 +429,7 @@ static int judge_one(struct brun_cli *cli, struct job_setup *js, const struct ga
 	size_t na = 0, nb = 0;
 	int ret = EXIT_SKIP;
 
-	if (cli->ngoods != 1)
+	if (cli->goods.nr != 1)
 		return error("--one needs exactly one --good"), EXIT_FATAL;
 	{
 		/*
@@ -501,7 +459,7 @@ static int judge_one(struct brun_cli *cli, struct job_setup *js, const struct ga
 		while (na < looks.runs[l] || nb < looks.runs[l]) {
 			for (int side = 0; side < 2; side++) {
 				char *dir = NULL;
-				enum run_status st = session_measure(&s, side ? cli->one : cli->goods[0],
+				enum run_status st = session_measure(&s, side ? cli->one : cli->goods.v[0],
 								     side ? "B" : "A", 0, &dir);
 
 				if (st == RUN_ABORTED) {
@@ -511,14 +469,14 @@ static int judge_one(struct brun_cli *cli, struct job_setup *js, const struct ga
 				}
 				if (st == RUN_SKIPPED) {
 					free(dir);
-					printf("%s does not build: skip\n", side ? cli->one : cli->goods[0]);
+					printf("%s does not build: skip\n", side ? cli->one : cli->goods.v[0]);
 					ret = side ? EXIT_SKIP : EXIT_FATAL;
 					goto out;
 				}
 				if (side)
-					vb[nb++] = run_value(dir, g);
+					vb[nb++] = run_dir_metric(dir, g->m);
 				else
-					va[na++] = run_value(dir, g);
+					va[na++] = run_dir_metric(dir, g->m);
 				free(dir);
 			}
 		}
@@ -559,8 +517,8 @@ static int start(struct hunt *h, int resume)
 	o.results = h->js->run.results;
 	o.repo = h->js->job.source.repo;
 	o.bad = h->cli->bad;
-	o.goods = h->cli->goods;
-	o.ngoods = h->cli->ngoods;
+	o.goods = h->cli->goods.v;
+	o.ngoods = h->cli->goods.nr;
 	o.first_parent = h->cli->first_parent;
 	o.metric = h->gate.m->name;
 	o.job = h->js->job.path;
@@ -593,7 +551,6 @@ static int run_or_resume(int argc, char **argv, int resume)
 		return EXIT_OK;
 	}
 	opt_defaults(brun_table, &cli);
-	take_goods(&argc, argv, &cli);
 	i = opt_parse(sets, argc, argv);
 	if (i < 0)
 		goto out;
@@ -603,7 +560,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	}
 	if (resume && !cli.job && load_context(&cli, DEFAULT_RESULTS))
 		goto out;
-	if (!cli.job || (!resume && !cli.one && (!cli.bad || !cli.ngoods))) {
+	if (!cli.job || (!resume && !cli.one && (!cli.bad || !cli.goods.nr))) {
 		error("bisect run needs --job, --good and --bad (or --one)");
 		goto out;
 	}
@@ -638,9 +595,6 @@ out:
 	}
 	if (loaded)
 		job_setup_release(&js);
-	for (size_t k = 0; k < cli.ngoods; k++)
-		free(cli.goods[k]);
-	free(cli.goods);
 	opt_release(brun_table, &cli);
 	return ret;
 }

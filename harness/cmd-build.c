@@ -313,22 +313,17 @@ static int images_prune_cmd(const struct images_cli *o, const char *dir)
 	return EXIT_OK;
 }
 
-int cmd_images(int argc, char **argv)
+static int images_verb(int argc, char **argv, int prune)
 {
 	struct images_cli o = { 0 };
 	struct optset sets[] = { { images_table, &o }, { prune_table, &o }, { NULL, NULL } };
-	int prune = argc > 1 && !strcmp(argv[1], "prune");
 	int i, ret = EXIT_USAGE;
 	char *dir = NULL;
 
-	if (wants_help(argc, argv) || (prune && wants_help(argc - 1, argv + 1))) {
+	if (wants_help(argc, argv)) {
 		images_usage(stdout);
 		return EXIT_OK;
 	}
-	if (argc > 1 && !prune && !strcmp(argv[1], "list"))
-		argc--, argv++;
-	if (prune)
-		argc--, argv++;
 	opt_defaults(images_table, &o);
 	opt_defaults(prune_table, &o);
 	if (!prune)
@@ -346,4 +341,25 @@ int cmd_images(int argc, char **argv)
 	opt_release(images_table, &o);
 	opt_release(prune_table, &o);
 	return ret;
+}
+
+static int images_list_verb(int argc, char **argv)
+{
+	return images_verb(argc, argv, 0);
+}
+
+static int images_prune_verb(int argc, char **argv)
+{
+	return images_verb(argc, argv, 1);
+}
+
+static const struct subcmd images_subcmds[] = {
+	{ "list", images_list_verb, "the cached images, newest first (the default)" },
+	{ "prune", images_prune_verb, "remove images: --keep N, --older-than D, --failed" },
+};
+
+int cmd_images(int argc, char **argv)
+{
+	return subcmd_run("images", images_subcmds, ARRAY_SIZE(images_subcmds), images_list_verb,
+			  argc, argv);
 }

@@ -7,6 +7,7 @@
  */
 #include "harness/builtin.h"
 #include "verdict/calibrate.h"
+#include "store/rundir.h"
 #include "lab/jobsetup.h"
 #include "common/fsutil.h"
 #include "common/json.h"
@@ -77,18 +78,12 @@ static int measure(struct session *s, const struct calibrate_cli *cli, char **di
 	return 0;
 }
 
-static double *metric_values(char **dirs, size_t n, const char *key)
+static double *metric_values(char **dirs, size_t n, const struct metric_def *m)
 {
 	double *v = xmalloc(n * sizeof(*v));
 
-	for (size_t i = 0; i < n; i++) {
-		char *path = dirs[i] ? xasprintf("%s/summary.json", dirs[i]) : NULL;
-		json_t *s = path ? json_load_file(path, 0, NULL) : NULL;
-
-		v[i] = s ? json_get_num(s, key) : NAN;
-		json_decref(s);
-		free(path);
-	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = run_dir_metric(dirs[i], m);
 	return v;
 }
 
@@ -100,7 +95,7 @@ static json_t *model(const struct job_setup *js, const struct calibrate_cli *cli
 	char t[40];
 
 	for (size_t g = 0; g < js->ngates; g++) {
-		double *v = metric_values(dirs, n, js->gates[g].m->key);
+		double *v = metric_values(dirs, n, js->gates[g].m);
 		struct noise no;
 		json_t *o;
 

@@ -22,6 +22,7 @@ struct compare_cli {
 	char *job;
 	int json;
 	double alpha;
+	struct opt_list thresholds;	/* NAME=PCT */
 };
 
 static const struct opt compare_table[] = {
@@ -29,6 +30,8 @@ static const struct opt compare_table[] = {
 	  "take the gated metrics from the job's [thresholds]" },
 	{ "json", 0, OPT_BOOL, offsetof(struct compare_cli, json), 0, 0, NULL, "no", NULL,
 	  "print the comparison as JSON" },
+	{ "threshold", 'T', OPT_LIST, offsetof(struct compare_cli, thresholds), 0, 0, NULL, NULL,
+	  "NAME=PCT", "gate a metric: goodput, tps, cpu, cpu_per_gbit, latency_p99, ... (repeatable)" },
 	{ "alpha", 0, OPT_DOUBLE, offsetof(struct compare_cli, alpha), 0.0001, 0.5, NULL, "0.025",
 	  "A", "one-sided false-alarm level of a BAD call (Holm across the gates)" },
 	OPT_END_ROW
@@ -43,40 +46,25 @@ static void usage(FILE *f)
 		"BAD, GOOD or INCONCLUSIVE; the exit status is 0 good, 1 bad,\n"
 		"2 inconclusive, 128 when the runs cannot be read, 129 for usage.\n\n");
 	opt_usage(f, compare_table);
-	fprintf(f, "  -T, --threshold NAME=PCT       gate a metric: goodput, tps, cpu, "
-		"cpu_per_gbit, latency_p99, ...\n");
 }
 
-/* --threshold NAME=PCT, any number of times, before the other options. */
-static int take_thresholds(int *argc, char **argv, struct gate *g, size_t *n)
+/* --threshold NAME=PCT, any number of times. */
+static int flag_gates(const struct opt_list *l, struct gate *g, size_t *n)
 {
-	int k = 1;
+	for (size_t i = 0; i < l->nr; i++) {
+		const char *v = l->v[i], *eq = strchr(v, '=');
+		char *name;
+		int bad;
 
-	for (int i = 1; i < *argc; i++) {
-		const char *v = NULL;
-		char *name, *eq;
-
-		if ((!strcmp(argv[i], "--threshold") || !strcmp(argv[i], "-T")) && i + 1 < *argc)
-			v = argv[++i];
-		else if (!strncmp(argv[i], "--threshold=", 12))
-			v = argv[i] + 12;
-		if (!v) {
-			argv[k++] = argv[i];
-			continue;
-		}
-		eq = strchr(v, '=');
 		if (!eq || *n == MAX_GATES)
 			return error("'--threshold %s': expected NAME=PCT, e.g. cpu=+5%%", v);
 		name = xstrndup(v, (size_t)(eq - v));
-		if (gate_parse(&g[*n], name, eq + 1)) {
-			free(name);
-			return -1;
-		}
-		(*n)++;
+		bad = gate_parse(&g[*n], name, eq + 1);
 		free(name);
+		if (bad)
+			return -1;
+		(*n)++;
 	}
-	*argc = k;
-	argv[k] = NULL;
 	return 0;
 }
 
@@ -147,9 +135,9 @@ int cmd_compare(int argc, char **argv)
 		return EXIT_OK;
 	}
 	opt_defaults(compare_table, &cli);
-	if (take_thresholds(&argc, argv, g, &ng))
-		return EXIT_USAGE;
 	i = opt_parse(sets, argc, argv);
+	if (i >= 0 && flag_gates(&cli.thresholds, g, &ng))
+		i = -1;
 	if (i >= 0 && argc - i != 2) {
 		error("compare takes two sides, A and B");
 		usage(stderr);

@@ -32,6 +32,10 @@ static int config_check(int argc, char **argv)
 {
 	int bad = 0;
 
+	if (wants_help(argc, argv)) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
@@ -54,6 +58,10 @@ static int config_show(int argc, char **argv)
 	struct strbuf sb = STRBUF_INIT;
 	struct cfg_file f;
 
+	if (wants_help(argc, argv)) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
 	if (argc != 2) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
@@ -67,18 +75,16 @@ static int config_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct subcmd subcmds[] = {
+	{ "check", config_check, "validate hosts and job files (errors name file:line)" },
+	{ "show", config_show, "the configuration in effect, defaults spelled out" },
+};
+
 int cmd_config(int argc, char **argv)
 {
 	if (wants_help(argc, argv)) {
 		fputs(usage_text, stdout);
 		return EXIT_OK;
 	}
-	if (argc >= 2 && !strcmp(argv[1], "check"))
-		return config_check(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "show"))
-		return config_show(argc - 1, argv + 1);
-	if (argc >= 2)
-		error("unknown subcommand '%s'", argv[1]);
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
+	return subcmd_run("config", subcmds, ARRAY_SIZE(subcmds), NULL, argc, argv);
 }

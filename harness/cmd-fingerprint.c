@@ -255,8 +255,14 @@ static int fingerprint_diff(int argc, char **argv)
 	struct fp_opts o;
 	struct fp_diff d = FP_DIFF_INIT;
 	json_t *a = NULL, *b = NULL;
-	int i = parse_args(argc, argv, &o, 2);
+	int i;
 
+	if (wants_help(argc, argv)) {
+		fputs(usage_text, stdout);
+		opt_usage(stdout, fp_table);
+		return EXIT_OK;
+	}
+	i = parse_args(argc, argv, &o, 2);
 	if (i < 0)
 		return EXIT_USAGE;
 	a = fingerprint_load(argv[i]);
@@ -278,7 +284,7 @@ static int fingerprint_diff(int argc, char **argv)
 	return i;
 }
 
-int cmd_fingerprint(int argc, char **argv)
+static int fingerprint_this(int argc, char **argv)
 {
 	struct fp_opts o;
 	json_t *fp;
@@ -288,8 +294,6 @@ int cmd_fingerprint(int argc, char **argv)
 		opt_usage(stdout, fp_table);
 		return EXIT_OK;
 	}
-	if (argc >= 2 && !strcmp(argv[1], "diff"))
-		return fingerprint_diff(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o, 0) < 0)
 		return EXIT_USAGE;
 	fp = fingerprint_take();
@@ -306,4 +310,13 @@ int cmd_fingerprint(int argc, char **argv)
 	}
 	json_decref(fp);
 	return EXIT_OK;
+}
+
+static const struct subcmd subcmds[] = {
+	{ "diff", fingerprint_diff, "what changed between the hosts of two runs" },
+};
+
+int cmd_fingerprint(int argc, char **argv)
+{
+	return subcmd_run("fingerprint", subcmds, ARRAY_SIZE(subcmds), fingerprint_this, argc, argv);
 }

@@ -6,6 +6,7 @@
  */
 #include "harness/builtin.h"
 #include "store/history.h"
+#include "store/metric.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/opt.h"
@@ -22,7 +23,7 @@
 struct history_cli {
 	char *results;
 	char *job, *label, *commit, *series, *kind, *status;
-	char *metric;		/* help text only: --metric is gathered apart (repeatable) */
+	struct opt_list metrics;	/* --metric, repeatable */
 	long last;
 	int json, plain, rebuild, add, list_metrics, nights;
 };
@@ -38,7 +39,7 @@ static const struct opt history_table[] = {
 	H("series", OPT_STRING, series, NULL, "NAME", "runs of this series (a night, a bisection)"),
 	H("kind", OPT_STRING, kind, NULL, "KIND", "runs of this kind: run, nightly, bisect, calibrate"),
 	H("status", OPT_STRING, status, NULL, "STATUS", "runs with this status: complete, failed..."),
-	H("metric", OPT_STRING, metric, NULL, "NAME",
+	H("metric", OPT_LIST, metrics, NULL, "NAME",
 	  "show this metric (repeat for more): goodput_bps, latency_us.p99..."),
 	{ "last", 'n', OPT_INT, offsetof(struct history_cli, last), 0, 1e9, NULL, "0", "N",
 	  "the latest N runs only, 0 = all" },
@@ -76,52 +77,6 @@ static void history_usage(FILE *f)
 }
 
 /* ---- arguments ---- */
-
-static int is_metric_flag(const char *arg, const char **value)
-{
-	*value = NULL;
-	if (!strncmp(arg, "--metric=", 9)) {
-		*value = arg + 9;
-		return 1;
-	}
-	return !strcmp(arg, "--metric");
-}
-
-/*
- * --metric may repeat, which the option table cannot say: take every
- * --metric out of argv (into metrics) before the table parses the rest.
- * Values of other options are stepped over, so `--label --metric` is a
- * label. Returns the new argc, or -1.
- */
-static int take_metrics(int argc, char **argv, char ***metrics, size_t *nr)
-{
-	size_t alloc = 0;
-	int out = 1;
-
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *value;
-		const struct opt *o = !strncmp(arg, "--", 2) && !strchr(arg, '=') ?
-				      opt_find(history_table, arg + 2) : NULL;
-
-		if (!strcmp(arg, "--")) {
-			while (i < argc)
-				argv[out++] = argv[i++];
-			break;
-		}
-		if (is_metric_flag(arg, &value)) {
-			if (!value && i + 1 >= argc)
-				return error("option '--metric' needs a value");
-			ALLOC_GROW(*metrics, *nr + 1, alloc);
-			(*metrics)[(*nr)++] = value ? (char *)value : argv[++i];
-			continue;
-		}
-		argv[out++] = argv[i];
-		if (((o && o->type != OPT_BOOL) || !strcmp(arg, "-n")) && i + 1 < argc)
-			argv[out++] = argv[++i];
-	}
-	argv[out] = NULL;
-	return out;
-}
 
 static int check_args(const struct history_cli *o, size_t nr_metrics, int nargs)
 {
@@ -372,7 +327,7 @@ static void check_metrics(struct history *h, const struct table *t)
 static int list_runs(struct history *h, const struct history_cli *o, char **metrics,
 		     size_t nr_metrics)
 {
-	static char *defaults[] = { "goodput_bps", "cpu_util_pct" };
+	static char *defaults[] = { SUM_GOODPUT, SUM_CPU };
 	struct history_filter f = { o->job, o->label, o->commit, o->series, o->kind,
 				    o->plain ? "complete" : o->status, o->last };
 	struct table t = { .metrics = metrics, .nr_metrics = nr_metrics };
@@ -552,8 +507,6 @@ int cmd_history(int argc, char **argv)
 {
 	struct history_cli o = { 0 };
 	struct optset sets[] = { { history_table, &o }, { NULL, NULL } };
-	char **metrics = NULL;
-	size_t nr_metrics = 0;
 	int i, ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
@@ -561,13 +514,11 @@ int cmd_history(int argc, char **argv)
 		return EXIT_OK;
 	}
 	opt_defaults(history_table, &o);
-	argc = take_metrics(argc, argv, &metrics, &nr_metrics);
-	i = argc < 0 ? -1 : opt_parse(sets, argc, argv);
-	if (i >= 0 && !check_args(&o, nr_metrics, argc - i))
-		ret = run_history(&o, metrics, nr_metrics, argc - i, argv + i);
+	i = opt_parse(sets, argc, argv);
+	if (i >= 0 && !check_args(&o, o.metrics.nr, argc - i))
+		ret = run_history(&o, o.metrics.v, o.metrics.nr, argc - i, argv + i);
 	else
 		history_usage(stderr);
-	free(metrics);
 	opt_release(history_table, &o);
 	return ret;
 }

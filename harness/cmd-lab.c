@@ -22,11 +22,11 @@ static void usage(FILE *f)
 	opt_usage(f, lab_table);
 }
 
-int cmd_lab(int argc, char **argv)
+/* Parse the options of one verb; 0, or an exit code to return. */
+static int lab_verb(int argc, char **argv, int (*fn)(const struct lab_opts *o))
 {
 	struct lab_opts o = { 0 };
 	struct optset sets[] = { { lab_table, &o }, { NULL, NULL } };
-	const char *verb = argc > 1 ? argv[1] : "";
 	int i, ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
@@ -34,17 +34,43 @@ int cmd_lab(int argc, char **argv)
 		return EXIT_OK;
 	}
 	opt_defaults(lab_table, &o);
-	i = argc > 1 ? opt_parse(sets, argc - 1, argv + 1) : -1;
-	if (i >= 0 && i < argc - 1)
-		error("unexpected argument '%s'", argv[i + 1]);
-	else if (i >= 0 && !strcmp(verb, "up"))
-		ret = lab_up(&o) ? EXIT_FAIL : EXIT_OK;
-	else if (i >= 0 && !strcmp(verb, "down"))
-		ret = lab_down(&o) ? EXIT_FAIL : EXIT_OK;
-	else if (i >= 0 && !strcmp(verb, "status"))
-		ret = lab_status(&o) ? EXIT_FAIL : EXIT_OK;
+	i = opt_parse(sets, argc, argv);
+	if (i >= 0 && i < argc)
+		error("unexpected argument '%s'", argv[i]);
+	if (i >= 0 && i == argc)
+		ret = fn(&o) ? EXIT_FAIL : EXIT_OK;
 	else
 		usage(stderr);
 	opt_release(lab_table, &o);
 	return ret;
+}
+
+static int up(int argc, char **argv)
+{
+	return lab_verb(argc, argv, lab_up);
+}
+
+static int down(int argc, char **argv)
+{
+	return lab_verb(argc, argv, lab_down);
+}
+
+static int status(int argc, char **argv)
+{
+	return lab_verb(argc, argv, lab_status);
+}
+
+static const struct subcmd subcmds[] = {
+	{ "up", up, "make the lab (idempotent): namespaces, bridge, sshd, a hosts file" },
+	{ "down", down, "remove everything lab up made, and nothing else" },
+	{ "status", status, "what is up, and whether each host answers" },
+};
+
+int cmd_lab(int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	return subcmd_run("lab", subcmds, ARRAY_SIZE(subcmds), NULL, argc, argv);
 }

@@ -38,6 +38,11 @@ static int load_server(int argc, char **argv)
 	struct optset sets[] = { { load_server_table, &o }, { NULL, NULL } };
 	int i, ret;
 
+	if (wants_help(argc, argv)) {
+		printf("usage: perflab load server [OPTIONS]\n\n");
+		opt_usage(stdout, load_server_table);
+		return EXIT_OK;
+	}
 	opt_defaults(load_server_table, &o);
 	i = opt_parse(sets, argc, argv);
 	if (i < 0 || i < argc) {
@@ -58,6 +63,12 @@ static int load_client(int argc, char **argv)
 				 { NULL, NULL } };
 	int i, ret = EXIT_USAGE;
 
+	if (wants_help(argc, argv)) {
+		printf("usage: perflab load client [OPTIONS]\n\n");
+		opt_usage(stdout, load_client_table);
+		opt_usage(stdout, client_extra);
+		return EXIT_OK;
+	}
 	opt_defaults(load_client_table, &o);
 	i = opt_parse(sets, argc, argv);
 	if (i >= 0 && i < argc)
@@ -68,20 +79,16 @@ static int load_client(int argc, char **argv)
 	return ret;
 }
 
+static const struct subcmd subcmds[] = {
+	{ "server", load_server, "serve every workload: bulk, crr, xfer, chunk (HTTP)" },
+	{ "client", load_client, "drive a workload against a server, report goodput and TCP_INFO" },
+};
+
 int cmd_load(int argc, char **argv)
 {
 	if (wants_help(argc, argv)) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "server"))
-		return load_server(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "client"))
-		return load_client(argc - 1, argv + 1);
-	error("unknown role '%s': expected server or client", argv[1]);
-	return EXIT_USAGE;
+	return subcmd_run("load", subcmds, ARRAY_SIZE(subcmds), NULL, argc, argv);
 }

@@ -10,6 +10,8 @@
 #include "lab/job.h"
 #include "lab/jobsetup.h"
 #include "lab/run.h"
+#include "store/metric.h"
+#include "store/rundir.h"
 #include "collectors/collector.h"
 #include "common/json.h"
 #include "common/parse.h"
@@ -137,19 +139,19 @@ static void print_one(const char *dir, const json_t *sum)
 	       json_get_str(sum, "workload"),
 	       fmt_num(json_get_num(sum, "duration_s"), 1, a, sizeof(a)),
 	       fmt_num(json_get_num(sum, "warmup_s"), 1, b, sizeof(b)));
-	printf("  %-16s %s\n", "goodput", fmt_rate(json_get_num(sum, "goodput_bps"), a, sizeof(a)));
+	printf("  %-16s %s\n", "goodput", fmt_rate(json_get_num(sum, SUM_GOODPUT), a, sizeof(a)));
 	if (tps > 0)
 		printf("  %-16s %.0f/s, latency p50 %s us, p99 %s us\n", "transactions", tps,
 		       fmt_num(json_get_num(sum, "latency_us.p50"), 0, a, sizeof(a)),
 		       fmt_num(json_get_num(sum, "latency_us.p99"), 0, b, sizeof(b)));
 	printf("  %-16s %s%% (%s CPUs busy)\n", "cpu",
-	       fmt_num(json_get_num(sum, "cpu_util_pct"), 1, a, sizeof(a)),
+	       fmt_num(json_get_num(sum, SUM_CPU), 1, a, sizeof(a)),
 	       fmt_num(json_get_num(sum, "cpu_busy_cpus"), 2, b, sizeof(b)));
 	printf("  %-16s %s%%\n", "cpu per Gbit/s",
-	       fmt_num(json_get_num(sum, "cpu_pct_per_gbps"), 2, a, sizeof(a)));
+	       fmt_num(json_get_num(sum, SUM_CPU_PER_GBIT), 2, a, sizeof(a)));
 	printf("  %-16s %s%s", "frequency",
-	       fmt_num(json_get_num(sum, "freq_mhz"), 0, a, sizeof(a)),
-	       isnan(json_get_num(sum, "freq_mhz")) ? "" : " MHz");
+	       fmt_num(json_get_num(sum, SUM_FREQ), 0, a, sizeof(a)),
+	       isnan(json_get_num(sum, SUM_FREQ)) ? "" : " MHz");
 	if (src)
 		printf(" (%s%s%s)", src, json_get_str(sum, "freq_driver") ? ", driver " : "",
 		       json_get_str(sum, "freq_driver") ? json_get_str(sum, "freq_driver") : "");
@@ -165,7 +167,7 @@ static void print_one(const char *dir, const json_t *sum)
 	else if (json_get_str(sum, "pmc_unavailable"))
 		printf("  %-16s - (%s)\n", "counters", json_get_str(sum, "pmc_unavailable"));
 	printf("  %-16s %s\n", "retransmits",
-	       fmt_num(json_get_num(sum, "retrans_segs"), 0, c, sizeof(c)));
+	       fmt_num(json_get_num(sum, SUM_RETRANS), 0, c, sizeof(c)));
 	printf("  %-16s %lld\n", "errors", errors_total(sum));
 }
 
@@ -190,8 +192,8 @@ static double median(double *v, int n)
 
 static void print_table(char **dirs, json_t **sums, int n)
 {
-	static const char *keys[] = { "goodput_gbps", "cpu_util_pct", "cpu_pct_per_gbps",
-				      "freq_mhz", "retrans_segs", "tps" };
+	static const char *keys[] = { SUM_GOODPUT_GBPS, SUM_CPU, SUM_CPU_PER_GBIT, SUM_FREQ,
+				      SUM_RETRANS, SUM_TPS };
 	double *col = xcalloc((size_t)n, sizeof(*col));
 	char a[32];
 
@@ -223,20 +225,18 @@ static int measure_all(const struct run_request *rq)
 	const struct run_opts *r = rq->run;
 	char **dirs = xcalloc((size_t)r->repeat, sizeof(*dirs));
 	json_t **sums = xcalloc((size_t)r->repeat, sizeof(*sums));
-	int failed = 0, worst = RUN_COMPLETE;
+	int worst = RUN_COMPLETE;
 
 	for (long i = 0; i < r->repeat; i++) {
 		enum run_status st = run_measure(rq, &dirs[i]);
-		char *path;
+		struct run_dir rd;
 
-		if (st != RUN_COMPLETE)
-			failed++;
 		if ((int)st > worst)
 			worst = (int)st;
-		path = xasprintf("%s/summary.json", dirs[i]);
-		if (!failed || access(path, F_OK) == 0)
-			sums[i] = json_load_path(path);
-		free(path);
+		if (dirs[i] && !run_dir_read(&rd, dirs[i]) && run_dir_complete(&rd))
+			sums[i] = json_incref(rd.summary);
+		if (dirs[i])
+			run_dir_release(&rd);
 		if (sums[i])
 			print_one(dirs[i], sums[i]);
 		else

@@ -66,9 +66,10 @@ int wants_help(int argc, char **argv)
 int cmd_help(int argc, char **argv)
 {
 	const struct cmd *c;
-	char *sub[] = { NULL, "--help", NULL };
+	char *sub[8];
+	int n = 0;
 
-	if (argc < 2) {
+	if (argc < 2 || wants_help(argc, argv)) {
 		usage_all(stdout);
 		return EXIT_OK;
 	}
@@ -82,8 +83,12 @@ int cmd_help(int argc, char **argv)
 		usage_all(stdout);
 		return EXIT_OK;
 	}
-	sub[0] = argv[1];
-	return c->fn(2, sub);
+	/* help bisect run: the options of `perflab bisect run` */
+	for (int i = 1; i < argc && n < 6; i++)
+		sub[n++] = argv[i];
+	sub[n++] = "--help";
+	sub[n] = NULL;
+	return c->fn(n, sub);
 }
 
 int cmd_version(int argc, char **argv)

@@ -3,6 +3,7 @@
  * HTML page and text for a terminal, so both say the same.
  */
 #include "reports/report.h"
+#include "store/metric.h"
 #include "bisect/result.h"
 #include "reports/plot.h"
 #include "verdict/compare.h"
@@ -640,8 +641,8 @@ static void run_summary(struct doc *d, const struct run_set *s, const json_t *me
 		    : "this host", json_get_str(meta, "host.kernel") ? json_get_str(meta,
 		    "host.kernel") : "unknown");
 	strbuf_addf(&sb, "goodput %.4g Gbit/s, CPU %.3g%% busy, %.4g%% CPU per Gbit/s.",
-		    json_get_num(sum, "goodput_bps") / 1e9, json_get_num(sum, "cpu_util_pct"),
-		    json_get_num(sum, "cpu_pct_per_gbps"));
+		    json_get_num(sum, SUM_GOODPUT) / 1e9, json_get_num(sum, SUM_CPU),
+		    json_get_num(sum, SUM_CPU_PER_GBIT));
 	if ((why = json_get_str(sum, "freq_unavailable")))
 		strbuf_addf(&sb, " The frequency was not measured: %s.", why);
 	if ((why = json_get_str(sum, "pmc_unavailable")))

@@ -9,6 +9,7 @@
  * indexed with made-up numbers.
  */
 #include "store/history.h"
+#include "store/rundir.h"
 #include "collectors/fingerprint.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -445,76 +446,6 @@ int history_run_parse(struct history_run *out, const json_t *run, const char *ru
 	return 0;
 }
 
-/* ---- the files of a run directory ---- */
-
-/*
- * Load a JSON file of at most HISTORY_MAX_FILE bytes. Missing is
- * PERFLAB_ENOTFOUND (quietly); anything else wrong is -1 with the
- * message in err, naming the file (and line and column).
- */
-static int load_json(json_t **out, const char *path, struct strbuf *err)
-{
-	json_error_t jerr;
-	size_t len;
-	char *text;
-
-	*out = NULL;
-	text = read_file(path, HISTORY_MAX_FILE, &len);
-	if (!text && errno == ENOENT)
-		return PERFLAB_ENOTFOUND;
-	if (!text) {
-		strbuf_addf(err, "cannot read '%s': %s", path,
-			    errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
-		return -1;
-	}
-	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	free(text);
-	if (!*out) {
-		strbuf_addf(err, "'%s' is not JSON: line %d, column %d: %s", path, jerr.line,
-			    jerr.column, jerr.text);
-		return -1;
-	}
-	return 0;
-}
-
-/* A file that must be there, or, with optional, may be missing. */
-static int load_required(json_t **out, const char *path, int optional)
-{
-	struct strbuf err = STRBUF_INIT;
-	int ret = load_json(out, path, &err);
-
-	if (ret == PERFLAB_ENOTFOUND)
-		ret = optional ? 0 : error("'%s' is missing", path);
-	else if (ret)
-		error("%s", err.buf);
-	strbuf_release(&err);
-	return ret;
-}
-
-/*
- * The DUT's fingerprint hash. A run without one is still a run, so a
- * damaged fingerprint.json is a warning and no hash.
- */
-static void read_fingerprint(struct history_run *r, const char *dir)
-{
-	char *path = xasprintf("%s/%s", dir, FINGERPRINT_FILE);
-	struct strbuf err = STRBUF_INIT;
-	char hex[SHA256_HEX];
-	json_t *fp;
-	int ret = load_json(&fp, path, &err);
-
-	if (!ret && json_is_object(fp)) {
-		fingerprint_hash(fp, hex);
-		r->fingerprint = xstrdup(hex);
-	} else if (ret != PERFLAB_ENOTFOUND) {
-		warning("%s; run '%s' is indexed without a fingerprint",
-			ret ? err.buf : "a fingerprint is a JSON object", r->run_id);
-	}
-	json_decref(fp);
-	strbuf_release(&err);
-	free(path);
-}
-
 static int parse_tags(const json_t *tags, const char *path, char **kind, char **series)
 {
 	if (!json_is_object(tags))
@@ -524,16 +455,12 @@ static int parse_tags(const json_t *tags, const char *path, char **kind, char **
 	return check_kind(*kind, path);
 }
 
-/* tags.json (history_tag_run) overrides what run.json says. */
-static int read_tags(struct history_run *r, const char *dir)
+int history_run_apply_tags(struct history_run *r, const json_t *tags, const char *path)
 {
-	char *path = xasprintf("%s/%s", dir, HISTORY_TAGS), *kind = NULL, *series = NULL;
-	json_t *tags = NULL;
-	int ret = load_required(&tags, path, 1);
+	char *kind = NULL, *series = NULL;
+	int ret = parse_tags(tags, path, &kind, &series);
 
-	if (!ret && tags)
-		ret = parse_tags(tags, path, &kind, &series);
-	if (!ret && tags) {
+	if (!ret) {
 		if (kind) {
 			free(r->kind);
 			r->kind = kind;
@@ -545,41 +472,15 @@ static int read_tags(struct history_run *r, const char *dir)
 	}
 	free(kind);
 	free(series);
-	json_decref(tags);
-	free(path);
 	return ret;
 }
 
-static int is_complete(const json_t *run)
-{
-	const char *status = json_is_object(run) ? json_get_str(run, "status") : NULL;
 
-	return status && !strcmp(status, "complete");
-}
-
-static int read_files(struct history_run *out, const char *dir, const char *name)
-{
-	char *rpath = xasprintf("%s/run.json", dir), *spath = xasprintf("%s/summary.json", dir);
-	json_t *run = NULL, *sum = NULL;
-	int ret = load_required(&run, rpath, 0);
-
-	if (!ret && is_complete(run))
-		ret = load_required(&sum, spath, 0);
-	if (!ret)
-		ret = history_run_parse(out, run, rpath, sum, spath);
-	if (!ret) {
-		out->dir = xstrdup(name);
-		ret = read_tags(out, dir);
-	}
-	json_decref(run);
-	json_decref(sum);
-	free(rpath);
-	free(spath);
-	return ret;
-}
+/* ---- a run directory, through the one reader ---- */
 
 int history_run_read(struct history_run *out, const char *results, const char *name)
 {
+	struct run_dir rd;
 	char *dir;
 	int ret;
 
@@ -588,9 +489,16 @@ int history_run_read(struct history_run *out, const char *results, const char *n
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return error("'%s' is not the name of a run directory", name);
 	dir = xasprintf("%s/%s", results, name);
-	ret = read_files(out, dir, name);
-	if (!ret)
-		read_fingerprint(out, dir);
+	ret = run_dir_read(&rd, dir);
+	if (ret == PERFLAB_ENOTFOUND)
+		ret = error("'%s/run.json' is missing", dir);
+	if (!ret) {
+		*out = rd.meta;
+		memset(&rd.meta, 0, sizeof(rd.meta));
+		free(out->dir);
+		out->dir = xstrdup(name);
+	}
+	run_dir_release(&rd);
 	free(dir);
 	return ret;
 }

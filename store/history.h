@@ -97,6 +97,8 @@ int history_run_parse(struct history_run *out, const struct json_t *run,
 		      const char *run_name, const struct json_t *summary,
 		      const char *summary_name);
 void history_run_release(struct history_run *r);
+/* tags.json's kind and series (history_tag_run) over what run.json says; path for messages. */
+int history_run_apply_tags(struct history_run *r, const struct json_t *tags, const char *path);
 
 /*
  * Open RESULTS/.history.sqlite, creating it or migrating it to this

@@ -143,7 +143,7 @@ static void add_cpu(json_t *sum, const struct lines *cpu, const struct window *w
 	}
 	for (int k = 0; states[k]; k++)
 		json_set_num(states_pct, states[k], wsum_mean(&st[k]));
-	json_set_num(sum, "cpu_util_pct", wsum_mean(&util));
+	json_set_num(sum, SUM_CPU, wsum_mean(&util));
 	json_set_num(sum, "cpu_busy_cpus", wsum_mean(&busy));
 	json_set(sum, "cpu_states_pct", states_pct);
 	json_set_num(sum, "intr_per_s", wsum_mean(&intr));
@@ -156,7 +156,7 @@ static void add_freq(json_t *sum, const struct lines *freq, const struct window 
 
 	for (size_t i = 0; i < freq->nr; i++)
 		wsum_add(&mhz, json_get_num(freq->v[i], "mhz"), overlap(freq->v[i], w));
-	json_set_num(sum, "freq_mhz", wsum_mean(&mhz));
+	json_set_num(sum, SUM_FREQ, wsum_mean(&mhz));
 	json_set_str(sum, "freq_source", freq->info ? json_get_str(freq->info, "source") : NULL);
 	json_set_str(sum, "freq_driver", freq->info ? json_get_str(freq->info, "driver") : NULL);
 	json_set_str(sum, "freq_governor", freq->info ? json_get_str(freq->info, "governor") : NULL);
@@ -252,7 +252,7 @@ static void add_server(json_t *sum, const struct lines *srv, const struct window
 static void add_workload(json_t *sum, const json_t *cs)
 {
 	static const char *keys[] = {
-		"workload", "duration_s", "warmup_s", "goodput_bps", "goodput_from",
+		"workload", "duration_s", "warmup_s", SUM_GOODPUT, "goodput_from",
 		"bytes_rx", "bytes_tx", "transactions", "tps", "conn_opened", "conn_closed",
 		"errors", "latency_us", "tcp", "stack_names", "connections", "threads",
 		"size_bytes", "interrupted", "connect_us", "delay_effective", NULL
@@ -265,7 +265,7 @@ static void add_workload(json_t *sum, const json_t *cs)
 	long long total = 0;
 
 	copy_keys(sum, cs, keys);
-	json_set_num(sum, "goodput_gbps", json_get_num(cs, "goodput_bps") / 1e9);
+	json_set_num(sum, SUM_GOODPUT_GBPS, json_get_num(cs, SUM_GOODPUT) / 1e9);
 	json_object_foreach((json_t *)errors, k, v)
 		total += json_integer_value(v);
 	json_set_int(sum, "errors_total", total);
@@ -308,7 +308,7 @@ static void add_pmc(json_t *sum, const char *dir, const struct window *w)
 	}
 	for (int k = 0; k < 4; k++)
 		json_set_num(sum, key[k], b[k] > 0 ? a[k] / b[k] : NAN);
-	gbps = json_get_num(sum, "goodput_bps") / 1e9;
+	gbps = json_get_num(sum, SUM_GOODPUT) / 1e9;
 	json_set_num(sum, "cycles_per_gbit", gbps > 0 ? json_get_num(sum, "cycles_per_s") / gbps : NAN);
 	json_set_str(sum, "pmc_unavailable", json_get_str(pmc.info, "unavailable"));
 	lines_release(&pmc);
@@ -426,7 +426,7 @@ static int pool_hist(json_t *acc, const json_t *add, const char *hkey, const cha
 
 static void merge_counts(json_t *acc, const json_t *add)
 {
-	static const char *sums[] = { "bytes_rx", "bytes_tx", "goodput_bps", "tps", "transactions",
+	static const char *sums[] = { "bytes_rx", "bytes_tx", SUM_GOODPUT, SUM_TPS, "transactions",
 				      "conn_opened", "conn_closed", "conn_open", "connections",
 				      "threads", NULL };
 	const char *key;
@@ -487,8 +487,8 @@ static void add_host_files(json_t *sum, const char *dir, const struct window *w,
 /* Per host of a lab run: its CPU and clock over the same window. */
 static json_t *hosts_json(const struct layout *l, const struct window *ctl)
 {
-	static const char *keys[] = { "cpu_util_pct", "cpu_busy_cpus", "cpu_states_pct",
-				      "intr_per_s", "freq_mhz", "freq_source", "freq_driver",
+	static const char *keys[] = { SUM_CPU, "cpu_busy_cpus", "cpu_states_pct",
+				      SUM_INTR, SUM_FREQ, "freq_source", "freq_driver",
 				      "freq_governor", "retrans_segs", NULL };
 	json_t *hosts = json_object();
 
@@ -564,9 +564,9 @@ json_t *summary_build(const char *dir)
 	json_set_str(sum, "dut", l.multi ? l.v[d].name : NULL);
 	if (l.multi)
 		json_set(sum, "hosts", hosts_json(&l, &w));
-	gbps = json_get_num(cs, "goodput_bps") / 1e9;
-	json_set_num(sum, "cpu_pct_per_gbps",
-		     gbps > 0 ? json_get_num(sum, "cpu_util_pct") / gbps : NAN);
+	gbps = json_get_num(cs, SUM_GOODPUT) / 1e9;
+	json_set_num(sum, SUM_CPU_PER_GBIT,
+		     gbps > 0 ? json_get_num(sum, SUM_CPU) / gbps : NAN);
 	json_decref(cs);
 	layout_release(&l);
 	return sum;

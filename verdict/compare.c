@@ -1,4 +1,5 @@
 #include "verdict/compare.h"
+#include "store/rundir.h"
 #include "collectors/fingerprint.h"
 #include "common/fsutil.h"
 #include "common/json.h"
@@ -17,38 +18,32 @@
 #define MOVED_P 0.05		/* a diagnostic metric moved: p at most this */
 #define MOVED_BY 0.01		/* ... and by at least 1% */
 
-/* A run directory counts if its run.json says complete and it has a summary. */
-static int complete_run(const char *dir, json_t **sum, json_t **fp)
+/*
+ * A run counts if the one reader (store/rundir.h) reads it and it is
+ * complete; a damaged one is named by the reader and left out. Returns
+ * 1 added, 0 not complete, -1 damaged.
+ */
+static int add_run(struct run_set *s, const char *dir, size_t *alloc)
 {
-	char *meta = xasprintf("%s/run.json", dir), *s = xasprintf("%s/summary.json", dir);
-	char *f = xasprintf("%s/%s", dir, FINGERPRINT_FILE);
-	json_t *m = access(meta, F_OK) ? NULL : json_load_file(meta, 0, NULL);
-	const char *status = m ? json_get_str(m, "status") : NULL;
-	int ok = status && !strcmp(status, "complete") && !access(s, F_OK);
+	struct run_dir rd;
+	int ret = run_dir_read(&rd, dir);
 
-	*sum = ok ? json_load_path(s) : NULL;
-	*fp = ok && !access(f, F_OK) ? fingerprint_load(f) : NULL;
-	ok = ok && *sum;
-	json_decref(m);
-	free(meta);
-	free(s);
-	free(f);
-	return ok;
-}
-
-static void add_run(struct run_set *s, const char *dir, size_t *alloc)
-{
-	json_t *sum, *fp;
-
-	if (!complete_run(dir, &sum, &fp))
-		return;
+	if (ret || !run_dir_complete(&rd)) {
+		run_dir_release(&rd);
+		return ret && ret != PERFLAB_ENOTFOUND ? -1 : 0;
+	}
 	ALLOC_GROW(s->dirs, s->n + 1, *alloc);
 	s->sums = xrealloc(s->sums, *alloc * sizeof(*s->sums));
 	s->fps = xrealloc(s->fps, *alloc * sizeof(*s->fps));
 	s->dirs[s->n] = xstrdup(dir);
-	s->sums[s->n] = sum;
-	s->fps[s->n] = fp;
+	s->sums[s->n] = json_incref(rd.summary);
+	s->fps[s->n] = json_incref(rd.fingerprint);
+	if (!s->n && !s->name)
+		s->name = rd.meta.label ? xstrdup(rd.meta.label) :
+			rd.meta.commit ? xstrndup(rd.meta.commit, 12) : NULL;
 	s->n++;
+	run_dir_release(&rd);
+	return 1;
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -56,39 +51,27 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* A name for the set: its label, else its commit, else its path. */
-static char *set_name(const struct run_set *s)
-{
-	char *meta = xasprintf("%s/run.json", s->dirs[0]);
-	json_t *m = json_load_file(meta, 0, NULL);
-	const char *label = json_get_str(m, "label"), *commit = json_get_str(m, "commit");
-	char *name = label ? xstrdup(label) : commit ? xstrndup(commit, 12) : xstrdup(s->path);
-
-	json_decref(m);
-	free(meta);
-	return name;
-}
-
 int run_set_load(struct run_set *s, const char *path)
 {
 	struct dirent **ents = NULL;
 	size_t alloc = 0;
 	char *here = xasprintf("%s/summary.json", path);
-	int n, skipped = 0;
+	int n, skipped = 0, damaged = 0, r;
 
 	memset(s, 0, sizeof(*s));
 	s->path = xstrdup(path);
 	if (!access(here, F_OK)) {
-		add_run(s, path, &alloc);
-		skipped = !s->n;
+		r = add_run(s, path, &alloc);
+		skipped = r == 0;
+		damaged = r < 0;
 	} else if ((n = scandir(path, &ents, NULL, by_name)) >= 0) {
 		for (int i = 0; i < n; i++) {
 			char *dir = xasprintf("%s/%s", path, ents[i]->d_name);
-			size_t before = s->n;
 
 			if (ents[i]->d_name[0] != '.' && is_dir(dir)) {
-				add_run(s, dir, &alloc);
-				skipped += s->n == before;
+				r = add_run(s, dir, &alloc);
+				skipped += r == 0;
+				damaged += r < 0;
 			}
 			free(dir);
 			free(ents[i]);
@@ -101,9 +84,13 @@ int run_set_load(struct run_set *s, const char *path)
 	free(here);
 	if (skipped)
 		note("'%s': %d run%s not complete, left out", path, skipped, skipped > 1 ? "s" : "");
+	if (damaged)
+		note("'%s': %d damaged run%s left out (named above)", path, damaged,
+		     damaged > 1 ? "s" : "");
 	if (!s->n)
 		return error("'%s' holds no complete run", path);
-	s->name = set_name(s);
+	if (!s->name)
+		s->name = xstrdup(s->path);
 	return 0;
 }
 
@@ -117,6 +104,7 @@ int run_set_from_dirs(struct run_set *s, const char *name, char *const *dirs, si
 		add_run(s, dirs[i], &alloc);
 	if (!s->n)
 		return error("'%s': none of its runs is complete", name);
+	free(s->name);
 	s->name = xstrdup(name);
 	return 0;
 }

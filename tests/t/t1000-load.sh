@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='perflab load: bulk, crr, xfer, chunk and A/B stacks over real sockets'
 . "$(dirname "$0")/test-lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='perflab events and stat: counting mode, pmcstat names, topology roll-ups'
 . "$(dirname "$0")/test-lib.sh"
 

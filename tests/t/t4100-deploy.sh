@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='deploy an image on the lab DUT: install, reboot, wait, power-cycle, classify'
 . "$(dirname "$0")/test-lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='perflab run --job --commit: build at a commit, deploy on the lab DUT, measure'
 . "$(dirname "$0")/test-lib.sh"
 

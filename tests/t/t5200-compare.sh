@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='perflab compare: honest verdicts on real and edited runs'
 . "$(dirname "$0")/test-lib.sh"
 

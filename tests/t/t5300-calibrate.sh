@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='perflab calibrate: A/A over boots and runs, the unit of replication'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIR/lib-sample.sh"

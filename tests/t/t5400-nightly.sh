@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='perflab nightly: three tips of a generated history, the third regressed'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIR/lib-sample.sh"

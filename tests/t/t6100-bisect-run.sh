@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='perflab bisect run on the namespace lab: a generated history, a planted regression, a broken commit, kill -9 and resume, three DUTs'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIR/lib-sample.sh"

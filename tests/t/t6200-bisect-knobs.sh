@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='perflab bisect knobs --job: delta debugging over configuration items, measured'
 . "$(dirname "$0")/test-lib.sh"
 
