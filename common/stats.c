@@ -869,8 +869,12 @@ void stats_verdict_holm(struct stats_verdict *v, size_t n)
 {
 	double *p = xmalloc((n ? n : 1) * sizeof(*p));
 
-	for (size_t i = 0; i < n; i++)
+	size_t tested = 0;
+
+	for (size_t i = 0; i < n; i++) {
 		p[i] = v[i].p;
+		tested += !isnan(p[i]);	/* a gate that could not be judged is no test */
+	}
 	stats_holm(p, p, n);
 	for (size_t i = 0; i < n; i++) {
 		char eff[80];
@@ -883,7 +887,7 @@ void stats_verdict_holm(struct stats_verdict *v, size_t n)
 		snprintf(v[i].reason, sizeof(v[i].reason),
 			 "%s is significant alone (p = %.3g) but not after Holm's correction "
 			 "across %zu gated metrics (adjusted p = %.3g > %.3g)",
-			 eff, v[i].p, n, p[i], v[i].alpha);
+			 eff, v[i].p, tested, p[i], v[i].alpha);
 	}
 	free(p);
 }

@@ -340,12 +340,24 @@ static void layout_release(struct layout *l)
 static int read_layout(const char *dir, struct layout *l)
 {
 	char *path = xasprintf("%s/run.json", dir);
-	json_t *meta = access(path, F_OK) ? NULL : json_load_file(path, 0, NULL);
-	const json_t *hosts = json_object_get(meta, "hosts"), *h;
+	json_t *meta = NULL;
+	const json_t *hosts, *h;
 	size_t i;
 
-	free(path);
 	memset(l, 0, sizeof(*l));
+	/* no run.json: a run on this host alone; a damaged one is named */
+	if (!access(path, F_OK) && !(meta = json_load_path(path))) {
+		free(path);
+		return -1;
+	}
+	if (meta && !json_is_object(meta)) {
+		json_decref(meta);
+		error("'%s' is not a run's description: not a JSON object", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	hosts = json_object_get(meta, "hosts");
 	if (!json_is_array(hosts) || !json_array_size(hosts)) {
 		l->v = xcalloc(1, sizeof(*l->v));
 		l->v[0] = (struct layout_host){ xstrdup("local"), xstrdup(dir), 0, 1, 1 };

@@ -298,6 +298,40 @@ static void summary_gates(const struct comparison *c, struct strbuf *sb, enum st
 	}
 }
 
+/*
+ * Gates short of a decision: those that more runs could decide (with
+ * their intervals), then those that cannot be judged at all (and why).
+ */
+static void summary_inconclusive(const struct comparison *c, struct strbuf *sb)
+{
+	size_t judged = 0, unjudged = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct metric_cmp *m = &c->v[i];
+
+		if (m->gated && m->v.outcome == STATS_INCONCLUSIVE) {
+			judged += !isnan(m->v.ratio);
+			unjudged += isnan(m->v.ratio);
+		}
+	}
+	if (!judged && !unjudged) {
+		strbuf_addstr(sb, "inconclusive: no gated metric");
+		return;
+	}
+	strbuf_addstr(sb, judged ? "inconclusive (more runs would decide): " : "inconclusive: ");
+	summary_gates(c, sb, STATS_INCONCLUSIVE);
+	for (size_t i = 0, first = !judged; i < c->n; i++) {
+		const struct metric_cmp *m = &c->v[i];
+
+		if (!m->gated || m->v.outcome != STATS_INCONCLUSIVE || !isnan(m->v.ratio))
+			continue;
+		strbuf_addf(sb, "%s%s cannot be judged (%s)", first ? "" : "; ", m->m->label,
+			    !m->a.n || !m->b.n ? "not measured on both sides"
+			    : "zero or negative values");
+		first = 0;
+	}
+}
+
 /* "CPU +21% [+19%, +23%] at equal goodput; effective frequency -18%; ..." */
 static void write_summary(struct comparison *c)
 {
@@ -314,8 +348,7 @@ static void write_summary(struct comparison *c)
 		strbuf_addstr(&sb, "no regression past the thresholds: ");
 		summary_gates(c, &sb, STATS_GOOD);
 	} else {
-		strbuf_addstr(&sb, "inconclusive (more runs would decide): ");
-		summary_gates(c, &sb, STATS_INCONCLUSIVE);
+		summary_inconclusive(c, &sb);
 	}
 	for (size_t k = 0; k < c->nmovers && k < 3; k++) {
 		const struct metric_cmp *m = &c->v[c->movers[k]];

@@ -672,7 +672,7 @@ TEST(summary, broken_collector_line)
 }
 
 /*
- * KNOWN BUG (see /work/notes/utests.md, "summary: damaged run.json"):
+ * Once a bug ("summary: damaged run.json"), now fixed:
  * a lab run whose run.json is damaged is read as a local run; the
  * error then names a client.ndjson at the top of the run directory,
  * which a lab run never has, and nothing names run.json.
@@ -685,7 +685,7 @@ TEST(summary, damaged_run_json_is_named)
 	put(dir, "run.json", "{\"run_id\": \"lab1\", \"status\": \"complete\", \"hosts\": [");
 	test_capture_start();
 	CHECK(summary_build(dir) == NULL);
-	CHECK_CONTAINS(test_captured(), "run.json");		/* KNOWN BUG: fails */
+	CHECK_CONTAINS(test_captured(), "run.json");
 	test_capture_end();
 	free(cl);
 	free(dir);
