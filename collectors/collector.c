@@ -16,6 +16,19 @@ const struct collector_ops *const collector_list[] = {
 	&cpu_collector, &freq_collector, &net_collector, &pmc_collector, NULL
 };
 
+static char *cgroup_name;
+
+void collector_set_cgroup(const char *name)
+{
+	free(cgroup_name);
+	cgroup_name = name && *name ? xstrdup(name) : NULL;
+}
+
+const char *collector_cgroup(void)
+{
+	return cgroup_name;
+}
+
 struct collector {
 	const struct collector_ops *ops;
 	void *priv;

@@ -53,6 +53,15 @@ struct json_t *collector_sample(struct collector *c);
 void collector_free(struct collector *c);
 
 /*
+ * Where this host's CPU is: a cgroup holding the host's processes (a
+ * host of a namespace lab, see common/cgroup.h), or NULL for the whole
+ * machine (the default). Set before collector_open; the cpu collector
+ * then reports the group's CPU, with the machine's beside it.
+ */
+void collector_set_cgroup(const char *name);
+const char *collector_cgroup(void);
+
+/*
  * Parse a comma-separated list of collector names ("cpu,freq,net" or
  * "all" or "none") into a NULL-terminated array of static names.
  * Returns the count or -1 naming the unknown one.

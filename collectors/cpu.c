@@ -1,10 +1,14 @@
 /*
  * The cpu collector: per-CPU time by state between samples, from
- * /proc/stat on Linux and kern.cp_times on FreeBSD.
+ * /proc/stat on Linux and kern.cp_times on FreeBSD. On a host of a
+ * namespace lab (collector_set_cgroup) the figures are the host's: the
+ * CPU time of its cgroup over the CPUs it may use, scope "cgroup", with
+ * the whole machine's record beside them under "machine".
  */
 #include "collectors/collector.h"
 #include "collectors/cpustat.h"
 #include "collectors/topology.h"
+#include "common/cgroup.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "common/strbuf.h"
@@ -21,6 +25,11 @@ struct cpu_priv {
 	struct cpustat prev;
 	int have_prev;
 	struct topology *topo;	/* for roll-ups; NULL if hwloc cannot say */
+	/* scope "cgroup": the host's group, the CPUs it may use */
+	const char *cgroup;	/* NULL: the machine */
+	struct cgroup_fs fs;
+	struct cgroup_cpu cg_prev;
+	int ncpus;		/* CPUs of the group */
 };
 
 static int read_now(struct cpustat *out)
@@ -56,11 +65,38 @@ static int read_now(struct cpustat *out)
 #endif
 }
 
+/* The host's cgroup: its CPUs, and the baseline of its CPU time. */
+static int open_cgroup(struct cpu_priv *p, json_t *info)
+{
+	char *list = NULL;
+
+	if (cgroup_fs_probe(&p->fs))
+		return error("the cpu collector cannot read cgroup '%s'", p->cgroup);
+	p->ncpus = cgroup_cpus(&p->fs, p->cgroup, &list);
+	if (p->ncpus <= 0 || cgroup_cpu_read(&p->fs, p->cgroup, &p->cg_prev)) {
+		free(list);
+		cgroup_fs_release(&p->fs);
+		return error("the cpu collector cannot read cgroup '%s'", p->cgroup);
+	}
+	json_set_str(info, "scope", "cgroup");
+	json_set_str(info, "cgroup", p->cgroup);
+	json_set_str(info, "cgroup_version", cgroup_version_name(p->fs.version));
+	json_set_str(info, "cgroup_cpus", list);
+	json_set_int(info, "cgroup_ncpu", p->ncpus);
+	free(list);
+	return 0;
+}
+
 static int cpu_open(void *priv, json_t *info)
 {
 	struct cpu_priv *p = priv;
 	struct cpustat s;
 
+	p->cgroup = collector_cgroup();
+	if (p->cgroup && open_cgroup(p, info))
+		return -1;
+	if (!p->cgroup)
+		json_set_str(info, "scope", "machine");
 	if (read_now(&s))
 		return -1;
 	json_set_int(info, "ncpu", s.ncpu);
@@ -107,9 +143,35 @@ static void add_rollups(struct cpu_priv *p, json_t *rec)
 	free(per);
 }
 
+/*
+ * The group's interval: util_pct of its CPUs, busy_cpus, user and
+ * system (the states a cgroup accounts); interrupts and the other
+ * states belong to the machine, whose record d goes under "machine".
+ */
+static void cgroup_record(struct cpu_priv *p, json_t *rec, json_t *d,
+			  const struct cgroup_cpu *now, double dt)
+{
+	double span = dt * 1e9 * p->ncpus;
+	json_t *all = json_object();
+
+	json_set_str(rec, "scope", "cgroup");
+	json_set_num(rec, "util_pct", span > 0 && now->usage_ns >= p->cg_prev.usage_ns ?
+		     100.0 * (double)(now->usage_ns - p->cg_prev.usage_ns) / span : NAN);
+	json_set_num(rec, "busy_cpus", dt > 0 && now->usage_ns >= p->cg_prev.usage_ns ?
+		     (double)(now->usage_ns - p->cg_prev.usage_ns) / (dt * 1e9) : NAN);
+	json_set_int(rec, "ncpu", p->ncpus);
+	json_set_num(all, "user", span > 0 && now->user_ns >= p->cg_prev.user_ns ?
+		     100.0 * (double)(now->user_ns - p->cg_prev.user_ns) / span : NAN);
+	json_set_num(all, "system", span > 0 && now->system_ns >= p->cg_prev.system_ns ?
+		     100.0 * (double)(now->system_ns - p->cg_prev.system_ns) / span : NAN);
+	json_set(rec, "all", all);
+	json_set(rec, "machine", json_incref(d));
+}
+
 static int cpu_sample(void *priv, json_t *rec, double dt, int prev_ok)
 {
 	struct cpu_priv *p = priv;
+	struct cgroup_cpu cg = { 0 };
 	struct cpustat now;
 	json_t *d;
 	const char *key;
@@ -117,14 +179,25 @@ static int cpu_sample(void *priv, json_t *rec, double dt, int prev_ok)
 
 	if (read_now(&now))
 		return -1;
+	if (p->cgroup && cgroup_cpu_read(&p->fs, p->cgroup, &cg)) {
+		cpustat_release(&now);
+		return -1;
+	}
 	if (prev_ok && p->have_prev) {
 		d = cpustat_delta_json(&now, &p->prev, dt);
-		json_object_foreach(d, key, v)
-			json_object_set(rec, key, v);
+		if (p->cgroup) {
+			if (p->topo)
+				add_rollups(p, d);
+			cgroup_record(p, rec, d, &cg, dt);
+		} else {
+			json_object_foreach(d, key, v)
+				json_object_set(rec, key, v);
+			if (p->topo)
+				add_rollups(p, rec);
+		}
 		json_decref(d);
-		if (p->topo)
-			add_rollups(p, rec);
 	}
+	p->cg_prev = cg;
 	cpustat_release(&p->prev);
 	p->prev = now;
 	p->have_prev = 1;
@@ -137,6 +210,8 @@ static void cpu_close(void *priv)
 
 	cpustat_release(&p->prev);
 	topology_free(p->topo);
+	if (p->cgroup)
+		cgroup_fs_release(&p->fs);
 }
 
 const struct collector_ops cpu_collector = {

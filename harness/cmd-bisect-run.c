@@ -532,8 +532,8 @@ static int start(struct hunt *h, int resume)
 		return -1;
 	printf("bisecting %zu commits of %s for %s (%+.0f%% is bad) on %zu DUT%s%s%s%s; state: %s\n",
 	       h->b.revs.n, o.repo, h->gate.m->name, 100 * h->gate.threshold, h->sc.n,
-	       h->sc.n == 1 ? "" : "s", h->sc.serial ? " (" : "",
-	       h->sc.serial ? h->sc.why_serial : "", h->sc.serial ? ")" : "",
+	       h->sc.n == 1 ? "" : "s", h->sc.n > 1 ? " (" : "",
+	       h->sc.n > 1 ? h->sc.how : "", h->sc.n > 1 ? ")" : "",
 	       h->b.dir);
 	return 0;
 }

@@ -27,6 +27,7 @@ struct collect_opts {
 	double align;
 	long ready_fd;
 	int stop_on_eof;
+	char *cgroup;
 };
 
 #define O(name, sh, type, field, lo, hi, def, argh, help) \
@@ -44,6 +45,8 @@ static const struct opt collect_table[] = {
 	  "sample at T + k*interval (CLOCK_MONOTONIC seconds), 0 = from now"),
 	O("ready-fd", 0, OPT_INT, ready_fd, -1, 65535, "-1", "FD",
 	  "write a line to FD once the baseline is taken"),
+	O("cgroup", 0, OPT_STRING, cgroup, 0, 0, NULL, "NAME",
+	  "this host is the processes of cgroup NAME (a namespace lab's host): its CPU"),
 	{ "stop-on-eof", 0, OPT_BOOL, offsetof(struct collect_opts, stop_on_eof), 0, 0, NULL,
 	  "no", NULL, "stop when standard input ends (perflab run over ssh)" },
 	OPT_END_ROW
@@ -179,6 +182,7 @@ int cmd_collect(int argc, char **argv)
 	 * (when allowed: root).
 	 */
 	setpriority(PRIO_PROCESS, 0, -10);
+	collector_set_cgroup(o.cgroup);
 	if (!mkdir_p(o.out_dir) && !open_all(&o, &r, &n)) {
 		say_ready(o.ready_fd);
 		loop(&o, r, n);

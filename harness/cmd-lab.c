@@ -14,7 +14,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: perflab lab up [OPTIONS]\n"
 		"       perflab lab down [--name NAME] [--dir DIR]\n"
-		"       perflab lab status [--name NAME] [--dir DIR]\n\n"
+		"       perflab lab status [--name NAME] [--dir DIR]\n"
+		"       perflab lab power-cycle HOST [--name NAME] [--dir DIR]\n\n"
 		"up: network namespaces for one or more DUTs and clients, joined by veth\n"
 		"pairs through a bridge, addresses from 198.18.0.0/24, a real sshd in each,\n"
 		"and a hosts file ready for `perflab run --hosts`. Idempotent; after a crash\n"
@@ -60,10 +61,33 @@ static int status(int argc, char **argv)
 	return lab_verb(argc, argv, lab_status);
 }
 
+static int power_cycle(int argc, char **argv)
+{
+	struct lab_opts o = { 0 };
+	struct optset sets[] = { { lab_table, &o }, { NULL, NULL } };
+	int i, ret = EXIT_USAGE;
+
+	if (wants_help(argc, argv)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	opt_defaults(lab_table, &o);
+	i = opt_parse_mixed(sets, argc, argv);
+	if (i == 1)
+		ret = lab_power_cycle(&o, argv[1]) ? EXIT_FAIL : EXIT_OK;
+	else if (i >= 0)
+		error("lab power-cycle takes one host name");
+	if (ret == EXIT_USAGE)
+		usage(stderr);
+	opt_release(lab_table, &o);
+	return ret;
+}
+
 static const struct subcmd subcmds[] = {
 	{ "up", up, "make the lab (idempotent): namespaces, bridge, sshd, a hosts file" },
 	{ "down", down, "remove everything lab up made, and nothing else" },
 	{ "status", status, "what is up, and whether each host answers" },
+	{ "power-cycle", power_cycle, "a host's power cycle: kill what it runs, start its sshd again" },
 };
 
 int cmd_lab(int argc, char **argv)

@@ -144,9 +144,13 @@ static void print_one(const char *dir, const json_t *sum)
 		printf("  %-16s %.0f/s, latency p50 %s us, p99 %s us\n", "transactions", tps,
 		       fmt_num(json_get_num(sum, "latency_us.p50"), 0, a, sizeof(a)),
 		       fmt_num(json_get_num(sum, "latency_us.p99"), 0, b, sizeof(b)));
-	printf("  %-16s %s%% (%s CPUs busy)\n", "cpu",
+	printf("  %-16s %s%% (%s CPUs busy)", "cpu",
 	       fmt_num(json_get_num(sum, SUM_CPU), 1, a, sizeof(a)),
 	       fmt_num(json_get_num(sum, "cpu_busy_cpus"), 2, b, sizeof(b)));
+	if (json_get_str(sum, "cpu_scope") && !strcmp(json_get_str(sum, "cpu_scope"), "cgroup"))
+		printf(", the DUT's own (its cgroup); the machine %s%%",
+		       fmt_num(json_get_num(sum, "machine_" SUM_CPU), 1, a, sizeof(a)));
+	printf("\n");
 	printf("  %-16s %s%%\n", "cpu per Gbit/s",
 	       fmt_num(json_get_num(sum, SUM_CPU_PER_GBIT), 2, a, sizeof(a)));
 	printf("  %-16s %s%s", "frequency",

@@ -4,6 +4,7 @@
 #include "lab/run.h"
 #include "lab/deploy.h"
 #include "lab/thresholds.h"
+#include "common/cgroup.h"
 #include "common/opt.h"
 #include "common/parse.h"
 #include "common/strbuf.h"
@@ -493,6 +494,15 @@ static int check_host(const struct cfg_file *f, const struct cfg_section *s, voi
 	    check_placeholders(f, s, "power_cycle", h->power_cycle) ||
 	    check_placeholders(f, s, "console", h->console))
 		ret = -1;
+	if (*h->cpus && cpulist_count(h->cpus) < 0)
+		ret = error("%s:%d: invalid 'cpus' '%s' in [host %s]: a CPU list such as 1 or 2-3,6",
+			    f->path, find_entry(s, "cpus")->line, h->cpus, s->name);
+	if (*h->cgroup && (h->cgroup[0] == '/' || strstr(h->cgroup, "..") ||
+			   strspn(h->cgroup, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789/-_.") != strlen(h->cgroup)))
+		ret = error("%s:%d: invalid 'cgroup' '%s' in [host %s]: a relative path such as "
+			    "perflab/plab/dut1", f->path, find_entry(s, "cgroup")->line, h->cgroup,
+			    s->name);
 	return ret;
 }
 

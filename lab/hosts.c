@@ -55,6 +55,10 @@ const struct opt host_table[] = {
 	  "ssh known_hosts file, \"\" = ssh's default"),
 	H("netns", OPT_STRING, netns, 0, 0, NULL, "", "NAME",
 	  "run the controller's ssh inside this network namespace (a lab on one machine)"),
+	H("cgroup", OPT_STRING, cgroup, 0, 0, NULL, "", "NAME",
+	  "the cgroup holding this host's processes (a namespace host): its CPU is the host's"),
+	H("cpus", OPT_STRING, cpus, 0, 0, NULL, "", "LIST",
+	  "the CPUs this host has to itself (a namespace host pinned by lab up), \"\" = shared"),
 	OPT_END_ROW
 };
 

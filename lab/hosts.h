@@ -37,6 +37,8 @@ struct host {
 	int host_key_policy;	/* enum host_key_policy */
 	char *known_hosts;	/* ssh known_hosts file, "" = ssh's default */
 	char *netns;		/* network namespace the controller's ssh runs in */
+	char *cgroup;		/* the cgroup whose CPU is this host's, "" = the machine's */
+	char *cpus;		/* CPUs the host runs on alone ("1", "2-3"), "" = shared */
 };
 
 struct hostlist {

@@ -1,6 +1,7 @@
 #include "lab/netns.h"
 #include "lab/hosts.h"
 #include "lab/transport.h"
+#include "common/cgroup.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/opt.h"
@@ -11,6 +12,10 @@
 #include "common/util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -32,6 +37,8 @@ const struct opt lab_table[] = {
 	L("rate", OPT_RATE, rate, 0, 0, "0", "BPS", "tbf rate limit on every host link, 0 = none"),
 	L("dir", OPT_STRING, dir, 0, 0, ".perflab-lab", "DIR", "the lab's state: keys, configs, workdirs"),
 	L("hosts-out", OPT_STRING, hosts_out, 0, 0, "lab.hosts", "FILE", "the hosts file to write"),
+	L("pin", OPT_BOOL, pin, 0, 0, "yes", NULL,
+	  "give each DUT CPUs of its own and the clients the rest, when there are enough"),
 	OPT_END_ROW
 };
 
@@ -45,10 +52,14 @@ struct lab_host {
 	char ns[64];		/* plab-dut1 */
 	char addr[32];		/* 198.18.0.11 */
 	int role;		/* ROLE_DUT, ROLE_CLIENT */
+	char cgroup[96];	/* perflab/plab/dut1: its CPU accounting, "" = none */
+	char cpus[64];		/* CPUs of its own ("1", "2-3"), "" = shared */
 };
 
 struct lab {
 	const struct lab_opts *o;
+	struct cgroup_fs fs;	/* version NONE: no CPU accounting per host */
+	char cpu_plan[256];	/* how the CPUs are shared, for humans */
 	char *dir;		/* absolute */
 	char sw[64], ctl[64];	/* switch and controller namespaces */
 	struct lab_host *h;
@@ -94,6 +105,79 @@ static int valid_name(const char *name)
 	return isalpha((unsigned char)name[0]);
 }
 
+/* The online CPUs' ids, ascending; their count. */
+static int online_cpus(int *ids, int max)
+{
+	char *list = read_file("/sys/devices/system/cpu/online", 4096, NULL);
+	int n = 0;
+
+	for (const char *p = list; p && *p && *p != '\n' && n < max;) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			break;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (long c = a; c <= b && n < max; c++)
+			ids[n++] = (int)c;
+		p = *end == ',' ? end + 1 : end;
+	}
+	free(list);
+	return n;
+}
+
+static void cpu_range(char *out, size_t len, const int *ids, int lo, int n)
+{
+	if (n == 1)
+		snprintf(out, len, "%d", ids[lo]);
+	else
+		snprintf(out, len, "%d-%d", ids[lo], ids[lo + n - 1]);
+}
+
+/*
+ * Every host gets a cgroup (its CPU is its own figure); with a CPU for
+ * each DUT and one for the clients, the DUTs get the last CPUs, as many
+ * each as fit, and the clients the first ones (CPU 0 takes most
+ * housekeeping). Otherwise the CPUs are shared, and said so.
+ */
+static void plan_cpus(struct lab *l)
+{
+	int ids[1024], n = online_cpus(ids, 1024), duts = (int)l->o->duts;
+	int per = duts ? (n - 1) / duts : 0, pinned = l->o->pin && per >= 1;
+
+	if (l->fs.version == CGROUP_NONE && cgroup_fs_probe(&l->fs))
+		l->fs.version = CGROUP_NONE;
+	for (int i = 0; i < l->nh; i++) {
+		struct lab_host *h = &l->h[i];
+
+		if (l->fs.version != CGROUP_NONE)
+			snprintf(h->cgroup, sizeof(h->cgroup), "perflab/%s/%s", l->o->name, h->name);
+		if (!pinned || l->fs.version == CGROUP_NONE)
+			continue;
+		if (h->role == ROLE_DUT) {
+			int k = i;	/* DUTs come first */
+
+			cpu_range(h->cpus, sizeof(h->cpus), ids, n - duts * per + k * per, per);
+		} else {
+			cpu_range(h->cpus, sizeof(h->cpus), ids, 0, n - duts * per);
+		}
+	}
+	if (l->fs.version == CGROUP_NONE)
+		snprintf(l->cpu_plan, sizeof(l->cpu_plan), "no cgroups here: every host's CPU "
+			 "figure is the whole machine's");
+	else if (pinned)
+		snprintf(l->cpu_plan, sizeof(l->cpu_plan), "%d CPU%s: %s %s, the clients on %s; "
+			 "each host's CPU counted by cgroup %s", n, n > 1 ? "s" : "",
+			 duts > 1 ? "each DUT on its own," : "the DUT on", duts > 1 ? "" : l->h[0].cpus,
+			 l->h[duts].cpus[0] ? l->h[duts].cpus : "-", cgroup_version_name(l->fs.version));
+	else
+		snprintf(l->cpu_plan, sizeof(l->cpu_plan), "%d CPU%s for %d DUT%s and the clients: "
+			 "shared (%s); each host's CPU counted by cgroup %s", n, n > 1 ? "s" : "",
+			 duts, duts > 1 ? "s" : "", l->o->pin ? "too few to pin" : "--no-pin",
+			 cgroup_version_name(l->fs.version));
+}
+
 static int lab_init(struct lab *l, const struct lab_opts *o)
 {
 	char abs[PATH_MAX];
@@ -119,11 +203,13 @@ static int lab_init(struct lab *l, const struct lab_opts *o)
 		snprintf(h->ns, sizeof(h->ns), "%s-%s", o->name, h->name);
 		snprintf(h->addr, sizeof(h->addr), NET ".%d", dut ? 10 + k : 100 + k);
 	}
+	plan_cpus(l);
 	return 0;
 }
 
 static void lab_release(struct lab *l)
 {
+	cgroup_fs_release(&l->fs);
 	free(l->dir);
 	free(l->h);
 }
@@ -226,6 +312,50 @@ static int sshd_config(const struct lab *l, const struct lab_host *h, const char
 	return ret;
 }
 
+/*
+ * In the child: enter the host's network namespace as `ip netns exec`
+ * does (a mount namespace of its own with a sysfs of that network
+ * namespace), and mount the cgroup hierarchies again there, so that the
+ * host's processes can read their cgroup's CPU.
+ */
+static NORETURN void ns_child(const struct lab *l, const char *ns, char *const argv[])
+{
+	char *path = xasprintf("/run/netns/%s", ns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || setns(fd, CLONE_NEWNET) || unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) || umount2("/sys", MNT_DETACH) ||
+	    mount(ns, "/sys", "sysfs", 0, NULL) ||
+	    (l->fs.version != CGROUP_NONE && cgroup_fs_mount_again(&l->fs))) {
+		error_errno("cannot enter namespace '%s' for '%s'", ns, argv[0]);
+		_exit(126);
+	}
+	execv(argv[0], argv);
+	error_errno("cannot run '%s'", argv[0]);
+	_exit(127);
+}
+
+/* Run argv in the host's namespaces and wait for it (a daemon: its start). */
+static int ns_exec(const struct lab *l, const char *ns, char *const argv[])
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return error_errno("fork");
+	if (!pid)
+		ns_child(l, ns, argv);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return error_errno("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return error("'%s' in namespace '%s' failed (status %d)", argv[0], ns, status);
+	return 0;
+}
+
 /* Each host: a directory, a host key, an sshd in its namespace. */
 static int start_sshd(const struct lab *l, const struct lab_host *h, struct strbuf *known)
 {
@@ -255,7 +385,11 @@ static int start_sshd(const struct lab *l, const struct lab_host *h, struct strb
 		free(text);
 	}
 	mkdir_p("/run/sshd");	/* sshd's privilege separation directory */
-	ret = run("ip", "netns", "exec", h->ns, SSHD, "-f", cfg, "-E", log, NULL);
+	{
+		char *argv[] = { SSHD, "-f", cfg, "-E", log, NULL };
+
+		ret = ns_exec(l, h->ns, argv);
+	}
 done:
 	free(hdir);
 	free(key);
@@ -275,6 +409,10 @@ static void host_section(const struct lab *l, const struct lab_host *h, struct s
 		    l->ctl, h->addr);
 	strbuf_addf(sb, "workdir = %s/%s/work\nconnect_timeout = 5s\nboot_timeout = 30s\n",
 		    l->dir, h->name);
+	if (*h->cgroup)
+		strbuf_addf(sb, "cgroup = %s\n", h->cgroup);
+	if (*h->cpus)
+		strbuf_addf(sb, "cpus = %s\n", h->cpus);
 }
 
 static int write_hosts_file(const struct lab *l)
@@ -286,6 +424,7 @@ static int write_hosts_file(const struct lab *l)
 	strbuf_addf(&sb, "# %d DUT%s and %d client%s on %s.0/24, reached from namespace %s\n",
 		    (int)l->o->duts, l->o->duts > 1 ? "s" : "", (int)l->o->clients,
 		    l->o->clients == 1 ? "" : "s", NET, l->ctl);
+	strbuf_addf(&sb, "# CPUs: %s\n", l->cpu_plan);
 	for (int i = 0; i < l->nh; i++)
 		host_section(l, &l->h[i], &sb);
 	ret = write_text(l->o->hosts_out, sb.buf);
@@ -304,6 +443,7 @@ static json_t *state_json(const struct lab *l)
 	json_set_int(s, "duts", l->o->duts);
 	json_set_int(s, "clients", l->o->clients);
 	json_set_num(s, "rate_bps", l->o->rate);
+	json_set_int(s, "pin", l->o->pin);
 	json_set_str(s, "switch_netns", l->sw);
 	json_set_str(s, "controller_netns", l->ctl);
 	json_set_str(s, "created_utc", fmt_time_utc(real_ns(), t, sizeof(t)));
@@ -314,6 +454,8 @@ static json_t *state_json(const struct lab *l)
 		json_set_str(h, "netns", l->h[i].ns);
 		json_set_str(h, "address", l->h[i].addr);
 		json_set_str(h, "role", host_role_names[l->h[i].role]);
+		json_set_str(h, "cgroup", *l->h[i].cgroup ? l->h[i].cgroup : NULL);
+		json_set_str(h, "cpus", *l->h[i].cpus ? l->h[i].cpus : NULL);
 		json_array_append_new(hosts, h);
 	}
 	json_set(s, "hosts", hosts);
@@ -353,6 +495,16 @@ static void remove_ns(const char *ns)
 	run("ip", "netns", "del", ns, NULL);
 }
 
+/* The host's cgroup, once nothing runs in it (killed with its namespace). */
+static void remove_cgroup(const struct lab *l, const struct lab_host *h)
+{
+	for (int tries = 0; tries < 20; tries++) {
+		if (!cgroup_remove(&l->fs, h->cgroup))
+			return;
+		sleep_ns(100 * NSEC_PER_MSEC);	/* exiting processes leave it late */
+	}
+}
+
 /* Is the hosts file still the one we wrote for this lab? */
 static int hosts_file_is_ours(const struct lab *l)
 {
@@ -367,8 +519,11 @@ static int hosts_file_is_ours(const struct lab *l)
 
 static int teardown(struct lab *l)
 {
-	for (int i = 0; i < l->nh; i++)
+	for (int i = 0; i < l->nh; i++) {
 		remove_ns(l->h[i].ns);
+		if (*l->h[i].cgroup)
+			remove_cgroup(l, &l->h[i]);
+	}
 	remove_ns(l->ctl);
 	remove_ns(l->sw);
 	if (hosts_file_is_ours(l) && unlink(l->o->hosts_out))
@@ -387,6 +542,8 @@ static int load_state(struct lab_opts *o, const char *dir)
 		return -1;
 	o->duts = (long)json_get_num(s, "duts");
 	o->clients = (long)json_get_num(s, "clients");
+	if (json_object_get(s, "pin"))
+		o->pin = json_get_num(s, "pin") != 0;
 	json_decref(s);
 	return o->duts >= 1 && o->clients >= 0 ? 0 : -1;
 }
@@ -424,6 +581,31 @@ static int wait_sshd(const struct lab *l)
 	return ret;
 }
 
+static int make_cgroup(const struct lab *l, const struct lab_host *h)
+{
+	if (!*h->cgroup)
+		return 0;
+	if (cgroup_create(&l->fs, h->cgroup, *h->cpus ? h->cpus : NULL))
+		return error("cannot make the cgroup of lab host '%s'", h->name);
+	return 0;
+}
+
+/* The host's sshd, and so every session it starts, in the host's cgroup. */
+static int attach_sshd(const struct lab *l, const struct lab_host *h)
+{
+	char *pidfile = xasprintf("%s/%s/sshd.pid", l->dir, h->name);
+	char *text = read_file(pidfile, 64, NULL);
+	long pid = text ? strtol(text, NULL, 10) : 0;
+	int ret = 0;
+
+	if (*h->cgroup && (pid <= 1 || cgroup_attach(&l->fs, h->cgroup, (pid_t)pid)))
+		ret = error("cannot put the sshd of lab host '%s' (pid file '%s') in its cgroup",
+			    h->name, pidfile);
+	free(text);
+	free(pidfile);
+	return ret;
+}
+
 static int bring_up(struct lab *l)
 {
 	struct strbuf known = STRBUF_INIT;
@@ -443,10 +625,13 @@ static int bring_up(struct lab *l)
 	}
 	free(key);
 	for (int i = 0; i < l->nh; i++)
-		if (start_sshd(l, &l->h[i], &known))
+		if (make_cgroup(l, &l->h[i]) || start_sshd(l, &l->h[i], &known))
 			goto done;
 	if (write_text(kh, known.buf) || write_hosts_file(l) || wait_sshd(l))
 		goto done;
+	for (int i = 0; i < l->nh; i++)
+		if (attach_sshd(l, &l->h[i]))
+			goto done;
 	ret = 0;
 done:
 	json_decref(s);
@@ -480,7 +665,8 @@ int lab_up(const struct lab_opts *o)
 	if (lab_init(&l, o))
 		return -1;
 	if (!load_state(&old, l.dir)) {
-		if (old.duts == o->duts && old.clients == o->clients && all_up(&l)) {
+		if (old.duts == o->duts && old.clients == o->clients && old.pin == o->pin &&
+		    all_up(&l)) {
 			printf("lab '%s' is up: %s\n", o->name, o->hosts_out);
 			lab_release(&l);
 			return 0;
@@ -506,6 +692,7 @@ int lab_up(const struct lab_opts *o)
 		printf("lab '%s' is up: %d DUT%s, %d client%s; hosts file %s\n", o->name,
 		       (int)o->duts, o->duts > 1 ? "s" : "", (int)o->clients,
 		       o->clients == 1 ? "" : "s", o->hosts_out);
+		printf("CPUs: %s\n", l.cpu_plan);
 	}
 	lab_release(&l);
 	return ret;
@@ -530,6 +717,35 @@ int lab_down(const struct lab_opts *o)
 	return ret;
 }
 
+int lab_power_cycle(const struct lab_opts *o, const char *host)
+{
+	struct lab_opts shape = *o;
+	struct lab l;
+	struct strbuf known = STRBUF_INIT;
+	int ret = -1;
+
+	if (!is_root())
+		return error("a lab of network namespaces needs root");
+	if (load_state(&shape, o->dir))
+		return error("no lab in '%s' to power-cycle a host of", o->dir);
+	if (lab_init(&l, &shape))
+		return -1;
+	for (int i = 0; i < l.nh; i++) {
+		struct lab_host *h = &l.h[i];
+
+		if (strcmp(h->name, host))
+			continue;
+		/* off: everything the host runs; on: its sshd, in its cgroup */
+		kill_ns_procs(h->ns);
+		ret = start_sshd(&l, h, &known) || wait_sshd(&l) || attach_sshd(&l, h) ? -1 : 0;
+		if (!ret)
+			printf("lab host '%s' power-cycled\n", host);
+	}
+	strbuf_release(&known);
+	lab_release(&l);
+	return ret;
+}
+
 int lab_status(const struct lab_opts *o)
 {
 	struct lab_opts shape = *o;
@@ -543,14 +759,17 @@ int lab_status(const struct lab_opts *o)
 	if (lab_init(&l, &shape))
 		return -1;
 	printf("lab '%s' (%s), hosts file %s\n", o->name, l.dir, o->hosts_out);
-	printf("  %-10s %-7s %-16s %-14s %s\n", "host", "role", "address", "namespace", "");
+	printf("  %-10s %-7s %-16s %-14s %-8s %s\n", "host", "role", "address", "namespace",
+	       "cpus", "");
 	for (int i = 0; i < l.nh; i++) {
 		int ns = ns_exists(l.h[i].ns);
 
 		up &= ns;
-		printf("  %-10s %-7s %-16s %-14s %s\n", l.h[i].name, host_role_names[l.h[i].role],
-		       l.h[i].addr, l.h[i].ns, ns ? "present" : "MISSING");
+		printf("  %-10s %-7s %-16s %-14s %-8s %s\n", l.h[i].name,
+		       host_role_names[l.h[i].role], l.h[i].addr, l.h[i].ns,
+		       *l.h[i].cpus ? l.h[i].cpus : "shared", ns ? "present" : "MISSING");
 	}
+	printf("CPUs: %s\n", l.cpu_plan);
 	up &= ns_exists(l.sw) && ns_exists(l.ctl);
 	if (up)
 		up = wait_sshd(&l) == 0;

@@ -17,6 +17,7 @@ struct lab_opts {
 	double rate;		/* tbf rate on every host link, bits/s, 0 = none */
 	char *dir;		/* state: keys, sshd configs, host workdirs */
 	char *hosts_out;	/* the hosts file written for the lab */
+	int pin;		/* give DUTs CPUs of their own when there are enough */
 };
 
 extern const struct opt lab_table[];
@@ -25,6 +26,12 @@ extern const struct opt lab_table[];
 int lab_up(const struct lab_opts *o);
 /* Remove everything `lab up` made, and nothing else. Safe to repeat. */
 int lab_down(const struct lab_opts *o);
+/*
+ * Power-cycle one host of the lab: kill everything it runs, start its
+ * sshd again (in its cgroup), wait until it answers. The namespace
+ * lab's power_cycle command.
+ */
+int lab_power_cycle(const struct lab_opts *o, const char *host);
 /* Print the lab's hosts, their sshd and whether ssh answers. 0 = all up. */
 int lab_status(const struct lab_opts *o);
 

@@ -177,7 +177,13 @@ static int start_collect(struct run_state *st, struct run_host *rh, double t0)
 	char *align = xasprintf("%.9f", t0 + rh->offset);
 	char *argv[] = { rh->t.perflab, "-q", "collect", "--collectors", st->r->collectors,
 			 "--interval", interval, "--out-dir", rh->rdir, "--align", align,
-			 "--ready-fd", "1", "--stop-on-eof", NULL };
+			 "--ready-fd", "1", "--stop-on-eof", NULL, NULL, NULL };
+
+	/* a namespace host: its CPU is its cgroup's */
+	if (rh->h && *rh->h->cgroup) {
+		argv[ARRAY_SIZE(argv) - 3] = "--cgroup";
+		argv[ARRAY_SIZE(argv) - 2] = rh->h->cgroup;
+	}
 	int ret = start_remote(st, rh, argv, &rh->collect, &rh->collect_in, &rh->collect_out,
 			       "collect");
 
@@ -432,6 +438,10 @@ static json_t *hosts_meta(const struct run_state *st)
 		json_set_str(o, "role", host_role_names[rh->h->role]);
 		json_set(o, "serves", json_boolean(rh->serves));
 		json_set(o, "drives", json_boolean(rh->drives));
+		/* whose CPU its cpu figures are: its own cgroup's, or its machine's */
+		json_set_str(o, "cpu_scope", rh->h && *rh->h->cgroup ? "cgroup" : "machine");
+		json_set_str(o, "cgroup", rh->h && *rh->h->cgroup ? rh->h->cgroup : NULL);
+		json_set_str(o, "cpus", rh->h && *rh->h->cpus ? rh->h->cpus : NULL);
 		if (rel)
 			json_set_str(o, "dir", *rel ? rel + 1 : ".");
 		json_set_num(o, "clock_offset_s", rh->offset);

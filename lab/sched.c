@@ -18,6 +18,44 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Add a CPU list ("1", "2-3,6") to set; -1 if it is not one or overlaps. */
+static int take_cpus(unsigned char *set, size_t max, const char *list)
+{
+	const char *p = list;
+
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p || a < 0)
+			return -1;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		if (b < a || (size_t)b >= max)
+			return -1;
+		for (long c = a; c <= b; c++) {
+			if (set[c])
+				return -1;
+			set[c] = 1;
+		}
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return 0;
+}
+
+/* Does each of the first n DUTs have CPUs of its own (lab up's cpus)? */
+static int own_cpus(const struct host *const *duts, size_t n)
+{
+	unsigned char set[4096] = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		if (!*duts[i]->cpus || take_cpus(set, sizeof(set), duts[i]->cpus))
+			return 0;
+	return 1;
+}
+
 int sched_init(struct sched *s, struct job_setup *js, long want, const char *kind,
 	       const char *series, char *const *argv)
 {
@@ -47,6 +85,11 @@ int sched_init(struct sched *s, struct job_setup *js, long want, const char *kin
 	for (size_t i = 0; i < nd; i++)
 		netns |= duts[i]->netns && *duts[i]->netns;
 	s->n = want > 0 ? (size_t)want : nd ? nd : 1;
+	s->how = "side by side";
+	if (netns && own_cpus(duts, s->n)) {
+		netns = 0;	/* each DUT on CPUs of its own: their figures do not mix */
+		s->how = "side by side: namespaces of one machine, each DUT on CPUs of its own";
+	}
 	if (s->n == 1) {
 		s->s[0].hl = js->hosts;	/* the lab as it is: borrowed */
 		s->s[0].have_hl = 1;
@@ -54,7 +97,8 @@ int sched_init(struct sched *s, struct job_setup *js, long want, const char *kin
 	}
 	if (netns) {
 		s->serial = 1;
-		s->why_serial = "namespaces of one machine: one run at a time, or their CPU would mix";
+		s->how = "one run at a time: namespaces of one machine without CPUs of their own, "
+			 "whose CPU figures would mix";
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct sched_share *sh = &s->s[i];

@@ -39,7 +39,7 @@ struct sched {
 	struct sched_share s[SCHED_MAX_DUTS];
 	size_t n;			/* shares (DUTs measured at once) */
 	int serial;			/* measure one run at a time */
-	const char *why_serial;		/* for humans, when serial with n > 1 */
+	const char *how;		/* for humans, with n > 1: side by side or why not */
 	int aborted;			/* a run said the lab is broken */
 };
 

@@ -120,34 +120,63 @@ static void copy_keys(json_t *to, const json_t *from, const char *const *keys)
 	}
 }
 
-static void add_cpu(json_t *sum, const struct lines *cpu, const struct window *w)
+/* The cpu records' interval figures weighted into sum; prefix names the scope. */
+static void add_cpu_scope(json_t *sum, const struct lines *cpu, const struct window *w,
+			  const char *within, const char *prefix)
 {
 	static const char *states[] = { "user", "nice", "system", "irq", "softirq", "iowait",
 					"steal", NULL };
 	struct wsum util = { 0 }, busy = { 0 }, intr = { 0 }, ctxt = { 0 }, st[8] = { { 0 } };
 	json_t *states_pct = json_object();
+	char key[64];
 
 	for (size_t i = 0; i < cpu->nr; i++) {
+		const json_t *r = within ? json_object_get(cpu->v[i], within) : cpu->v[i];
 		double s = overlap(cpu->v[i], w);
 
-		wsum_add(&util, json_get_num(cpu->v[i], "util_pct"), s);
-		wsum_add(&busy, json_get_num(cpu->v[i], "busy_cpus"), s);
-		wsum_add(&intr, json_get_num(cpu->v[i], "intr_per_s"), s);
-		wsum_add(&ctxt, json_get_num(cpu->v[i], "ctxt_per_s"), s);
+		wsum_add(&util, json_get_num(r, "util_pct"), s);
+		wsum_add(&busy, json_get_num(r, "busy_cpus"), s);
+		wsum_add(&intr, json_get_num(r, "intr_per_s"), s);
+		wsum_add(&ctxt, json_get_num(r, "ctxt_per_s"), s);
 		for (int k = 0; states[k]; k++) {
-			char key[32];
-
 			snprintf(key, sizeof(key), "all.%s", states[k]);
-			wsum_add(&st[k], json_get_num(cpu->v[i], key), s);
+			wsum_add(&st[k], json_get_num(r, key), s);
 		}
 	}
 	for (int k = 0; states[k]; k++)
 		json_set_num(states_pct, states[k], wsum_mean(&st[k]));
-	json_set_num(sum, SUM_CPU, wsum_mean(&util));
-	json_set_num(sum, "cpu_busy_cpus", wsum_mean(&busy));
-	json_set(sum, "cpu_states_pct", states_pct);
-	json_set_num(sum, "intr_per_s", wsum_mean(&intr));
-	json_set_num(sum, "ctxt_per_s", wsum_mean(&ctxt));
+	snprintf(key, sizeof(key), "%s%s", prefix, SUM_CPU);
+	json_set_num(sum, key, wsum_mean(&util));
+	snprintf(key, sizeof(key), "%scpu_busy_cpus", prefix);
+	json_set_num(sum, key, wsum_mean(&busy));
+	snprintf(key, sizeof(key), "%scpu_states_pct", prefix);
+	json_set(sum, key, states_pct);
+	snprintf(key, sizeof(key), "%s%s", prefix, SUM_INTR);
+	json_set_num(sum, key, wsum_mean(&intr));
+	snprintf(key, sizeof(key), "%s%s", prefix, SUM_CTXT);
+	json_set_num(sum, key, wsum_mean(&ctxt));
+}
+
+/*
+ * A host's CPU: its own (scope "cgroup": a namespace lab's host) or the
+ * machine's; in the first case the machine's figures go beside them as
+ * machine_*, and interrupts and context switches (never a cgroup's) are
+ * the machine's.
+ */
+static void add_cpu(json_t *sum, const struct lines *cpu, const struct window *w)
+{
+	const json_t *info = cpu->info;
+	const char *scope = info ? json_get_str(info, "scope") : NULL;
+	int cg = scope && !strcmp(scope, "cgroup");
+
+	add_cpu_scope(sum, cpu, w, NULL, "");
+	json_set_str(sum, "cpu_scope", cg ? "cgroup" : "machine");
+	if (!cg)
+		return;
+	json_set_str(sum, "cpu_cgroup", json_get_str(info, "cgroup"));
+	add_cpu_scope(sum, cpu, w, "machine", "machine_");
+	json_set_num(sum, SUM_INTR, json_get_num(sum, "machine_" SUM_INTR));
+	json_set_num(sum, SUM_CTXT, json_get_num(sum, "machine_" SUM_CTXT));
 }
 
 static void add_freq(json_t *sum, const struct lines *freq, const struct window *w)
@@ -499,7 +528,8 @@ static void add_host_files(json_t *sum, const char *dir, const struct window *w,
 /* Per host of a lab run: its CPU and clock over the same window. */
 static json_t *hosts_json(const struct layout *l, const struct window *ctl)
 {
-	static const char *keys[] = { SUM_CPU, "cpu_busy_cpus", "cpu_states_pct",
+	static const char *keys[] = { SUM_CPU, "cpu_busy_cpus", "cpu_states_pct", "cpu_scope",
+				      "cpu_cgroup", "machine_" SUM_CPU, "machine_cpu_states_pct",
 				      SUM_INTR, SUM_FREQ, "freq_source", "freq_driver",
 				      "freq_governor", "retrans_segs", NULL };
 	json_t *hosts = json_object();

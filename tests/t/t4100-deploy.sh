@@ -73,7 +73,7 @@ test_expect_success NETNS 'a DUT that does not come back is power-cycled' '
 	sed -e "s|^reboot = .*|reboot = sh -c \"kill \$(cat $labdir/dut1/sshd.pid)\"|" \
 	    -e "/^ready = /d" -e "s/^server = image/server = perflab/" job >job-gone &&
 	sed -e "s/^boot_timeout = 30s$/boot_timeout = 3s/" \
-	    -e "/^\[host dut1\]$/a power_cycle = ip netns exec $lab-dut1 /usr/sbin/sshd -f $labdir/dut1/sshd_config -E $labdir/dut1/sshd.log" \
+	    -e "/^\[host dut1\]$/a power_cycle = perflab lab power-cycle dut1 --name $lab --dir $labdir" \
 	    lab.hosts >pc.hosts &&
 	perflab config check pc.hosts &&
 	perflab run --hosts pc.hosts --job job-gone --image ./image --results pc >out 2>err &&
@@ -87,7 +87,7 @@ test_expect_success NETNS 'and when the power cycle does not help, the run abort
 	test_exit_code 128 perflab run --hosts dead.hosts --job job-gone --image ./image --results dead 2>err &&
 	grep -q "host .dut1. did not come back after a power cycle" err &&
 	json dead/*/run.json "d[\"status\"] == \"aborted\" and d[\"deploy\"][\"outcome\"] == \"abort\"" &&
-	ip netns exec $lab-dut1 /usr/sbin/sshd -f $labdir/dut1/sshd_config -E $labdir/dut1/sshd.log
+	perflab lab power-cycle dut1 --name $lab --dir $labdir
 '
 
 test_expect_success 'a bad [deploy] section is refused with file:line' '
