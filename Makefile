@@ -26,6 +26,8 @@ PKGS = hwloc jansson libgit2 sqlite3 inih
 CC = cc
 FUZZ_CC = clang
 CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec/perflab
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -46,7 +48,8 @@ FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -g -O1
 # into the library; the driver's main and the tests are listed apart.
 LIB_DIRS = common collectors workloads store verdict bisect lab reports harness
 MAIN_SRC = harness/perflab.c
-LIB_SRCS = $(filter-out $(MAIN_SRC),$(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))))
+AGENT_SRC = harness/agent.c
+LIB_SRCS = $(filter-out $(MAIN_SRC) $(AGENT_SRC),$(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))))
 UNIT_SRCS = $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz-*.c))
 HEADERS = $(sort $(wildcard $(addsuffix /*.h,$(LIB_DIRS))))
@@ -65,10 +68,18 @@ endif
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-all: perflab
+all: perflab perflab-agent
 
 perflab: build/opt/$(MAIN_SRC:.c=.o) build/opt/libperflab.a
 	$(QUIET_LINK)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# The agent: the verbs a lab host runs, linked statically so that it needs
+# nothing on the host but the kernel (libc, jansson, hwloc, libpfm4 inside;
+# no libgit2, SQLite, libinih, libelf).
+AGENT_LIBS = -ljansson -lhwloc -lpfm -lpthread -lm
+perflab-agent: build/opt/$(AGENT_SRC:.c=.o) build/opt/libperflab.a
+	$(QUIET_LINK)$(CC) $(CFLAGS) -static -o $@ $^ $(AGENT_LIBS) 2>build/agent-link.log || \
+		{ cat build/agent-link.log; exit 1; }
 
 build/opt/libperflab.a: $(OPT_OBJS)
 	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
@@ -97,7 +108,8 @@ build/opt/harness/version.o build/san/harness/version.o build/fuzz/harness/versi
 build/version.h: FORCE
 	@mkdir -p build
 	@{ echo '#define PERFLAB_VERSION "$(VERSION)"'; \
-	   echo '#define INIH_VERSION "$(shell $(PKG_CONFIG) --modversion inih 2>/dev/null)"'; } > $@.tmp
+	   echo '#define INIH_VERSION "$(shell $(PKG_CONFIG) --modversion inih 2>/dev/null)"'; \
+	   echo '#define PERFLAB_LIBEXECDIR "$(LIBEXECDIR)"'; } > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 build/unit-tests: $(UNIT_SRCS:%.c=build/san/%.o) build/san/libperflab.a
@@ -139,7 +151,7 @@ build/bench/%: bench/%.c build/opt/libperflab.a
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(BASIC_CFLAGS) -o $@ $^ $(LIBS)
 
 clean:
-	rm -rf build perflab
+	rm -rf build perflab perflab-agent
 
 .PHONY: all check check-headers check-layers deps demo bench fuzz clean FORCE
 .SECONDARY:

@@ -5,3 +5,8 @@ const char *perflab_version(void)
 {
 	return PERFLAB_VERSION;
 }
+
+const char *perflab_libexecdir(void)
+{
+	return PERFLAB_LIBEXECDIR;
+}

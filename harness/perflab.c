@@ -58,11 +58,6 @@ static void usage_all(FILE *f)
 		"exit codes: 0 ok, 1 failure, 128 fatal, 129 usage\n");
 }
 
-int wants_help(int argc, char **argv)
-{
-	return argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
-}
-
 int cmd_help(int argc, char **argv)
 {
 	const struct cmd *c;

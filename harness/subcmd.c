@@ -8,12 +8,21 @@
 #include <stdio.h>
 #include <string.h>
 
+int wants_help(int argc, char **argv)
+{
+	return argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+}
+
 void subcmd_usage(FILE *f, const char *cmd, const struct subcmd *t, size_t n)
 {
-	fprintf(f, "usage: perflab %s <subcommand> [<args>]\n\n", cmd);
+	const char *sub = cmd ? "subcommand" : "verb";
+
+	fprintf(f, "usage: %s%s%s <%s> [<args>]\n\n", progname, cmd ? " " : "", cmd ? cmd : "",
+		sub);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "   %-10s %s\n", t[i].name, t[i].summary);
-	fprintf(f, "\n'perflab %s <subcommand> --help' shows its options.\n", cmd);
+		fprintf(f, "   %-12s %s\n", t[i].name, t[i].summary);
+	fprintf(f, "\n'%s%s%s <%s> --help' shows its options.\n", progname, cmd ? " " : "",
+		cmd ? cmd : "", sub);
 }
 
 const struct subcmd *subcmd_find(const struct subcmd *t, size_t n, const char *name)

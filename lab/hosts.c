@@ -32,8 +32,9 @@ const struct opt host_table[] = {
 	  "network interface the traffic crosses"),
 	H("workdir", OPT_STRING, workdir, 0, 0, NULL, "/var/tmp/perflab", "DIR",
 	  "directory for perflab and results on the host"),
-	H("perflab", OPT_STRING, perflab, 0, 0, NULL, "", "PATH",
-	  "perflab binary on the host, \"\" = copy ours into workdir"),
+	H("agent", OPT_STRING, agent, 0, 0, NULL, "", "PATH",
+	  "an installed perflab-agent of this perflab's protocol; \"\" = perflab copies its "
+	  "own into the workdir"),
 	H("install", OPT_ARGV, install, 0, 0, NULL, "", "CMD",
 	  "command that installs an image on the host"),
 	H("install_timeout", OPT_DURATION, install_timeout, 1, 86400, NULL, "10m", "SECS",

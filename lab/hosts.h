@@ -25,7 +25,7 @@ struct host {
 	char *traffic;		/* address clients send traffic to, "" = address */
 	char *interface;	/* NIC the traffic crosses, "" = find by route */
 	char *workdir;		/* where perflab and results live on the host */
-	char *perflab;		/* perflab on the host, "" = copy into workdir */
+	char *agent;		/* an installed perflab-agent, "" = perflab copies its own */
 	char **install;		/* install an image: argv with placeholders */
 	double install_timeout;	/* seconds */
 	char **reboot;		/* reboot (or restart the service) */

@@ -367,7 +367,7 @@ static int start_sshd(const struct lab *l, const struct lab_host *h, struct strb
 	log = xasprintf("%s/sshd.log", hdir);
 	work = xasprintf("%s/work", hdir);
 	pub = NULL;
-	if (mkdir_p(work) || keygen(key) || sshd_config(l, h, hdir))
+	if (mkdir_p(work) || chmod(work, 0700) || keygen(key) || sshd_config(l, h, hdir))
 		goto done;
 	pub = xasprintf("%s.pub", key);
 	{

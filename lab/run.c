@@ -140,7 +140,7 @@ static int start_server(struct run_state *st)
 	char *out = xasprintf("%s/server.ndjson", rh->rdir);
 	char *threads = xasprintf("%ld", st->r->server_threads);
 	char *interval = xasprintf("%g", st->w->interval);
-	char *argv[] = { rh->t.perflab, "-q", "load", "server", "--port", "0",
+	char *argv[] = { rh->t.agent, "-q", "load", "server", "--port", "0",
 			 "--host", st->hl ? "0.0.0.0" : "127.0.0.1", "--threads", threads,
 			 "--interval", interval, "--out", out, "--ready-fd", "1",
 			 "--stop-on-eof", NULL };
@@ -175,7 +175,7 @@ static int start_collect(struct run_state *st, struct run_host *rh, double t0)
 {
 	char *interval = xasprintf("%g", st->w->interval);
 	char *align = xasprintf("%.9f", t0 + rh->offset);
-	char *argv[] = { rh->t.perflab, "-q", "collect", "--collectors", st->r->collectors,
+	char *argv[] = { rh->t.agent, "-q", "collect", "--collectors", st->r->collectors,
 			 "--interval", interval, "--out-dir", rh->rdir, "--align", align,
 			 "--ready-fd", "1", "--stop-on-eof", NULL, NULL, NULL };
 
@@ -224,7 +224,7 @@ static char **client_argv(struct run_state *st, struct run_host *rh, long conns)
 	while (load_client_table[rows].name)
 		rows++;
 	argv = xcalloc((size_t)rows + 16, sizeof(*argv));
-	argv[n++] = xstrdup(rh->t.perflab);
+	argv[n++] = xstrdup(rh->t.agent);
 	argv[n++] = xstrdup("-q");
 	argv[n++] = xstrdup("load");
 	argv[n++] = xstrdup("client");
@@ -751,8 +751,11 @@ static void measure(struct run_state *st)
 		return;
 	phase_done(st, "deploy");
 	st->prepared = 1;
-	if (hosts_prepare(st->hosts, st->nhosts, st->state))
-		st->failure = "a host could not be prepared";
+	/* a host that cannot be reached or runs no fitting agent: a human is needed */
+	if (hosts_prepare(st->hosts, st->nhosts, st->state)) {
+		st->status = RUN_ABORTED;
+		st->failure = "a host could not be prepared (abort)";
+	}
 	/* before any load; a run without a fingerprint is still a run */
 	if (!st->failure)
 		hosts_fingerprint(st->hosts, st->nhosts);

@@ -140,71 +140,126 @@ static void pending_release(struct pending *p, int n)
 }
 
 /*
- * One round trip: make the run directory, print perflab's version and
- * its size. Exit 4 says perflab is not there.
+ * One round trip to each host: its workdir made if missing (0700), and
+ * refused unless it is the ssh user's alone, as ssh checks its own
+ * files (a workdir others can write could hold a planted binary that
+ * would run as that user); the run directory made; the agent's version.
+ * A managed agent (the one perflab copies into the workdir) must be the
+ * user's too. Exit 3: cannot make a directory, 4: no agent yet, 5: the
+ * workdir or the agent is not the user's alone.
  */
+static const char prepare_script[] =
+	"umask 077\n"
+	"own() { set -- $(ls -dn \"$1\") && case $1 in ?????w*|????????w*) return 1;; esac"
+	" && [ \"$3\" = \"$(id -u)\" ]; }\n"
+	"[ -d \"$3\" ] || { mkdir -p \"$3\" && chmod 700 \"$3\"; } || exit 3\n"
+	"own \"$3\" || { echo \"workdir\"; exit 5; }\n"
+	"mkdir -p \"$2\" || exit 3\n"
+	"if [ \"$4\" = managed ]; then\n"
+	"  [ -e \"$1\" ] || exit 4\n"
+	"  [ -f \"$1\" ] && [ ! -L \"$1\" ] && own \"$1\" || { echo \"agent\"; exit 5; }\n"
+	"fi\n"
+	"\"$1\" version 2>/dev/null || exit 4\n";
+
+static int managed(const struct run_host *rh)
+{
+	return !rh->t.local && !*rh->h->agent;
+}
+
+static char *agent_path(const struct run_host *rh)
+{
+	if (rh->t.local)
+		return xstrdup(self_exe());
+	if (*rh->h->agent)
+		return xstrdup(rh->h->agent);
+	return xasprintf("%s/perflab-agent", rh->h->workdir);
+}
+
 static char **prepare_argv(const struct run_host *rh, const char *path)
 {
-	char *argv[] = { "sh", "-c",
-		"mkdir -p \"$2\" || exit 3; \"$1\" version 2>/dev/null || exit 4; wc -c < \"$1\"",
-		"perflab-prepare", (char *)path, rh->rdir, NULL };
+	char *argv[] = { "sh", "-c", (char *)prepare_script, "perflab-prepare", (char *)path,
+			 rh->rdir, rh->h->workdir, managed(rh) ? "managed" : "installed", NULL };
 
 	return argv_dup(argv);
 }
 
-static int prepared_ok(const struct pending *p, off_t size)
+/*
+ * What the host's agent said: 1 when it will do. A managed agent must be
+ * this very build (perflab replaces it otherwise); an installed one must
+ * speak this protocol.
+ */
+static int agent_fits(const struct run_host *rh, const struct pending *p, struct strbuf *why)
 {
-	struct strbuf ours = STRBUF_INIT;
-	const char *last;
-	int ok;
+	char ours[128];
+	const char *text = p->text.buf;
+	int proto = -1;
+	const char *at = strstr(text, " protocol ");
 
-	strbuf_addf(&ours, "perflab %s\n", perflab_version());
-	last = strrchr(p->text.buf, '\n');
-	while (last && last > p->text.buf && last[-1] != '\n')
-		last--;
-	ok = p->code == 0 && !strncmp(p->text.buf, ours.buf, ours.len) && last &&
-	     strtoll(last, NULL, 10) == (long long)size;
-	strbuf_release(&ours);
-	return ok;
+	if (p->code != 0)
+		return 0;
+	if (at)
+		proto = atoi(at + 10);
+	if (managed(rh)) {
+		snprintf(ours, sizeof(ours), "perflab-agent %s protocol %d\n", perflab_version(),
+			 PERFLAB_AGENT_PROTOCOL);
+		return !strcmp(text, ours);
+	}
+	if (strncmp(text, "perflab-agent ", 14) || proto != PERFLAB_AGENT_PROTOCOL) {
+		strbuf_addf(why, "host '%s': '%s' says '%.*s', not perflab-agent protocol %d",
+			    rh->h->name, rh->h->agent, (int)strcspn(text, "\n"), text,
+			    PERFLAB_AGENT_PROTOCOL);
+		return 0;
+	}
+	return 1;
 }
 
-static char *perflab_path(const struct run_host *rh)
+static int prepared(struct run_host *rh, const struct pending *p)
 {
-	if (rh->t.local)
-		return xstrdup(self_exe());
-	if (*rh->h->perflab)
-		return xstrdup(rh->h->perflab);
-	return xasprintf("%s/perflab", rh->h->workdir);
+	struct strbuf why = STRBUF_INIT;
+	int ret = 0;
+
+	if (rh->t.local) {
+		rh->t.agent = xstrdup(self_exe());
+		ret = mkdir_p(rh->rdir);
+	} else if (agent_fits(rh, p, &why)) {
+		rh->t.agent = agent_path(rh);
+	} else if (why.len) {
+		ret = error("%s", why.buf);
+	} else if (p->code == 5) {
+		ret = error("host '%s': refusing %s '%s': it must belong to the ssh user alone "
+			    "(not writable by group or others), as ssh demands of its files",
+			    rh->h->name, strncmp(p->text.buf, "agent", 5) ? "workdir" : "agent",
+			    strncmp(p->text.buf, "agent", 5) ? rh->h->workdir : "perflab-agent");
+	} else if (p->code != 0 && p->code != 4) {
+		ret = error("cannot prepare host '%s' (exit %d)", rh->h->name, p->code);
+	} else if (!managed(rh)) {
+		ret = error("host '%s': the installed agent '%s' does not run", rh->h->name,
+			    rh->h->agent);
+	} else {
+		ret = transport_install_agent(&rh->t);
+	}
+	strbuf_release(&why);
+	return ret;
 }
 
 static int prepare_all(struct run_host *v, int n)
 {
 	struct pending *p = xcalloc((size_t)n, sizeof(*p));
-	struct stat st;
 	int ret = 0;
 
-	if (stat(self_exe(), &st))
-		return error_errno("cannot stat '%s'", self_exe());
 	for (int i = 0; i < n; i++) {
-		char *path = perflab_path(&v[i]);
+		char *path = agent_path(&v[i]);
 		char **argv = prepare_argv(&v[i], path);
 
-		if (pending_start(&p[i], &v[i], argv))
+		if (!v[i].t.local && pending_start(&p[i], &v[i], argv))
 			ret = -1;
 		argv_free(argv);
 		free(path);
 	}
 	pending_finish(p, n, 60);
-	for (int i = 0; i < n && !ret; i++) {
-		if (prepared_ok(&p[i], st.st_size) || v[i].t.local) {
-			v[i].t.perflab = perflab_path(&v[i]);
-			continue;
-		}
-		if (p[i].code != 0 && p[i].code != 4)
-			ret = error("cannot prepare host '%s' (exit %d)", v[i].h->name, p[i].code);
-		else if (transport_install_perflab(&v[i].t))
+	for (int i = 0; i < n && !ret; i++)
+		if (prepared(&v[i], &p[i]))
 			ret = -1;
-	}
 	pending_release(p, n);
 	free(p);
 	return ret;
@@ -240,7 +295,7 @@ static int clock_all(struct run_host *v, int n)
 	int ret = 0;
 
 	for (int i = 0; i < n; i++) {
-		char *argv[] = { v[i].t.perflab, "clock", "--serve", NULL };
+		char *argv[] = { v[i].t.agent, "clock", "--serve", NULL };
 
 		in[i] = out[i] = -1;
 		if (!v[i].t.local && transport_start(&v[i].t, argv, &c[i], &in[i], &out[i],
@@ -300,7 +355,7 @@ int hosts_fingerprint(struct run_host *v, int n)
 
 	for (int i = 0; i < n; i++) {
 		char *argv[] = { "sh", "-c", "\"$1\" fingerprint --json > \"$2/fingerprint.json\"",
-				 "perflab-fingerprint", v[i].t.perflab, v[i].rdir, NULL };
+				 "perflab-fingerprint", v[i].t.agent, v[i].rdir, NULL };
 
 		if (!pending_start(&p[k], &v[i], argv))
 			k++;

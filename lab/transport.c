@@ -218,7 +218,7 @@ void transport_release_keep(struct transport *t, int keep_master)
 	argv_free(t->ssh);
 	free(t->state_dir);
 	free(t->ctl_dir);
-	free(t->perflab);
+	free(t->agent);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -335,52 +335,49 @@ int transport_put(struct transport *t, const char *local, const char *remote, in
 	return ret;
 }
 
-/* Does the host's perflab print the same versions as ours? */
-static int same_perflab(struct transport *t, const char *path, off_t size)
+const char *agent_local_path(void)
 {
-	char *ver[] = { (char *)path, "version", NULL };
-	char *sz[] = { "wc", "-c", (char *)path, NULL };
-	struct strbuf theirs = STRBUF_INIT, bytes = STRBUF_INIT, ours = STRBUF_INIT;
-	int same = 0;
+	static char *found;
+	const char *env = getenv("PERFLAB_AGENT"), *self;
+	char *dir;
 
-	if (transport_run_err(t, ver, t->h->command_timeout, &theirs, "/dev/null") == 0 &&
-	    transport_run_err(t, sz, t->h->command_timeout, &bytes, "/dev/null") == 0) {
-		strbuf_addf(&ours, "perflab %s\n", perflab_version());
-		same = !strncmp(theirs.buf, ours.buf, ours.len) &&
-		       strtoll(bytes.buf, NULL, 10) == (long long)size;
+	if (found)
+		return found;
+	if (env && *env) {
+		if (access(env, X_OK))
+			return error_errno("PERFLAB_AGENT '%s' is not an executable", env), NULL;
+		return found = xstrdup(env);
 	}
-	strbuf_release(&theirs);
-	strbuf_release(&bytes);
-	strbuf_release(&ours);
-	return same;
+	self = self_exe();
+	dir = xstrndup(self, strrchr(self, '/') ? (size_t)(strrchr(self, '/') - self) : 0);
+	found = xasprintf("%s/perflab-agent", *dir ? dir : ".");
+	free(dir);
+	if (!access(found, X_OK))
+		return found;
+	free(found);
+	found = xasprintf("%s/perflab-agent", perflab_libexecdir());
+	if (!access(found, X_OK))
+		return found;
+	free(found);
+	found = NULL;
+	error("no perflab-agent beside '%s' nor in '%s' (make builds it; PERFLAB_AGENT "
+	      "names another)", self, perflab_libexecdir());
+	return NULL;
 }
 
-int transport_install_perflab(struct transport *t)
+int transport_install_agent(struct transport *t)
 {
-	struct stat st;
+	const char *local = agent_local_path();
 	char *path;
 
-	if (t->local) {
-		t->perflab = xstrdup(self_exe());
-		return 0;
+	if (!local)
+		return -1;
+	path = xasprintf("%s/perflab-agent", t->h->workdir);
+	if (transport_put(t, local, path, 0700)) {
+		free(path);
+		return error("cannot install perflab-agent on host '%s'", t->h->name);
 	}
-	if (stat(self_exe(), &st))
-		return error_errno("cannot stat '%s'", self_exe());
-	path = *t->h->perflab ? xstrdup(t->h->perflab) : xasprintf("%s/perflab", t->h->workdir);
-	if (!same_perflab(t, path, st.st_size)) {
-		char *mk[] = { "mkdir", "-p", t->h->workdir, NULL };
-
-		if (*t->h->perflab) {
-			free(path);
-			return error("host '%s': '%s' is not this perflab (%s)", t->h->name,
-				     t->h->perflab, perflab_version());
-		}
-		if (transport_run(t, mk, t->h->command_timeout, NULL) ||
-		    transport_put(t, self_exe(), path, 0755) || !same_perflab(t, path, st.st_size)) {
-			free(path);
-			return error("cannot install perflab on host '%s'", t->h->name);
-		}
-	}
-	t->perflab = path;
+	free(t->agent);
+	t->agent = path;
 	return 0;
 }

@@ -21,7 +21,8 @@ struct transport {
 	char *state_dir;	/* as given to transport_init */
 	char *ctl_dir;		/* directory of the ControlMaster socket */
 	char **ssh;		/* argv prefix: [ip netns exec NS] ssh -o ... user@addr */
-	char *perflab;		/* perflab's path on the host, once installed */
+	char *agent;		/* what runs the host verbs there: the agent's path, once checked
+				   (this perflab itself on a local host) */
 };
 
 /* Prepare a transport; state_dir keeps the ControlMaster socket. */
@@ -74,10 +75,16 @@ int transport_start(struct transport *t, char *const argv[], struct child *c,
 /* Copy a local file to a path on the host (atomically: temp + rename). */
 int transport_put(struct transport *t, const char *local, const char *remote, int mode);
 /*
- * Make sure this perflab runs on the host: the host's `perflab` key,
- * else {workdir}/perflab, copied there when missing or different (its
- * `version` output and size are compared). Sets t->perflab.
+ * The agent this perflab installs on hosts: $PERFLAB_AGENT, else
+ * perflab-agent beside this perflab's binary, else the installed one
+ * (PERFLAB_LIBEXECDIR). NULL after error() when there is none.
  */
-int transport_install_perflab(struct transport *t);
+const char *agent_local_path(void);
+
+/*
+ * Put this perflab's agent into the host's workdir ({workdir}/perflab-agent,
+ * mode 0700, replacing what is there) and set t->agent.
+ */
+int transport_install_agent(struct transport *t);
 
 #endif

@@ -6,13 +6,14 @@ set -eu
 # build: compiler, libraries; fuzz: clang with its libFuzzer runtime;
 # run and tests: iproute2, ssh, nginx, perf; bench: iperf3;
 # reports: gnuplot; tests: perl (Time::HiRes) for a deterministic busy loop;
-# tests and bench: sqlite3, the command-line tool, reads the history index apart.
+# tests and bench: sqlite3, the command-line tool, reads the history index apart;
+# tests: busybox-static and file, for the agent in a root of busybox alone.
 PACKAGES="
 gcc make pkg-config
 libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev libelf-dev
 clang libclang-rt-14-dev
 iproute2 procps openssh-client openssh-server nginx-light linux-perf git
-python3 perl iperf3 gnuplot-nox sqlite3
+python3 perl iperf3 gnuplot-nox sqlite3 busybox-static file
 "
 
 # Optional, not installed here: chromium, only for t7100-report's check of
