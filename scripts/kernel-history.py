@@ -147,7 +147,8 @@ def main():
             out.append("broken " + commit(o.dir, harmless(o.dir, rng, k)))
         elif k == mid + 1:
             path = os.path.join(o.dir, "net", "ipv4", "tcp_ipv4.c")
-            open(path, "w").write(open(path).read().replace("\nthis line does not compile\n", "\n"))
+            src = open(path).read()
+            open(path, "w").write(src.replace("\nthis line does not compile\n", "\n"))
             out.append("panic " + commit(o.dir, "tcp: fix the build"))
         elif k == mid + 2:
             edit(o.dir, "af_inet.c", PANIC, PANIC_AT)
