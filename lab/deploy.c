@@ -37,6 +37,9 @@ const struct opt deploy_table[] = {
 	  "who answers the workload on the DUT: perflab (load server) or image (its own service)"),
 	D("port", OPT_INT, port, 0, 65535, NULL, "0", "PORT",
 	  "the image's service port, with server = image"),
+	D("cmdline", OPT_STRING, cmdline, 0, 0, NULL, "", "ARGS",
+	  "kind = kernel: extra kernel arguments for the VM's boot (perflab.sysctl=NAME:VALUE "
+	  "sets a sysctl before the guest is ready)"),
 	D("kind", OPT_CHOICE, kind, 0, 0, kind_names, "commands", "KIND",
 	  "commands: install, reboot and ready as given; kernel: the image is the kernel a VM "
 	  "DUT boots (lab up --vm)"),
@@ -299,7 +302,8 @@ static void boot_kernel(struct deploy_result *r, struct transport *t, const stru
 		     t->h->name, t->h->vm);
 		return;
 	}
-	if (vm_power_off(t->h->vm) || vm_set_kernel(t->h->vm, image)) {
+	if (vm_power_off(t->h->vm) || vm_set_kernel(t->h->vm, image) ||
+	    vm_set_cmdline(t->h->vm, d->cmdline)) {
 		fail(r, DEPLOY_ABORT, "cannot put the kernel into VM '%s'", t->h->name);
 		goto out;
 	}

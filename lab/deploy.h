@@ -30,6 +30,7 @@ struct deploy_opts {
 	double boot_timeout;	/* seconds, 0 = the host's */
 	int server;		/* enum deploy_server: who answers the workload */
 	int kind;		/* enum deploy_kind */
+	char *cmdline;		/* kind = kernel: extra kernel arguments, "" = none */
 	long port;		/* the image's service port (server = image) */
 };
 

@@ -727,7 +727,7 @@ static int start_vm(const struct lab *l, const struct lab_host *h, struct strbuf
 
 	vm_spec_of(l, h, &v, dir, initrd);
 	if (!agent || mkdir_p(dir) || chmod(dir, 0700) || vm_host_key(h, key, known) ||
-	    vm_make_initramfs(initrd, agent, key, auth) || vm_spec_save(&v))
+	    vm_make_initramfs(initrd, agent, key, auth, l->o->kernel) || vm_spec_save(&v))
 		goto done;
 	ret = 0;
 	if (l->o->kernel)

@@ -185,6 +185,20 @@ void vm_spec_release(struct vm_spec *v)
 	}
 }
 
+int vm_set_cmdline(const char *dir, const char *args)
+{
+	char *path = xasprintf("%s/cmdline", dir), *line = xasprintf("%s\n", args ? args : "");
+	int ret;
+
+	if (strchr(args ? args : "", '\n'))
+		ret = error("kernel arguments '%s' hold a newline", args);
+	else
+		ret = write_file_atomic(path, line, strlen(line), 0);
+	free(line);
+	free(path);
+	return ret;
+}
+
 int vm_set_kernel(const char *dir, const char *kernel)
 {
 	char *slot = xasprintf("%s/kernel", dir);
@@ -525,6 +539,9 @@ static const char init_script[] =
 	"\tperflab.sysctl=*) s=${a#*=}; sysctl -q -w \"${s%%:*}=$(echo \"${s#*:}\" | tr , ' ')\" ;;\n"
 	"\tesac\n"
 	"done\n"
+	"# a distribution kernel's modules, in dependency order (none for a kernel with them in)\n"
+	"for m in $(cat /etc/perflab-modules 2>/dev/null); do insmod \"/lib/modules/$m\" 2>/dev/null; done\n"
+	"sysctl -q -w net.core.default_qdisc=fq 2>/dev/null\n"
 	"hostname \"$host\"\n"
 	"ip link set lo up\n"
 	"[ -n \"$ip\" ] && ip addr add \"$ip\" dev eth0 && ip link set eth0 up\n"
@@ -601,8 +618,108 @@ static int add_dropbear(struct cpio *c)
 	return ret;
 }
 
+char *vm_kernel_release(const char *bzimage)
+{
+	unsigned char hdr[0x210];
+	char ver[256];
+	FILE *f = fopen(bzimage, "rb");
+	unsigned off;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(hdr, 1, sizeof(hdr), f);
+	if (n < sizeof(hdr) || memcmp(hdr + 0x202, "HdrS", 4)) {
+		fclose(f);
+		return NULL;
+	}
+	/* kernel_version: a pointer to the version string, less 0x200 */
+	off = (unsigned)hdr[0x20e] | (unsigned)hdr[0x20f] << 8;
+	n = !fseek(f, (long)off + 0x200, SEEK_SET) ? fread(ver, 1, sizeof(ver) - 1, f) : 0;
+	fclose(f);
+	ver[n] = '\0';
+	n = strcspn(ver, " ");
+	return n && off ? xstrndup(ver, n) : NULL;
+}
+
+/* Modules a guest needs from a modular kernel, without their dependencies. */
+static const char *const guest_modules[] = {
+	"kernel/drivers/virtio/virtio_pci.ko", "kernel/drivers/net/virtio_net.ko",
+	"kernel/net/sched/sch_fq.ko", "kernel/net/ipv4/tcp_bbr.ko", NULL
+};
+
+/* mod and what it needs, dependencies first, each once, into order (|a|b|). */
+static void module_order(const char *dep, const char *mod, struct strbuf *order, int depth)
+{
+	char *key = xasprintf("\n%s:", mod), *at, *end, *line;
+	char *seen = xasprintf("|%s|", mod);
+
+	if (depth > 16 || strstr(order->buf, seen)) {
+		free(key);
+		free(seen);
+		return;
+	}
+	at = strstr(dep, key);
+	if (at) {
+		end = strchr(at + 1, '\n');
+		line = xstrndup(at + strlen(key), end ? (size_t)(end - at - strlen(key)) : strlen(at));
+		for (char *save = NULL, *d = strtok_r(line, " ", &save); d; d = strtok_r(NULL, " ", &save))
+			module_order(dep, d, order, depth + 1);
+		free(line);
+		strbuf_addstr(order, seen + 1);	/* "mod|" after the leading '|' */
+	}
+	free(key);
+	free(seen);
+}
+
+/* The guest modules of kernel's release and their dependencies; none is fine. */
+static int add_modules(struct cpio *c, const char *kernel)
+{
+	char *release = kernel ? vm_kernel_release(kernel) : NULL, *dir, *path, *dep;
+	struct strbuf order = STRBUF_INIT, list = STRBUF_INIT;
+	int ret = 0;
+
+	if (!release)
+		return 0;
+	dir = xasprintf("/lib/modules/%s", release);
+	path = xasprintf("%s/modules.dep", dir);
+	dep = read_file(path, 16u << 20, NULL);
+	if (dep) {
+		char *nl_dep = xasprintf("\n%s", dep);
+
+		strbuf_addch(&order, '|');
+		for (int i = 0; guest_modules[i]; i++)
+			module_order(nl_dep, guest_modules[i], &order, 0);
+		cpio_dir(c, "lib/modules", 0755);
+		for (char *save = NULL, *m = strtok_r(order.buf, "|", &save); m && !ret;
+		     m = strtok_r(NULL, "|", &save)) {
+			char *src = xasprintf("%s/%s", dir, m), *flat = xstrdup(m), *name;
+
+			for (char *p = flat; *p; p++)
+				if (*p == '/')
+					*p = '_';
+			name = xasprintf("lib/modules/%s", flat);
+			ret = cpio_file(c, name, 0644, src);
+			strbuf_addf(&list, "%s\n", flat);
+			free(name);
+			free(flat);
+			free(src);
+		}
+		if (!ret)
+			cpio_text(c, "etc/perflab-modules", 0644, list.buf);
+		free(nl_dep);
+	}
+	strbuf_release(&order);
+	strbuf_release(&list);
+	free(dep);
+	free(path);
+	free(dir);
+	free(release);
+	return ret;
+}
+
 int vm_make_initramfs(const char *out, const char *agent, const char *host_key,
-		      const char *authorized_keys)
+		      const char *authorized_keys, const char *kernel)
 {
 	static const char *const dirs[] = { "bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc",
 		"etc/dropbear", "root", "root/.ssh", "root/perflab", "proc", "sys", "dev", "tmp",
@@ -621,7 +738,7 @@ int vm_make_initramfs(const char *out, const char *agent, const char *host_key,
 	ret = add_busybox(&c) || add_dropbear(&c) ||
 	      cpio_file(&c, "etc/dropbear/host_key", 0600, host_key) ||
 	      cpio_file(&c, "root/.ssh/authorized_keys", 0600, authorized_keys) ||
-	      cpio_file(&c, "root/perflab/perflab-agent", 0700, agent);
+	      cpio_file(&c, "root/perflab/perflab-agent", 0700, agent) || add_modules(&c, kernel);
 	if (!ret) {
 		cpio_entry(&c, "TRAILER!!!", 0, 0, 0, NULL, 0);
 		ret = write_file_atomic(out, c.out.buf, c.out.len, 0);

@@ -47,6 +47,8 @@ int vm_spec_save(const struct vm_spec *v);
 int vm_spec_load(struct vm_spec *out, const char *dir);
 void vm_spec_release(struct vm_spec *v);
 
+/* The extra kernel arguments of the next boots ("" or NULL: none). */
+int vm_set_cmdline(const char *dir, const char *args);
 /* Put a kernel into the VM's boot slot (a copy). */
 int vm_set_kernel(const char *dir, const char *kernel);
 
@@ -84,9 +86,19 @@ enum vm_boot vm_wait_ready(const char *dir, const char *nonce, double timeout,
  * with the libraries it needs, host_key (a dropbear key), the lab's
  * authorized_keys, perflab-agent at /root/perflab/perflab-agent, and an
  * init that brings up eth0 from the kernel command line and says
- * "perflab-ready" on the console.
+ * "perflab-ready" on the console. kernel (may be NULL) is a kernel the
+ * VM will boot whose modules are installed here (a distribution's, in
+ * /lib/modules/RELEASE): the modules a guest needs (virtio-net, the fq
+ * qdisc, bbr) go in, with their dependencies, and init loads them. A
+ * kernel built with them in (tests/kernel/perflab-vm.config) needs none.
  */
 int vm_make_initramfs(const char *out, const char *agent, const char *host_key,
-		      const char *authorized_keys);
+		      const char *authorized_keys, const char *kernel);
+
+/*
+ * The release a bzImage says it is ("6.1.0-57-cloud-amd64"), from its
+ * setup header; the caller frees it. NULL when it is not a bzImage.
+ */
+char *vm_kernel_release(const char *bzimage);
 
 #endif

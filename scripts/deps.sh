@@ -9,14 +9,15 @@ set -eu
 # reports: gnuplot; tests: perl (Time::HiRes) for a deterministic busy loop;
 # tests and bench: sqlite3, the command-line tool, reads the history index apart;
 # tests: busybox-static and file, for the agent in a root of busybox alone;
-# the VM lab: qemu-system-x86, dropbear-bin (the guests' sshd), busybox-static.
+# the VM lab: qemu-system-x86, dropbear-bin (the guests' sshd), busybox-static, and
+# linux-image-cloud-amd64, the kernel the VM tests boot.
 PACKAGES="
 gcc make pkg-config
 libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev libelf-dev
 clang libclang-rt-14-dev
 iproute2 procps openssh-client openssh-server nginx-light linux-perf git
 python3 perl iperf3 gnuplot-nox sqlite3 busybox-static file
-qemu-system-x86 dropbear-bin
+qemu-system-x86 dropbear-bin linux-image-cloud-amd64
 "
 # make check-kernel: a kernel tree and what building it takes
 if [ "${1:-}" = kernel ]; then
