@@ -11,6 +11,7 @@
 #include "lab/jobsetup.h"
 #include "lab/knobitems.h"
 #include "bisect/knobs.h"
+#include "lab/hostknobs.h"
 #include "store/rundir.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -38,7 +39,8 @@ static const struct opt knobs_table[] = {
 	C("job", 'j', OPT_STRING, job, 0, 0, NULL, "FILE", "the job: its configuration is the baseline"),
 	C("hosts", 'H', OPT_STRING, hosts, 0, 0, NULL, "FILE", "the lab (default: this machine)"),
 	C("items", 0, OPT_STRING, items, 0, 0, NULL, "FILE",
-	  "the items, one 'key = value' of [workload] or [run] per line"),
+	  "the items, one 'key = value' per line: a [workload] or [run] key, sysctl.NAME "
+	  "(on the DUT), boot.ARG (a VM DUT's kernel argument)"),
 	C("metric", 'm', OPT_STRING, metric, 0, 0, "cpu_per_gbit", "NAME", "the metric judged"),
 	C("runs", 'n', OPT_INT, runs, 3, 100, "5", "N", "runs per look"),
 	C("max-runs", 0, OPT_INT, max_runs, 3, 1000, "15", "N",
@@ -54,6 +56,9 @@ struct knobs_ctx {
 	double *base;		/* the baseline's values */
 	size_t nbase;
 	unsigned runs;
+	struct job_setup js;	/* the job as it is, for the DUT's knobs */
+	struct host_knobs hk;	/* sysctls and kernel arguments on the DUT */
+	int have_hk;
 };
 
 /* n more runs of the job with the subset applied; values appended. */
@@ -72,11 +77,15 @@ static int measure(struct knobs_ctx *k, const size_t *subset, size_t ns, unsigne
 		const struct item *x = &k->it->v[subset[i]];
 		struct strbuf err = STRBUF_INIT;
 
-		if (opt_set(x->o, x->in_run ? (void *)&js.run : (void *)&js.workload, x->value,
+		if (x->kind == ITEM_OPTION &&
+		    opt_set(x->o, x->in_run ? (void *)&js.run : (void *)&js.workload, x->value,
 			    &err))
 			ret = error("%s:%d: %s", k->it->path, x->line, err.buf);
 		strbuf_release(&err);
 	}
+	/* the DUT's sysctls and kernel arguments, applied and read back */
+	if (!ret && k->have_hk && host_knobs_apply(&k->hk, subset, ns))
+		ret = error("the DUT cannot take this subset's knobs");
 	job_setup_session(&s, &js, "bisect", "bisect knobs", k->argv);
 	for (unsigned r = 0; !ret && r < n; r++) {
 		char *dir = NULL;
@@ -173,7 +182,13 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 			job_setup_release(&js);
 			goto out;
 		}
-		job_setup_release(&js);
+		k.js = js;
+		if (host_knobs_init(&k.hk, js.have_hosts ? &k.js.hosts : NULL, &it,
+				    k.js.run.results)) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		k.have_hk = 1;
 	}
 	k.cli = &cli;
 	k.it = &it;
@@ -199,6 +214,13 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 	}
 	knobs_result_release(&res);
 out:
+	if (k.have_hk) {
+		if (host_knobs_restore(&k.hk))
+			warning("the DUT's knobs could not all be put back");
+		host_knobs_release(&k.hk);
+	}
+	if (k.have_hk || k.js.name)
+		job_setup_release(&k.js);
 	lease_release_all(&leases);
 	free(k.base);
 	knob_items_release(&it);

@@ -29,6 +29,37 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Names of sysctls and kernel arguments: letters, digits and . _ - / */
+static int plain_name(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") ==
+		strlen(s);
+}
+
+/* sysctl.NAME = VALUE, boot.ARG = VALUE (or boot.ARG alone). */
+static int special_item(struct item *x, const char *path, int lineno, const char *key,
+			const char *value)
+{
+	int boot = !strncmp(key, "boot.", 5);
+	const char *name = key + (boot ? 5 : 7);
+
+	if (!plain_name(name))
+		return error("%s:%d: '%s': not a %s name", path, lineno, key,
+			     boot ? "kernel argument" : "sysctl");
+	if (!boot && !*value)
+		return error("%s:%d: '%s' has no value", path, lineno, key);
+	/* a kernel argument is one word; a sysctl value may hold spaces (tcp_rmem) */
+	if ((boot && strpbrk(value, " \t\"'")) || strpbrk(value, "\n\r"))
+		return error("%s:%d: '%s': the value '%s' is not one word", path, lineno, key,
+			     value);
+	x->kind = boot ? ITEM_BOOT : ITEM_SYSCTL;
+	x->key = xstrdup(key);
+	x->value = xstrdup(value);
+	x->name = x->key + (boot ? 5 : 7);
+	x->line = lineno;
+	return 0;
+}
+
 /*
  * Read FILE: "key = value" per line, # comments and blank lines
  * skipped; every key must be a [workload] or [run] option and every
@@ -67,6 +98,15 @@ int knob_items_parse(struct items *it, const char *path, const char *data, size_
 		*eq = '\0';
 		key = trim(line);
 		value = trim(eq + 1);
+		if (!strncmp(key, "sysctl.", 7) || !strncmp(key, "boot.", 5)) {
+			if (special_item(&x, path, lineno, key, value)) {
+				ret = -1;
+				continue;
+			}
+			ALLOC_GROW(it->v, it->n + 1, it->alloc);
+			it->v[it->n++] = x;
+			continue;
+		}
 		x.o = opt_find(load_client_table, key);
 		if (!x.o && (x.o = opt_find(run_table, key)))
 			x.in_run = 1;

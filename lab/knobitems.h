@@ -7,14 +7,25 @@
 
 /*
  * The items of a knob bisection (perflab bisect knobs --items FILE):
- * one "key = value" per line, each a [workload] or [run] key of a job
- * with a valid value; # comments and blank lines are skipped. Errors
- * name the file, the line and the value.
+ * one "key = value" per line; # comments and blank lines are skipped.
+ * A key is
+ *   a [workload] or [run] key of a job, with a valid value;
+ *   sysctl.NAME, a sysctl of the DUT (net.ipv4.tcp_rmem), set over ssh
+ *     and read back before a run: on a namespace host only the
+ *     network namespace's own (net.*), elsewhere any;
+ *   boot.ARG, a kernel argument of a VM DUT (lab up --vm), ARG=VALUE
+ *     ("boot.mitigations = off"), or ARG alone with an empty value:
+ *     the VM boots with it, and /proc/cmdline is read back.
+ * Errors name the file, the line and the value.
  */
+enum item_kind { ITEM_OPTION, ITEM_SYSCTL, ITEM_BOOT };
+
 struct item {
 	char *key, *value;
-	const struct opt *o;
-	int in_run;		/* a [run] key, else [workload] */
+	int kind;		/* enum item_kind */
+	const struct opt *o;	/* ITEM_OPTION */
+	int in_run;		/* ITEM_OPTION: a [run] key, else [workload] */
+	const char *name;	/* ITEM_SYSCTL, ITEM_BOOT: the key after its prefix */
 	int line;
 };
 
