@@ -172,13 +172,16 @@ void pmc_reading_release(struct pmc_reading *r);
  * Δenabled / Δrunning. NaN where the event was not counted, or was
  * enabled but never got on the PMU in the interval (multiplexed out);
  * a task that did not run at all counted 0. scale is Δenabled /
- * Δrunning (1 when the event counted all the time).
+ * Δrunning (1 when the event counted all the time); running is
+ * Δrunning, NaN where the event could not be opened (perf's `<not
+ * supported>`), 0 where it never ran (perf's `<not counted>`).
  */
 struct pmc_interval {
 	int nev, nrow;
 	double dt;		/* seconds */
 	double *count;		/* [row * nev + ev] */
 	double *scale;		/* [row * nev + ev] */
+	double *running;	/* [row * nev + ev] ns on the PMU; NaN: not opened (may be NULL) */
 };
 /* prev may be NULL: since the counters were opened. 0 or -1 on a mismatch. */
 int pmc_interval_compute(struct pmc_interval *out, const struct pmc_reading *now,

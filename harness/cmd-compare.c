@@ -28,24 +28,29 @@ struct compare_cli {
 static const struct opt compare_table[] = {
 	{ "job", 'j', OPT_STRING, offsetof(struct compare_cli, job), 0, 0, NULL, NULL, "FILE",
 	  "take the gated metrics from the job's [thresholds]" },
-	{ "json", 0, OPT_BOOL, offsetof(struct compare_cli, json), 0, 0, NULL, "no", NULL,
+	{ "json", 'J', OPT_BOOL, offsetof(struct compare_cli, json), 0, 0, NULL, "no", NULL,
 	  "print the comparison as JSON" },
-	{ "threshold", 'T', OPT_LIST, offsetof(struct compare_cli, thresholds), 0, 0, NULL, NULL,
+	{ "threshold", 0, OPT_LIST, offsetof(struct compare_cli, thresholds), 0, 0, NULL, NULL,
 	  "NAME=PCT", "gate a metric: goodput, tps, cpu, cpu_per_gbit, latency_p99, ... (repeatable)" },
 	{ "alpha", 0, OPT_DOUBLE, offsetof(struct compare_cli, alpha), 0.0001, 0.5, NULL, "0.025",
 	  "A", "one-sided false-alarm level of a BAD call (Holm across the gates)" },
 	OPT_END_ROW
 };
 
+const struct cmd_help help_compare = {
+	"compare", "perflab compare [OPTIONS] [--threshold NAME=PCT]... A B",
+	"A and B are a run directory or a directory of runs (as run --repeat\n"
+	"writes them). Every metric of both sides is tabled: medians, the ratio\n"
+	"B/A and its interval, p. The gated metrics (default goodput=-3%,\n"
+	"cpu=+5%, cpu_per_gbit=+5%; or the job's [thresholds]; or --threshold) are\n"
+	"judged BAD, GOOD or INCONCLUSIVE; the exit status is 0 good, 1 bad,\n"
+	"2 inconclusive, 128 when the runs cannot be read, 129 for usage.",
+	{ { NULL, compare_table } },
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab compare [OPTIONS] [--threshold NAME=PCT]... A B\n\n"
-		"A and B are a run directory or a directory of runs (as run --repeat\n"
-		"writes them). The gated metrics (default goodput=-3%%, cpu=+5%%,\n"
-		"cpu_per_gbit=+5%%; or the job's [thresholds]; or --threshold) are judged\n"
-		"BAD, GOOD or INCONCLUSIVE; the exit status is 0 good, 1 bad,\n"
-		"2 inconclusive, 128 when the runs cannot be read, 129 for usage.\n\n");
-	opt_usage(f, compare_table);
+	help_usage(f, &help_compare);
 }
 
 /* --threshold NAME=PCT, any number of times. */

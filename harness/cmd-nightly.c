@@ -59,21 +59,25 @@ static const struct opt nightly_table[] = {
 	  "on BAD, bisect the range at once (perflab bisect run); --no-bisect: only say how"),
 	C("bisect-hosts", 0, OPT_STRING, bisect_hosts, 0, 0, NULL, "FILE",
 	  "the lab the bisection runs on (default: --hosts), e.g. one with more DUTs"),
-	C("json", 0, OPT_BOOL, json, 0, 0, "no", NULL, "print the night's record as JSON"),
+	C("json", 'J', OPT_BOOL, json, 0, 0, "no", NULL, "print the night's record as JSON"),
 	OPT_END_ROW
+};
+
+const struct cmd_help help_nightly = {
+	"nightly", "perflab nightly --job F [--hosts H] [OPTIONS]",
+	"Build the tip of the job's branch and measure it against the last good\n"
+	"night, interleaved, until the gated metrics are decided; record the night\n"
+	"in RESULTS/.history.sqlite and look for change points over the nights.\n"
+	"Exit status: 0 good (or the first night), 1 bad, 2 inconclusive,\n"
+	"125 the tip does not build, 128 nothing could be measured, 129 usage.\n\n"
+	"A cron line:\n\n"
+	"    0 2 * * *  cd /srv/lab && perflab nightly --job net.job --hosts lab.hosts",
+	{ { NULL, nightly_table } },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab nightly --job F [--hosts H] [OPTIONS]\n\n"
-		"Build the tip of the job's branch and measure it against the last good\n"
-		"night, interleaved, until the gated metrics are decided; record the night\n"
-		"in RESULTS/.history.sqlite and look for change points over the nights.\n"
-		"Exit status: 0 good (or the first night), 1 bad, 2 inconclusive,\n"
-		"125 the tip does not build, 128 nothing could be measured, 129 usage.\n"
-		"A cron line: 0 2 * * *  cd /srv/lab && perflab nightly --job net.job "
-		"--hosts lab.hosts\n\n");
-	opt_usage(f, nightly_table);
+	help_usage(f, &help_nightly);
 }
 
 /* The runs of one night: the two sides' run directories. */

@@ -41,19 +41,25 @@ static const struct opt report_table[] = {
 	OPT_END_ROW
 };
 
+const struct cmd_help help_report = {
+	"report", "perflab report [--html FILE | --text] RUN\n"
+	"perflab report [--html FILE | --text] A B\n"
+	"perflab report [--html FILE | --text] BISECTDIR\n"
+	"perflab report [--html FILE | --text] --nightly RESULTS --job NAME\n"
+	"perflab report [--html FILE] --index RESULTS",
+	"One self-contained HTML page (plots inline as SVG, nothing fetched from a\n"
+	"network): the summary in plain words, the comparison table, what changed in\n"
+	"the hosts, the plots, and the commands to reproduce. A BISECTDIR holds\n"
+	"result.json and trace.json (formats in reports/report.h and reports/plot.h).\n"
+	"The PNG and SVG of every plot, with data and gnuplot script, stay beside the\n"
+	"page. --index: every job's last nights and every bisection of a results\n"
+	"directory on one page. Exit 0, or 1 when the inputs cannot be read.",
+	{ { NULL, report_table } },
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab report [--html FILE | --text] RUN\n"
-		"       perflab report [--html FILE | --text] A B\n"
-		"       perflab report [--html FILE | --text] BISECTDIR\n"
-		"       perflab report [--html FILE | --text] --nightly RESULTS --job NAME\n\n"
-		"One self-contained HTML page (plots inline as SVG, nothing fetched from a\n"
-		"network): the summary in plain words, the comparison table, what changed in\n"
-		"the hosts, the plots, and the commands to reproduce. A BISECTDIR holds\n"
-		"result.json and trace.json (formats in reports/report.h and reports/plot.h).\n"
-		"The PNG and SVG of every plot, with data and gnuplot script, stay beside the\n"
-		"page. Exit 0, or 1 when the inputs cannot be read.\n\n");
-	opt_usage(f, report_table);
+	help_usage(f, &help_report);
 }
 
 /* The page's default place for the inputs. */
