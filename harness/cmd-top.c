@@ -8,6 +8,7 @@
 #include "collectors/sampler.h"
 #include "collectors/topology.h"
 #include "collectors/symbolize.h"
+#include "collectors/symbols.h"
 #include "common/json.h"
 #include "common/opt.h"
 #include "common/spawn.h"
@@ -43,6 +44,7 @@ struct top_opts {
 	char *kallsyms;
 	long mmap_pages;
 	int top_view;
+	char *debuginfo_path;
 };
 
 #define O(name, sh, type, field, lo, hi, def, argh, help) \
@@ -71,6 +73,9 @@ static const struct opt top_table[] = {
 	  "kernel symbols from FILE"),
 	O("mmap-pages", 0, OPT_INT, mmap_pages, 1, 65536, "128", "PAGES",
 	  "ring buffer pages per CPU, a power of two"),
+	O("debuginfo-path", 0, OPT_STRING, debuginfo_path, 0, 0, NULL, "PATH",
+	  "where separate debug files are looked for, as elfutils' tools take it "
+	  "(default :.debug:/usr/lib/debug: beside the file, then by build-id and path)"),
 	O("top-view", 'T', OPT_BOOL, top_view, 0, 0, NULL, NULL,
 	  "the top-like view: accepted for pmcstat's -S EVENT -T -w SECS (the only view there is)"),
 	OPT_END_ROW
@@ -479,6 +484,8 @@ static int run_top(struct top_opts *o, char **cmd)
 	free(cpus);
 	if (ret)
 		return EXIT_FAIL;
+	if (o->debuginfo_path)
+		elf_syms_debuginfo_path(o->debuginfo_path);
 	t.sym = symbolizer_new(o->kallsyms);
 	t.tty = !o->json && isatty(STDOUT_FILENO);
 	ncpus = sampler_ncpus(t.smp);

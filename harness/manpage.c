@@ -150,7 +150,7 @@ static void roff_head(FILE *f, const char *page, const char *summary)
 		page);
 	fprintf(f, ".TH \"%s\" 1 \"\" \"perflab %s\" \"perflab manual\"\n", up.buf,
 		perflab_version());
-	fputs(".SH NAME\n", f);
+	fputs(".nh\n.ad l\n.SH NAME\n", f);	/* no hyphenation: options stay whole */
 	roff_str(f, page);
 	fputs(" \\- ", f);
 	roff_str(f, summary);

@@ -10,7 +10,7 @@ set -eu
 # tests: busybox-static and file, for the agent in a root of busybox alone.
 PACKAGES="
 gcc make pkg-config
-libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev libelf-dev
+libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev libelf-dev libdw-dev
 clang libclang-rt-14-dev
 iproute2 procps openssh-client openssh-server nginx-light linux-perf git
 python3 perl iperf3 gnuplot-nox sqlite3 busybox-static file
