@@ -43,6 +43,14 @@ int cmd_nightly(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
+struct json_t;
+/*
+ * Run a job's notify command (NULL: none) with payload as JSON on its
+ * standard input; a failure or a hang is a warning. Returns its exit
+ * code, or -1 when it could not run.
+ */
+int notify_run(char *const *cmd, const struct json_t *payload);
+
 /* Print the versions of perflab and the libraries it is linked with. */
 void print_versions(void);
 

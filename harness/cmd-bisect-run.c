@@ -398,6 +398,23 @@ static int measure(struct hunt *h, const long *jobs, size_t njobs)
 	return ret || h->aborted ? -1 : 0;
 }
 
+/* The job's hook, told the bisection's answer: its result.json. */
+static void notify_bisection(struct hunt *h, int exit_code)
+{
+	char *path = xasprintf("%s/result.json", h->b.dir);
+	json_t *o = json_object(), *res = json_load_file(path, 0, NULL);
+
+	json_set_str(o, "event", "bisection");
+	json_set_str(o, "bisection", h->b.id);
+	json_set_str(o, "dir", h->b.dir);
+	json_set_str(o, "job", h->js->job.path);
+	json_set_int(o, "exit_code", exit_code);
+	json_set(o, "result", res ? res : json_null());
+	notify_run(h->js->run.notify, o);
+	json_decref(o);
+	free(path);
+}
+
 static int hunt(struct hunt *h)
 {
 	struct engine_request req[MAX_REQ];
@@ -429,6 +446,8 @@ static int hunt(struct hunt *h)
 		ret = bisect_write_files(&f, &res) ? EXIT_FATAL : exit_of(res.status);
 	}
 	engine_result_release(&res);
+	if (h->js->run.notify)
+		notify_bisection(h, ret);
 	return ret;
 }
 

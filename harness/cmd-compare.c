@@ -3,6 +3,7 @@
  * judged with honest statistics; exit 0 good, 1 bad, 2 inconclusive.
  */
 #include "harness/builtin.h"
+#include "reports/junit.h"
 #include "verdict/compare.h"
 #include "lab/config.h"
 #include "lab/thresholds.h"
@@ -22,6 +23,7 @@ struct compare_cli {
 	char *job;
 	int json;
 	double alpha;
+	char *junit;
 	struct opt_list thresholds;	/* NAME=PCT */
 };
 
@@ -34,6 +36,9 @@ static const struct opt compare_table[] = {
 	  "NAME=PCT", "gate a metric: goodput, tps, cpu, cpu_per_gbit, latency_p99, ... (repeatable)" },
 	{ "alpha", 0, OPT_DOUBLE, offsetof(struct compare_cli, alpha), 0.0001, 0.5, NULL, "0.025",
 	  "A", "one-sided false-alarm level of a BAD call (Holm across the gates)" },
+	{ "junit", 0, OPT_STRING, offsetof(struct compare_cli, junit), 0, 0, NULL, NULL, "FILE",
+	  "also write JUnit XML: a test case per gated metric, BAD a failure, INCONCLUSIVE "
+	  "skipped, the interval and verdict in the message" },
 	OPT_END_ROW
 };
 
@@ -120,6 +125,14 @@ static int show(const struct compare_cli *cli, const char *pa, const char *pb,
 			strbuf_release(&sb);
 		}
 		ret = exit_of(c.outcome);
+		if (cli->junit) {
+			json_t *j = comparison_json(&c, &a, &b);
+
+			if (junit_write(cli->junit, "compare", j, stats_outcome_name(c.outcome),
+					c.summary))
+				ret = EXIT_FATAL;
+			json_decref(j);
+		}
 		comparison_release(&c);
 	}
 	run_set_release(&b);
