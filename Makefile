@@ -163,7 +163,8 @@ deps:
 	@scripts/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all build/unit-tests fuzz check-layers check-headers
+	@$(MAKE) --no-print-directory all build/unit-tests fuzz check-layers check-headers \
+		check-portable
 	@tests/run-tests.sh
 
 check-layers:
@@ -176,6 +177,11 @@ check-headers:
 		echo "#include \"$$h\"" | $(CC) $(BASIC_CFLAGS) -fsyntax-only -xc - \
 			|| { echo "header '$$h' does not compile alone"; exit 1; }; \
 	done; echo "$(words $(HEADERS)) headers compile alone"
+
+# The agent's sources compiled as for FreeBSD (-D__FreeBSD__, no __linux__)
+# against stand-ins for FreeBSD's headers and poisoned Linux-only ones.
+check-portable: build/version.h
+	@scripts/check-portable.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -65,7 +65,7 @@ struct pmc_events {
  * Initialize libpfm4 once (later calls are free). Encoding works for
  * every PMU libpfm4 knows, present or not. 0 or -1.
  */
-int pmc_init(void);
+int pmc_setup(void);
 /*
  * The PMU unprefixed events resolve against first: the host's core PMU
  * as libpfm4 detects it ("snb", "amd64_fam19h_zen3"), or "perf" (the

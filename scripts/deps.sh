@@ -14,6 +14,7 @@ libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev l
 clang libclang-rt-14-dev
 iproute2 procps openssh-client openssh-server nginx-light linux-perf git
 python3 perl iperf3 gnuplot-nox sqlite3 busybox-static file
+man-db libxml2-utils binutils
 "
 
 # Optional, not installed here: chromium, only for t7100-report's check of
