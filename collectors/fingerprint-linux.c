@@ -7,6 +7,7 @@
 #include "collectors/fingerprint.h"
 #include "collectors/fingerprint-os.h"
 #include "common/json.h"
+#include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
@@ -208,13 +209,44 @@ static json_t *os_json(const struct fp_ctx *c)
 	return o;
 }
 
+/*
+ * The kernel command line without what changes at every boot of a VM
+ * DUT (perflab.nonce=, lab/vm.c): a fingerprint says what differs in
+ * how the host is set up, not which boot it is.
+ */
+static char *cmdline(const struct fp_ctx *c)
+{
+	char *text = rd(c, "/proc/cmdline"), *out;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!text)
+		return NULL;
+	for (char *w = strtok(text, " "); w; w = strtok(NULL, " "))
+		if (strncmp(w, "perflab.nonce=", 14))
+			strbuf_addf(&sb, "%s%s", sb.len ? " " : "", w);
+	free(text);
+	out = strbuf_detach(&sb, NULL);
+	return out;
+}
+
+/* The running kernel's configuration, by content (CONFIG_IKCONFIG_PROC). */
+static char *config_hash(const struct fp_ctx *c)
+{
+	char *path = path_of(c, "/proc/config.gz"), hex[SHA256_HEX];
+	int bad = sha256_file_hex(path, hex);
+
+	free(path);
+	return bad ? NULL : xstrdup(hex);
+}
+
 static json_t *kernel_json(const struct fp_ctx *c)
 {
 	json_t *o = json_object();
 
 	put(o, "release", rd(c, "/proc/sys/kernel/osrelease"));
 	put(o, "version", rd(c, "/proc/sys/kernel/version"));
-	put(o, "cmdline", rd(c, "/proc/cmdline"));
+	put(o, "cmdline", cmdline(c));
+	put(o, "config_sha256", config_hash(c));
 	return o;
 }
 

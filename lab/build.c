@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VERSION_TIMEOUT 10.0	/* seconds for `TOOL --version` */
@@ -41,6 +42,7 @@ struct source {
 	char *builddir;		/* kind = kernel: WORKDIR/kbuild/NAME-ID, kept between builds */
 	char *config;		/* kind = kernel: the fragment, absolute, or NULL */
 	char *kernel_key;	/* kind = kernel: the config inputs as key text */
+	char **kernel_env;	/* kind = kernel: the job's env and a reproducible build stamp */
 	char *toolchain;	/* the fingerprint text */
 	char commit_hex[65];	/* the commit's id */
 	char tree_hex[65];	/* its tree's id */
@@ -82,6 +84,7 @@ static void source_release(struct source *s)
 	free(s->builddir);
 	free(s->config);
 	free(s->kernel_key);
+	argv_free(s->kernel_env);
 	free(s->toolchain);
 	image_unlock(s->wt_fd);
 	memset(s, 0, sizeof(*s));
@@ -822,11 +825,13 @@ static int spawn_build(struct run *r, struct source *s, char *const *argv, int l
 	struct child c;
 
 	o.cwd = s->worktree;
+	o.env = s->src->env;
+	if (s->src->kind == SOURCE_KERNEL)
+		o.env = s->kernel_env;
 	o.stdout_fd = log_fd;
 	o.stderr_path = "&1";
 	o.new_pgrp = 1;
 	o.die_with_parent = 1;
-	o.env = s->src->env;
 	if (spawn_argv(&c, argv, &o)) {
 		r->reason = xasprintf("cannot run '%s': %s", argv[0], strerror(errno));
 		return 0;
@@ -886,6 +891,31 @@ static int kernel_step(struct run *r, struct source *s, char *const *argv, const
  * olddefconfig, make TARGET, all out of tree in the build directory
  * kept between builds (so the next commit rebuilds only what changed).
  */
+/*
+ * The kernel's build stamp (uname -v: "#N SMP date", user, host) from
+ * the commit, not from the moment and the build counter: two builds of
+ * one tree are the same kernel, and fingerprints differ only where the
+ * kernels do.
+ */
+static void kernel_env(struct source *s)
+{
+	size_t n = argv_len(s->src->env), k = 0;
+	git_time_t when = git_commit_time(s->commit);
+	char t[64];
+	struct tm tm;
+	time_t tt = (time_t)when;
+
+	s->kernel_env = xcalloc(n + 5, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		s->kernel_env[k++] = xstrdup(s->src->env[i]);
+	gmtime_r(&tt, &tm);
+	strftime(t, sizeof(t), "%a %b %e %H:%M:%S UTC %Y", &tm);
+	s->kernel_env[k++] = xasprintf("KBUILD_BUILD_TIMESTAMP=%s", t);
+	s->kernel_env[k++] = xstrdup("KBUILD_BUILD_VERSION=1");
+	s->kernel_env[k++] = xstrdup("KBUILD_BUILD_USER=perflab");
+	s->kernel_env[k++] = xstrdup("KBUILD_BUILD_HOST=perflab");
+}
+
 static int run_kernel_build(struct run *r, struct source *s, const char *key)
 {
 	const struct job_source *src = s->src;
@@ -900,6 +930,7 @@ static int run_kernel_build(struct run *r, struct source *s, const char *key)
 	int file_base = strchr(src->base_config, '/') || path_exists(src->base_config);
 	int ret = mkdir_p(s->builddir);
 
+	kernel_env(s);
 	if (!ret && file_base && copy_file(src->base_config, dotconfig, 0644))
 		r->reason = xasprintf("cannot copy the base config '%s'", src->base_config);
 	if (!ret && !file_base)

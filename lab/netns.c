@@ -1,6 +1,7 @@
 #include "lab/netns.h"
 #include "lab/vm.h"
 #include "lab/hosts.h"
+#include "lab/lease.h"
 #include "lab/transport.h"
 #include "common/cgroup.h"
 #include "common/fsutil.h"
@@ -952,6 +953,26 @@ int lab_power_cycle(const struct lab_opts *o, const char *host)
 	return ret;
 }
 
+/* The host as the hosts file of the lab names it: its lease's identity. */
+static void show_lease(const struct lab *l, const struct lab_host *h)
+{
+	struct host as = { .name = (char *)h->name, .user = "root", .address = (char *)h->addr,
+			   .port = 22, .netns = (char *)l->ctl };
+	char who[512];
+
+	if (lease_holder(&as, who, sizeof(who)) > 0)
+		printf("  %-10s leased by %s\n", "", who);
+}
+
+static const char *vm_state(const struct lab *l, const struct lab_host *h)
+{
+	char *dir = path_in(l, h->name);
+	pid_t pid = vm_pid(dir);
+
+	free(dir);
+	return pid ? "on" : "off";
+}
+
 int lab_status(const struct lab_opts *o)
 {
 	struct lab_opts shape = *o;
@@ -968,12 +989,14 @@ int lab_status(const struct lab_opts *o)
 	printf("  %-10s %-7s %-16s %-14s %-8s %s\n", "host", "role", "address", "namespace",
 	       "cpus", "");
 	for (int i = 0; i < l.nh; i++) {
-		int ns = ns_exists(l.h[i].ns);
+		int ns = l.h[i].vm || ns_exists(l.h[i].ns);
 
 		up &= ns;
 		printf("  %-10s %-7s %-16s %-14s %-8s %s\n", l.h[i].name,
-		       host_role_names[l.h[i].role], l.h[i].addr, l.h[i].ns,
-		       *l.h[i].cpus ? l.h[i].cpus : "shared", ns ? "present" : "MISSING");
+		       host_role_names[l.h[i].role], l.h[i].addr, l.h[i].vm ? "(VM)" : l.h[i].ns,
+		       *l.h[i].cpus ? l.h[i].cpus : "shared", l.h[i].vm ? vm_state(&l, &l.h[i]) :
+		       ns ? "present" : "MISSING");
+		show_lease(&l, &l.h[i]);
 	}
 	printf("CPUs: %s\n", l.cpu_plan);
 	up &= ns_exists(l.sw) && ns_exists(l.ctl);

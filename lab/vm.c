@@ -266,9 +266,14 @@ static char *kernel_args(const struct vm_spec *v, const char *nonce)
 
 	if (extra)
 		extra[strcspn(extra, "\n")] = '\0';
-	args = xasprintf("console=ttyS0 panic=-1 quiet perflab.ip=%s perflab.host=%s "
-			 "perflab.nonce=%s%s%s", v->address, v->name, nonce,
-			 extra && *extra ? " " : "", extra ? extra : "");
+	/*
+	 * Under TCG the guest's TSC is the host's (constant, nonstop): without
+	 * tsc=reliable a kernel with -smp 2 calls it unstable and reads the
+	 * emulated HPET on every clock read.
+	 */
+	args = xasprintf("console=ttyS0 panic=-1 quiet%s perflab.ip=%s perflab.host=%s "
+			 "perflab.nonce=%s%s%s", strcmp(v->accel, "tcg") ? "" : " tsc=reliable",
+			 v->address, v->name, nonce, extra && *extra ? " " : "", extra ? extra : "");
 	free(extra);
 	free(path);
 	return args;
