@@ -5,6 +5,10 @@
 # make demo       install missing packages, build, run the demo story
 # make bench      benchmarks against peers (iperf3, perf stat, git)
 # make fuzz       build the libFuzzer targets into build/fuzz/
+# make install    perflab, the agent, man pages, bash completion, examples
+#                 (PREFIX=/usr/local, DESTDIR for staging; make uninstall)
+# make man        the manual pages into build/man/ (generated, never edited)
+# make check-portable  compile the agent's sources as for FreeBSD, on stubs
 #
 # V=1 shows the commands; DEVELOPER=1 turns warnings into errors.
 #
@@ -27,7 +31,12 @@ CC = cc
 FUZZ_CC = clang
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/perflab
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/perflab
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -38,7 +47,7 @@ ifdef DEVELOPER
 BASIC_CFLAGS += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wvla -Wformat=2
 endif
-LIBS = $(PKG_LIBS) -lpfm -lelf -lpthread -lm
+LIBS = $(PKG_LIBS) -lpfm -ldw -lelf -ldl -lpthread -lm
 
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
@@ -120,11 +129,42 @@ build/fuzz/%: build/fuzz/tests/fuzz/%.o build/fuzz/libperflab.a
 
 fuzz: $(FUZZ_BINS)
 
+# The manual pages and the completion are printed by perflab itself from
+# its option tables (harness/manpage.c): they cannot drift from --help.
+man: build/man/.stamp build/perflab.bash
+
+build/man/.stamp: perflab
+	@rm -rf build/man && mkdir -p build/man
+	$(QUIET_GEN)for p in $$(./perflab help --man-list); do \
+		./perflab help --man $$p >build/man/$$p.1 || exit 1; done; touch $@
+
+build/perflab.bash: perflab
+	$(QUIET_GEN)./perflab help --completion >$@.tmp && mv $@.tmp $@
+
+# LIBEXECDIR is compiled in (build/version.h): `make install PREFIX=/usr`
+# rebuilds what it changes before installing.
+install: all man
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 755 perflab $(DESTDIR)$(BINDIR)/perflab
+	$(INSTALL) -m 755 perflab-agent $(DESTDIR)$(LIBEXECDIR)/perflab-agent
+	$(INSTALL) -m 644 build/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 build/perflab.bash $(DESTDIR)$(BASHCOMPDIR)/perflab
+	$(INSTALL) -m 644 hosts.example job.example README.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/perflab $(DESTDIR)$(LIBEXECDIR)/perflab-agent \
+		$(DESTDIR)$(MANDIR)/man1/perflab.1 $(DESTDIR)$(MANDIR)/man1/perflab-*.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/perflab $(DESTDIR)$(DOCDIR)/hosts.example \
+		$(DESTDIR)$(DOCDIR)/job.example $(DESTDIR)$(DOCDIR)/README.md
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
+
 deps:
 	@scripts/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all build/unit-tests fuzz check-layers check-headers
+	@$(MAKE) --no-print-directory all build/unit-tests fuzz check-layers check-headers \
+		check-portable
 	@tests/run-tests.sh
 
 check-layers:
@@ -149,6 +189,11 @@ check-headers:
 			|| { echo "header '$$h' does not compile alone"; exit 1; }; \
 	done; echo "$(words $(HEADERS)) headers compile alone"
 
+# The agent's sources compiled as for FreeBSD (-D__FreeBSD__, no __linux__)
+# against stand-ins for FreeBSD's headers and poisoned Linux-only ones.
+check-portable: build/version.h
+	@scripts/check-portable.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
@@ -164,7 +209,8 @@ build/bench/%: bench/%.c build/opt/libperflab.a
 clean:
 	rm -rf build perflab perflab-agent
 
-.PHONY: all check check-headers check-layers check-kernel deps demo bench fuzz clean FORCE
+.PHONY: all check check-headers check-layers check-kernel check-portable deps demo bench \
+	fuzz clean install uninstall man FORCE
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -2,6 +2,7 @@
  * Events for counting mode: libpfm4's tables and encoder. This file and
  * pmccount.c are the only ones that see libpfm4 and perf_event types.
  */
+#ifdef __linux__	/* FreeBSD: pmc-freebsd.c, through libpmc */
 #include "collectors/pmc.h"
 #include "collectors/pmcname.h"
 #include "common/parse.h"
@@ -22,7 +23,7 @@ const char *const pmc_role_names[PMC_NROLES] = {
 static int pfm_ready;		/* 1 once pfm_initialize succeeded */
 static char default_pmu[64];
 
-int pmc_init(void)
+int pmc_setup(void)
 {
 	int had = getenv("LIBPFM_ENCODE_INACTIVE") != NULL, ret;
 
@@ -57,7 +58,7 @@ const char *pmc_default_pmu(void)
 	pfm_pmu_info_t info;
 	pfm_pmu_t p;
 
-	if (default_pmu[0] || pmc_init())
+	if (default_pmu[0] || pmc_setup())
 		return default_pmu[0] ? default_pmu : "perf";
 	snprintf(default_pmu, sizeof(default_pmu), "perf");
 	for (int pass = 0; pass < 2; pass++) {
@@ -182,7 +183,7 @@ int pmc_encode(struct pmc_event *out, const char *spec, const char *pmu)
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (pmc_init())
+	if (pmc_setup())
 		return -1;
 	if (pmu && find_pmu(pmu, &info))
 		return error("unknown PMU '%s' (perflab events --list-pmus shows them)", pmu);
@@ -363,7 +364,7 @@ const char *pmc_family(const char *pmu, int *td_width)
 		*td_width = 4;
 		return "intel-snb-skl";
 	}
-	if (pmc_init() || find_pmu(pmu, &info) || info.type != PFM_PMU_TYPE_CORE)
+	if (pmc_setup() || find_pmu(pmu, &info) || info.type != PFM_PMU_TYPE_CORE)
 		return "generic";
 	if (!strncmp(info.desc, "Intel", 5))
 		return "intel";
@@ -417,7 +418,7 @@ int pmc_for_each_pmu(pmc_pmu_fn fn, void *data)
 	pfm_pmu_info_t info;
 	pfm_pmu_t p;
 
-	if (pmc_init())
+	if (pmc_setup())
 		return -1;
 	pfm_for_all_pmus(p) {
 		struct pmc_pmu_desc d;
@@ -461,7 +462,7 @@ int pmc_for_each_event(const char *pmu, pmc_event_fn fn, void *data)
 	pfm_pmu_info_t info;
 	int ret = 0;
 
-	if (pmc_init())
+	if (pmc_setup())
 		return -1;
 	if (find_pmu(pmu, &info)) {
 		error("unknown PMU '%s' (perflab events --list-pmus shows them)", pmu);
@@ -485,3 +486,5 @@ int pmc_for_each_event(const char *pmu, pmc_event_fn fn, void *data)
 	}
 	return ret;
 }
+
+#endif /* __linux__ */

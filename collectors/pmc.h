@@ -65,7 +65,7 @@ struct pmc_events {
  * Initialize libpfm4 once (later calls are free). Encoding works for
  * every PMU libpfm4 knows, present or not. 0 or -1.
  */
-int pmc_init(void);
+int pmc_setup(void);
 /*
  * The PMU unprefixed events resolve against first: the host's core PMU
  * as libpfm4 detects it ("snb", "amd64_fam19h_zen3"), or "perf" (the
@@ -172,13 +172,16 @@ void pmc_reading_release(struct pmc_reading *r);
  * Δenabled / Δrunning. NaN where the event was not counted, or was
  * enabled but never got on the PMU in the interval (multiplexed out);
  * a task that did not run at all counted 0. scale is Δenabled /
- * Δrunning (1 when the event counted all the time).
+ * Δrunning (1 when the event counted all the time); running is
+ * Δrunning, NaN where the event could not be opened (perf's `<not
+ * supported>`), 0 where it never ran (perf's `<not counted>`).
  */
 struct pmc_interval {
 	int nev, nrow;
 	double dt;		/* seconds */
 	double *count;		/* [row * nev + ev] */
 	double *scale;		/* [row * nev + ev] */
+	double *running;	/* [row * nev + ev] ns on the PMU; NaN: not opened (may be NULL) */
 };
 /* prev may be NULL: since the counters were opened. 0 or -1 on a mismatch. */
 int pmc_interval_compute(struct pmc_interval *out, const struct pmc_reading *now,

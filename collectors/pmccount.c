@@ -2,6 +2,7 @@
  * Counting with perf_event_open: groups per CPU (system-wide) or one
  * set inherited by the children this process starts.
  */
+#ifdef __linux__	/* FreeBSD: pmc-freebsd.c, through libpmc */
 #include "collectors/pmc.h"
 #include "common/strbuf.h"
 #include "common/util.h"
@@ -348,3 +349,5 @@ void pmc_reading_release(struct pmc_reading *r)
 	free(r->raw);
 	memset(r, 0, sizeof(*r));
 }
+
+#endif /* __linux__ */

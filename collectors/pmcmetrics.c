@@ -18,12 +18,12 @@ const char *const pmc_derived_names[PMC_NDERIVED] = {
 
 /* One event on one row over the interval; NaN when it was not counted. */
 static void scale_one(const struct pmc_raw *now, const struct pmc_raw *prev, double *count,
-		      double *scale)
+		      double *scale, double *running)
 {
 	static const struct pmc_raw zero = { 0, 0, 0, 1 };
 	double dv, de, dr;
 
-	*count = *scale = NAN;
+	*count = *scale = *running = NAN;
 	if (!prev)
 		prev = &zero;
 	if (!now->ok || !prev->ok || now->value < prev->value || now->enabled < prev->enabled ||
@@ -32,6 +32,7 @@ static void scale_one(const struct pmc_raw *now, const struct pmc_raw *prev, dou
 	dv = (double)(now->value - prev->value);
 	de = (double)(now->enabled - prev->enabled);
 	dr = (double)(now->running - prev->running);
+	*running = dr;
 	if (de <= 0 && dr <= 0) {
 		*scale = 1;	/* a task that did not run: it counted nothing */
 		*count = dv;
@@ -54,13 +55,14 @@ int pmc_interval_compute(struct pmc_interval *out, const struct pmc_reading *now
 		pmc_interval_release(out);
 		out->count = xcalloc(n ? n : 1, sizeof(double));
 		out->scale = xcalloc(n ? n : 1, sizeof(double));
+		out->running = xcalloc(n ? n : 1, sizeof(double));
 		out->nev = now->nev;
 		out->nrow = now->nrow;
 	}
 	out->dt = dt;
 	for (size_t i = 0; i < n; i++)
 		scale_one(&now->raw[i], prev ? &prev->raw[i] : NULL, &out->count[i],
-			  &out->scale[i]);
+			  &out->scale[i], &out->running[i]);
 	return 0;
 }
 
@@ -68,6 +70,7 @@ void pmc_interval_release(struct pmc_interval *iv)
 {
 	free(iv->count);
 	free(iv->scale);
+	free(iv->running);
 	memset(iv, 0, sizeof(*iv));
 }
 
@@ -175,7 +178,7 @@ json_t *pmc_counts_json(const struct pmc_events *s, const double *count, const d
 	struct pmc_derived der;
 
 	for (int i = 0; i < s->nr; i++) {
-		json_set_num(c, s->v[i].name, count[i]);
+		json_set(c, s->v[i].name, json_count(count[i]));
 		json_set_num(sc, s->v[i].name, scale ? scale[i] : NAN);
 	}
 	pmc_derive(&der, s, count, dt);
@@ -192,7 +195,7 @@ json_t *pmc_roles_json(const struct pmc_events *s, const double *count)
 
 	for (int r = 1; r < PMC_NROLES; r++)
 		if (pmc_events_role(s, (enum pmc_role)r) >= 0)
-			json_set_num(obj, pmc_role_names[r], pmc_role_count(s, count, r));
+			json_set(obj, pmc_role_names[r], json_count(pmc_role_count(s, count, r)));
 	return obj;
 }
 

@@ -204,7 +204,7 @@ int sampler_event_parse(struct sampler_event *out, const char *name)
 
 	memset(out, 0, sizeof(*out));
 	out->name = name;
-	if (pmc_init() || pmc_encode(&e, name, NULL))
+	if (pmc_setup() || pmc_encode(&e, name, NULL))
 		return -1;
 	out->type = e.type;
 	out->config = e.config;

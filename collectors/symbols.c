@@ -1,10 +1,12 @@
 /*
  * Symbol tables: sorted ranges with one name per address, filled from
- * /proc/kallsyms or from an ELF file through libelf.
+ * /proc/kallsyms or from an ELF file through libelf, and for a stripped
+ * file from its separate debug file, found by elfutils' libdwfl.
  */
 #include "collectors/symbols.h"
 #include "common/util.h"
 
+#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -423,6 +425,70 @@ static void read_best_symbols(struct elf_syms *e, Elf *elf)
 		e->source = "dynsym";
 }
 
+/*
+ * Where separate debug files are looked for: libdwfl's path syntax
+ * (":.debug:/usr/lib/debug": the file's own directory, its .debug/,
+ * then /usr/lib/debug by build-id and by path). NULL: that default.
+ */
+static char *debuginfo_path;
+
+void elf_syms_debuginfo_path(const char *path)
+{
+	free(debuginfo_path);
+	debuginfo_path = path ? xstrdup(path) : NULL;
+}
+
+/* libdwfl's callbacks: the main file is given; debug files by build-id, then debuglink. */
+static const Dwfl_Callbacks dwfl_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+/*
+ * The functions of path's separate debug file (a -dbgsym or -debuginfo
+ * package's, or one made with objcopy --only-keep-debug), found by
+ * libdwfl from the build-id note (/usr/lib/debug/.build-id/xx/rest.debug)
+ * or the .gnu_debuglink section. Symbols keep their link-time values:
+ * the debug file shares the stripped file's address space. Returns how
+ * many were added, 0 when there is no debug file.
+ */
+static size_t read_debuginfo(struct symtab *t, const char *path, char **debug_file)
+{
+	Dwfl *dwfl = dwfl_begin(&dwfl_callbacks);
+	Dwfl_Module *mod;
+	const char *dbg = NULL;
+	size_t added = 0;
+	int n;
+
+	if (!dwfl)
+		return 0;
+	dwfl_report_begin(dwfl);
+	mod = dwfl_report_offline(dwfl, path, path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	n = mod ? dwfl_module_getsymtab(mod) : -1;
+	if (mod)
+		dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, &dbg);
+	for (int i = 1; dbg && i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		Elf *from = NULL;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, &from, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+
+		if (!name || !*name || (type != STT_FUNC && type != STT_GNU_IFUNC) ||
+		    sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		symtab_add(t, sym.st_value, sym.st_size, name, strlen(name), NULL,
+			   elf_bind(sym.st_info));
+		added++;
+	}
+	if (added)
+		*debug_file = xstrdup(dbg);
+	dwfl_end(dwfl);
+	return added;
+}
+
 static uint64_t segments_end(const struct elf_syms *e)
 {
 	uint64_t end = 0;
@@ -464,6 +530,23 @@ int elf_syms_read_mem(struct elf_syms *out, const void *image, size_t len,
 	return read_elf(out, elf_memory((char *)(uintptr_t)image, len), origin);
 }
 
+/* A stripped file: the functions of its debug file replace its .dynsym's. */
+static void try_debuginfo(struct elf_syms *e, const char *path)
+{
+	struct symtab t;
+
+	symtab_init(&t);
+	if (!read_debuginfo(&t, path, &e->debug_file)) {
+		symtab_release(&t);
+		return;
+	}
+	symtab_finish(&t);
+	t.end = e->tab.end;
+	symtab_release(&e->tab);
+	e->tab = t;
+	e->source = "debuginfo";
+}
+
 int elf_syms_read_file(struct elf_syms *out, const char *path)
 {
 	int fd, ret;
@@ -478,12 +561,16 @@ int elf_syms_read_file(struct elf_syms *out, const char *path)
 		return error_errno("cannot open '%s'", path);
 	ret = read_elf(out, elf_begin(fd, ELF_C_READ, NULL), path);
 	close(fd);
+	if (!ret && strcmp(out->source, "symtab"))
+		try_debuginfo(out, path);
 	return ret;
 }
 
 void elf_syms_release(struct elf_syms *e)
 {
 	symtab_release(&e->tab);
+	free(e->debug_file);
+	e->debug_file = NULL;
 	free(e->segs);
 	e->segs = NULL;
 	e->nsegs = 0;

@@ -6,8 +6,10 @@
 
 /*
  * Symbol tables for `perflab top`: the kernel's from /proc/kallsyms,
- * user space's from ELF files (.symtab, else .dynsym) read with libelf.
- * This module owns every libelf handle; callers see plain structs.
+ * user space's from ELF files (.symtab; for a stripped file, the .symtab
+ * of its separate debug file found by libdwfl; else .dynsym) read with
+ * libelf. This module owns every libelf and libdwfl handle; callers see
+ * plain structs.
  *
  * Addresses in a table are in the object's own address space: kernel
  * virtual addresses for the kernel, ELF virtual addresses (p_vaddr
@@ -79,19 +81,29 @@ struct elf_syms {
 	struct elf_seg *segs;	/* PT_LOAD segments */
 	size_t nsegs;
 	int is_dyn;		/* ET_DYN (PIE or shared library) */
-	const char *source;	/* "symtab", "dynsym" or "none": where symbols came from */
+	const char *source;	/* "symtab", "debuginfo", "dynsym" or "none": where
+				 * the symbols came from */
+	char *debug_file;	/* source "debuginfo": the debug file read (owned) */
 };
 
 /*
  * Read the function symbols and load segments of an ELF image in
- * memory (not kept) or of a file. origin names it in errors. Returns 0
- * (perhaps with no symbols: source "none"), or -1 if it is not an ELF
- * image libelf can read.
+ * memory (not kept) or of a file. origin names it in errors. A file
+ * without .symtab functions (stripped) takes them from its separate
+ * debug file when libdwfl finds one by build-id or .gnu_debuglink.
+ * Returns 0 (perhaps with no symbols: source "none"), or -1 if it is
+ * not an ELF image libelf can read.
  */
 int elf_syms_read_mem(struct elf_syms *out, const void *image, size_t len,
 		      const char *origin);
 int elf_syms_read_file(struct elf_syms *out, const char *path);
 void elf_syms_release(struct elf_syms *e);
+/*
+ * Where debug files are looked for, in libdwfl's syntax: "DIR:DIR...",
+ * a leading '+' or '-' to check or not check CRCs; default (NULL)
+ * ":.debug:/usr/lib/debug". Applies to files read from now on.
+ */
+void elf_syms_debuginfo_path(const char *path);
 /*
  * The virtual address a file offset is loaded at, through the PT_LOAD
  * segment holding it; UINT64_MAX when no segment holds it.

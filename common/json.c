@@ -18,6 +18,13 @@ json_t *json_num(double v)
 	return json_real(v);
 }
 
+json_t *json_count(double v)
+{
+	if (!isfinite(v))
+		return json_null();
+	return json_integer((json_int_t)llround(v));
+}
+
 json_t *json_int(long long v)
 {
 	return json_integer(v);

@@ -13,6 +13,8 @@
 json_t *json_num(double v);
 /* An integer. New reference. */
 json_t *json_int(long long v);
+/* A count (events, bytes): an integer, rounded, or null for NaN/inf. New reference. */
+json_t *json_count(double v);
 /* A string, or null for NULL. New reference. */
 json_t *json_str(const char *s);
 /* obj[key] = json_num(v), steals nothing the caller holds. */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+void (*opt_help_fn)(void);
+
 #define FIELD(o, t, T) ((T *)((char *)(t) + (o)->offset))
 
 static const char *type_hint(const struct opt *o)
@@ -219,8 +221,18 @@ static int parse_one(const struct optset *sets, int argc, char **argv, int *i)
 				o = NULL;
 		}
 	} else {
-		o = arg[2] ? NULL : find_in_sets(sets, NULL, arg[1], &target);
+		/* -x, and -I200: a short option's value may be attached, as getopt allows */
+		o = find_in_sets(sets, NULL, arg[1], &target);
+		if (o && arg[2] && o->type == OPT_BOOL)
+			o = NULL;
+		else if (o && arg[2])
+			value = arg + 2;
 		strbuf_addstr(&name, arg + 1);
+	}
+	if (!o && opt_help_fn && (!strcmp(arg, "--help") || !strcmp(arg, "-h"))) {
+		opt_help_fn();		/* like git's parse_options: help, then exit */
+		fflush(stdout);
+		exit(ferror(stdout) ? EXIT_FAIL : EXIT_OK);
 	}
 	if (!o) {
 		ret = error("unknown option '%s'", arg);

@@ -80,6 +80,13 @@ int opt_parse(const struct optset *sets, int argc, char **argv);
  * or -1 after printing an error.
  */
 int opt_parse_mixed(const struct optset *sets, int argc, char **argv);
+/*
+ * What `--help` or `-h` among the options of any command line does when
+ * no table has them: the driver points this at the help of the command
+ * being parsed; opt_parse calls it and exits 0 (as git's parse_options
+ * does). NULL: they are unknown options like any other.
+ */
+extern void (*opt_help_fn)(void);
 /* Print the options of a table as help text. */
 void opt_usage(FILE *f, const struct opt *table);
 /* Format an option's current value as config text ("128K", "5s"). */

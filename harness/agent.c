@@ -62,11 +62,11 @@ static int agent_fingerprint(int argc, char **argv)
 }
 
 static const struct subcmd verbs[] = {
-	{ "version", agent_version, "the agent's version and protocol" },
-	{ "load", cmd_load, "a workload role: load server|client" },
-	{ "collect", cmd_collect, "run collectors, writing JSON lines" },
-	{ "clock", cmd_clock, "this host's monotonic and real-time clocks" },
-	{ "fingerprint", agent_fingerprint, "this host's fingerprint, as JSON" },
+	{ "version", agent_version, NULL, "the agent's version and protocol" },
+	{ "load", cmd_load, &help_load, "a workload role: load server|client" },
+	{ "collect", cmd_collect, &help_collect, "run collectors, writing JSON lines" },
+	{ "clock", cmd_clock, &help_clock, "this host's monotonic and real-time clocks" },
+	{ "fingerprint", agent_fingerprint, NULL, "this host's fingerprint, as JSON" },
 };
 
 int main(int argc, char **argv)

@@ -48,6 +48,16 @@ static const struct opt knobs_table[] = {
 	OPT_END_ROW
 };
 
+const struct cmd_help help_bisect_knobs = {
+	"bisect knobs", "perflab bisect knobs --job F --items FILE [--hosts H] [OPTIONS]",
+	"Delta debugging (ddmin) over configuration items: `key = value` lines of\n"
+	"the job's [workload] or [run], one per line of --items. The job as it is\n"
+	"is the baseline; the answer is the smallest set of items that still makes\n"
+	"the job regress on --metric against it. Exit 0 a set named, 1 all items\n"
+	"together do not reproduce the regression, 128 the lab failed.",
+	{ { NULL, knobs_table } },
+};
+
 struct knobs_ctx {
 	struct knobs_cli *cli;
 	struct items *it;
@@ -151,12 +161,17 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 	struct lease_set leases = { 0 };
 	int i, ret = EXIT_USAGE;
 
+	if (wants_help(argc, argv)) {
+		help_usage(stdout, &help_bisect_knobs);
+		return EXIT_OK;
+	}
 	opt_defaults(knobs_table, &cli);
 	i = opt_parse(sets, argc, argv);
 	if (i < 0)
 		goto out;
 	if (i < argc || !cli.job || !cli.items) {
-		error("usage: perflab bisect knobs --job F --items FILE [--hosts H]");
+		error("bisect knobs needs --job and --items");
+		help_usage(stderr, &help_bisect_knobs);
 		goto out;
 	}
 	if (knob_items_load(&it, cli.items))

@@ -57,7 +57,14 @@ static const struct opt state_table[] = {
 
 static const struct opt log_table[] = {
 	M("results", 0, OPT_STRING, results, 0, 0, DEFAULT_RESULTS, "DIR", "the results directory"),
-	M("json", 0, OPT_BOOL, json, 0, 0, "no", NULL, "the journal's lines as they are"),
+	M("json", 'J', OPT_BOOL, json, 0, 0, "no", NULL, "the journal's lines as they are"),
+	OPT_END_ROW
+};
+
+static const struct opt status_table[] = {
+	M("results", 0, OPT_STRING, results, 0, 0, DEFAULT_RESULTS, "DIR", "the results directory"),
+	M("json", 'J', OPT_BOOL, json, 0, 0, "no", NULL,
+	  "the same figures as one JSON object (counts as integers, times in seconds)"),
 	OPT_END_ROW
 };
 
@@ -68,19 +75,50 @@ static const struct opt replay_table[] = {
 	OPT_END_ROW
 };
 
-static void usage(FILE *f, const char *what, const struct opt *table)
-{
-	fprintf(f, "usage: perflab bisect start --repo DIR --good G [--good G2] --bad B\n"
-		"                            [--first-parent] [--metric M] [--results DIR]\n"
-		"       perflab bisect start --job F --good G --bad B [...]\n"
-		"       perflab bisect (good|bad|skip) [COMMIT] [--results DIR]\n"
-		"       perflab bisect status [--results DIR]\n"
-		"       perflab bisect log [--results DIR] [--json]\n"
-		"       perflab bisect replay FILE [--results DIR] [--repo DIR]\n"
-		"       perflab bisect reset [--results DIR]\n\n"
-		"%s\n\n", what);
-	opt_usage(f, table);
-}
+const struct cmd_help help_bisect_start = {
+	"bisect start", "perflab bisect start --repo DIR --good G [--good G2] --bad B\n"
+	"                     [--first-parent] [--metric M] [--results DIR]\n"
+	"perflab bisect start --job F --good G --bad B [...]",
+	"Start a manual bisection: test the commit it prints, then say\n"
+	"perflab bisect good, bad or skip, as with git bisect.",
+	{ { NULL, start_table } },
+};
+
+const struct cmd_help help_bisect_mark = {
+	"bisect good|bad|skip", "perflab bisect (good|bad|skip) [COMMIT] [--results DIR]",
+	"Mark COMMIT (default: the commit last proposed) good, bad or skip in the\n"
+	"current manual bisection; print the next one to test, the first bad\n"
+	"commit, or the suspects next to skipped commits (exit 2).",
+	{ { NULL, state_table } },
+};
+
+const struct cmd_help help_bisect_status = {
+	"bisect status", "perflab bisect status [--results DIR] [--json]",
+	"The current bisection: range left, steps (or rounds and runs) done and\n"
+	"left, the leading suspect, time per step and the time left.",
+	{ { NULL, status_table } },
+};
+
+const struct cmd_help help_bisect_log = {
+	"bisect log", "perflab bisect log [--results DIR] [--json]",
+	"The current bisection's journal, one line per event; --json prints the\n"
+	"lines as they are, for perflab bisect replay.",
+	{ { NULL, log_table } },
+};
+
+const struct cmd_help help_bisect_replay = {
+	"bisect replay", "perflab bisect replay FILE [--results DIR] [--repo DIR]",
+	"Start a new bisection from a journal (perflab bisect log --json, or\n"
+	"a journal.ndjson): a manual one re-applies its verdicts, an automatic\n"
+	"one is replayed into the engine; continue it with perflab bisect resume.",
+	{ { NULL, replay_table } },
+};
+
+const struct cmd_help help_bisect_reset = {
+	"bisect reset", "perflab bisect reset [--results DIR]",
+	"Leave the current bisection (its directory stays, for log and replay).",
+	{ { NULL, state_table } },
+};
 
 /*
  * Options, then at most maxpos positional arguments, options allowed
@@ -167,8 +205,7 @@ int cmd_bisect_start(int argc, char **argv)
 	int ret = EXIT_USAGE, have_js = 0;
 
 	if (wants_help(argc, argv)) {
-		usage(stdout, "Start a manual bisection: test the commit it prints, then say\n"
-		      "perflab bisect good, bad or skip, as with git bisect.", start_table);
+		help_usage(stdout, &help_bisect_start);
 		return EXIT_OK;
 	}
 	memset(&b, 0, sizeof(b));
@@ -222,9 +259,7 @@ static int mark(int argc, char **argv, enum bisect_verdict v)
 	int n, ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
-		usage(stdout, "Mark COMMIT (default: the commit last proposed) good, bad or\n"
-		      "skip in the current manual bisection; print the next one to test.",
-		      state_table);
+		help_usage(stdout, &help_bisect_mark);
 		return EXIT_OK;
 	}
 	opt_defaults(state_table, &o);
@@ -327,6 +362,15 @@ static void print_duration(const char *what, double secs)
 		printf("%s: %.1f h\n", what, secs / 3600);
 }
 
+static json_t *commit_json(const struct bisect_commit *c)
+{
+	json_t *o = json_object();
+
+	json_set_str(o, "commit", c->id);
+	json_set_str(o, "subject", c->subject);
+	return o;
+}
+
 /* Commits that can still be the first bad one: under every bad, above no good. */
 static size_t auto_candidates(const struct bisect_revs *r, const struct engine_result *res,
 			      unsigned char *cand)
@@ -346,7 +390,8 @@ static size_t auto_candidates(const struct bisect_revs *r, const struct engine_r
 	return k;
 }
 
-static int status_auto(const char *dir)
+/* The figures of an automatic bisection, into st. */
+static int status_auto(const char *dir, json_t *st)
 {
 	char *jpath = xasprintf("%s/journal.ndjson", dir);
 	struct jstat js = { 0, 0, 0, NAN, NAN, 0, 0 };
@@ -373,12 +418,16 @@ static int status_auto(const char *dir)
 	cand = xcalloc(r.n + 1, 1);
 	left = auto_candidates(&r, &res, cand);
 	k = engine_get_config(e)->k ? engine_get_config(e)->k : 1;
-	printf("kind: automatic (%u DUT%s)%s\n", k, k == 1 ? "" : "s",
-	       torn ? " (the journal's last line is torn)" : "");
-	printf("status: %s%s%s\n", bisect_status_name(res.status), res.reason[0] ? ": " : "",
-	       res.reason);
-	printf("range left: %zu of %zu commits\n", left, r.n);
-	printf("rounds so far: %u, runs: %u, builds: %u\n", js.rounds, res.runs, res.builds);
+	json_set_str(st, "kind", "automatic");
+	json_set_int(st, "duts", k);
+	json_set(st, "journal_torn", json_boolean(torn));
+	json_set_str(st, "status", bisect_status_name(res.status));
+	json_set_str(st, "reason", res.reason);
+	json_set_int(st, "range_left", (long long)left);
+	json_set_int(st, "commits", (long long)r.n);
+	json_set_int(st, "rounds", js.rounds);
+	json_set_int(st, "runs", res.runs);
+	json_set_int(st, "builds", res.builds);
 	if (res.culprit >= 0) {
 		leader = res.culprit;
 	} else {
@@ -386,21 +435,23 @@ static int status_auto(const char *dir)
 			if (cand[c] && res.commits[c].p_bad >= 0.5)
 				leader = (long)c;
 	}
-	if (leader >= 0)
-		printf("p_bad leader: %.12s %s (p_bad %.3f)\n", r.commits[leader].id,
-		       r.commits[leader].subject, res.commits[leader].p_bad);
-	else
-		printf("p_bad leader: none yet\n");
+	if (leader >= 0) {
+		json_t *l = commit_json(&r.commits[leader]);
+
+		json_set_num(l, "p_bad", res.commits[leader].p_bad);
+		json_set(st, "leader", l);
+	} else {
+		json_set(st, "leader", json_null());
+	}
 	if (res.status != BISECT_RUNNING)
 		rounds_left = 0;
 	else
 		rounds_left = (left > 1 ? ceil(log((double)left) / log(k + 1.0)) : 0) + 1;
-	printf("estimated rounds left: %.0f (log%u+1 of the range, and the confirmation)\n",
-	       rounds_left, k);
+	json_set_int(st, "rounds_left", (long long)rounds_left);
 	if (js.ntimes >= 2 && js.rounds)
 		per_round = (js.t1 - js.t0) / js.rounds;
-	print_duration("time per round so far", per_round);
-	print_duration("estimated time left", per_round * rounds_left);
+	json_set_num(st, "seconds_per_round", per_round);
+	json_set_num(st, "seconds_left", per_round * rounds_left);
 	free(cand);
 	engine_result_release(&res);
 	engine_free(e);
@@ -409,10 +460,36 @@ static int status_auto(const char *dir)
 	return 0;
 }
 
-static int status_manual(const char *results)
+static void print_auto(const json_t *st)
+{
+	const json_t *l = json_object_get(st, "leader");
+	long long k = json_integer_value(json_object_get(st, "duts"));
+	const char *reason = json_get_str(st, "reason");
+
+	printf("kind: automatic (%lld DUT%s)%s\n", k, k == 1 ? "" : "s",
+	       json_is_true(json_object_get(st, "journal_torn")) ?
+	       " (the journal's last line is torn)" : "");
+	printf("status: %s%s%s\n", json_get_str(st, "status"), *reason ? ": " : "", reason);
+	printf("range left: %.0f of %.0f commits\n", json_get_num(st, "range_left"),
+	       json_get_num(st, "commits"));
+	printf("rounds so far: %.0f, runs: %.0f, builds: %.0f\n", json_get_num(st, "rounds"),
+	       json_get_num(st, "runs"), json_get_num(st, "builds"));
+	if (json_is_object(l))
+		printf("p_bad leader: %.12s %s (p_bad %.3f)\n", json_get_str(l, "commit"),
+		       json_get_str(l, "subject"), json_get_num(l, "p_bad"));
+	else
+		printf("p_bad leader: none yet\n");
+	printf("estimated rounds left: %.0f (log%lld+1 of the range, and the confirmation)\n",
+	       json_get_num(st, "rounds_left"), k);
+	print_duration("time per round so far", json_get_num(st, "seconds_per_round"));
+	print_duration("estimated time left", json_get_num(st, "seconds_left"));
+}
+
+/* The figures of a manual bisection, into st. */
+static int status_manual(const char *results, json_t *st)
 {
 	struct bisect b;
-	size_t *skip, nskip = 0, left;
+	size_t nskip = 0, left;
 	int done, steps, torn;
 	long x;
 	char *jpath;
@@ -425,55 +502,93 @@ static int status_manual(const char *results)
 	jpath = xasprintf("%s/journal.ndjson", b.dir);
 	journal_read(jpath, jstat_line, &js, &torn);
 	free(jpath);
-	skip = xcalloc(b.revs.n + 1, sizeof(*skip));
 	for (size_t i = 0; b.skips && b.skips[i]; i++)
 		if (revs_find(&b.revs, b.skips[i]) >= 0)
 			nskip++;
 	x = bisect_manual_next(&b, &done);
 	steps = bisect_manual_estimate(&b, &left);
-	printf("kind: manual, repository %s%s\n", b.repo,
-	       b.revs.first_parent ? " (first parent)" : "");
-	printf("range left: %zu commits (%zu skipped), bad %.12s, %zu good\n", b.revs.n, nskip,
-	       b.bad, b.revs.ngoods);
-	printf("steps done: %u\n", b.steps);
-	printf("estimated steps left: %d (log2 of the range)\n", done ? 0 : steps + 1);
+	json_set_str(st, "kind", "manual");
+	json_set_str(st, "repo", b.repo);
+	json_set(st, "first_parent", json_boolean(b.revs.first_parent));
+	json_set_int(st, "range_left", (long long)b.revs.n);
+	json_set_int(st, "skipped", (long long)nskip);
+	json_set_str(st, "bad", b.bad);
+	json_set_int(st, "goods", (long long)b.revs.ngoods);
+	json_set_int(st, "steps", b.steps);
+	json_set_int(st, "steps_left", done ? 0 : steps + 1);
+	json_set_str(st, "status", done == 1 ? "found" : done == 2 ? "only-skips" : "testing");
 	if (done == 1)
-		printf("first bad commit: %s %s\n", b.bad, b.revs.commits[b.revs.n - 1].subject);
-	else if (done == 2)
-		printf("only skipped commits are left to test: no single answer\n");
-	else
-		printf("to test: %s %s\n", b.revs.commits[x].id, b.revs.commits[x].subject);
-	if (js.ntimes >= 2 && b.steps)
-		print_duration("time per step so far", (js.t1 - js.t0) / b.steps);
-	free(skip);
+		json_set(st, "first_bad", commit_json(&b.revs.commits[b.revs.n - 1]));
+	else if (!done)
+		json_set(st, "to_test", commit_json(&b.revs.commits[x]));
+	json_set_num(st, "seconds_per_step",
+		     js.ntimes >= 2 && b.steps ? (js.t1 - js.t0) / b.steps : NAN);
 	bisect_release(&b);
 	return 0;
+}
+
+static void print_manual(const json_t *st)
+{
+	const json_t *c;
+	const char *status = json_get_str(st, "status");
+
+	printf("kind: manual, repository %s%s\n", json_get_str(st, "repo"),
+	       json_is_true(json_object_get(st, "first_parent")) ? " (first parent)" : "");
+	printf("range left: %.0f commits (%.0f skipped), bad %.12s, %.0f good\n",
+	       json_get_num(st, "range_left"), json_get_num(st, "skipped"),
+	       json_get_str(st, "bad"), json_get_num(st, "goods"));
+	printf("steps done: %.0f\n", json_get_num(st, "steps"));
+	printf("estimated steps left: %.0f (log2 of the range)\n", json_get_num(st, "steps_left"));
+	if (!strcmp(status, "found") && (c = json_object_get(st, "first_bad")))
+		printf("first bad commit: %s %s\n", json_get_str(c, "commit"),
+		       json_get_str(c, "subject"));
+	else if (!strcmp(status, "only-skips"))
+		printf("only skipped commits are left to test: no single answer\n");
+	else if ((c = json_object_get(st, "to_test")))
+		printf("to test: %s %s\n", json_get_str(c, "commit"), json_get_str(c, "subject"));
+	if (isfinite(json_get_num(st, "seconds_per_step")))
+		print_duration("time per step so far", json_get_num(st, "seconds_per_step"));
 }
 
 int cmd_bisect_status(int argc, char **argv)
 {
 	struct man_cli o = { 0 };
 	char *pos[1], *dir = NULL, *id;
+	json_t *st = NULL;
 	int manual = 0, ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
-		usage(stdout, "The current bisection: range left, steps done and left, time.",
-		      state_table);
+		help_usage(stdout, &help_bisect_status);
 		return EXIT_OK;
 	}
-	opt_defaults(state_table, &o);
-	if (parse(state_table, &o, argc, argv, pos, 0) < 0)
+	opt_defaults(status_table, &o);
+	if (parse(status_table, &o, argc, argv, pos, 0) < 0)
 		goto out;
 	ret = EXIT_FAIL;
 	if (!(dir = current_dir(o.results, &manual)))
 		goto out;
 	id = strrchr(dir, '/') + 1;
+	st = json_object();
+	json_set_str(st, "bisection", id);
+	if (manual ? status_manual(o.results, st) : status_auto(dir, st))
+		goto out;
+	ret = EXIT_OK;
+	if (o.json) {
+		char *text = json_dump_pretty(st);
+
+		puts(text);
+		free(text);
+		goto out;
+	}
 	printf("bisection: %s\n", id);
-	if (!(manual ? status_manual(o.results) : status_auto(dir)))
-		ret = EXIT_OK;
+	if (manual)
+		print_manual(st);
+	else
+		print_auto(st);
 out:
+	json_decref(st);
 	free(dir);
-	opt_release(state_table, &o);
+	opt_release(status_table, &o);
 	return ret;
 }
 
@@ -569,7 +684,7 @@ int cmd_bisect_log(int argc, char **argv)
 	int manual = 0, torn = 0, ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
-		usage(stdout, "The current bisection's journal, one line per event.", log_table);
+		help_usage(stdout, &help_bisect_log);
 		return EXIT_OK;
 	}
 	opt_defaults(log_table, &o);
@@ -697,10 +812,7 @@ int cmd_bisect_replay(int argc, char **argv)
 	int n, torn, manual, ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
-		usage(stdout, "Start a new bisection from a journal (perflab bisect log --json, or\n"
-		      "a journal.ndjson): a manual one re-applies its verdicts, an automatic\n"
-		      "one is replayed into the engine; continue it with perflab bisect resume.",
-		      replay_table);
+		help_usage(stdout, &help_bisect_replay);
 		return EXIT_OK;
 	}
 	memset(&b, 0, sizeof(b));
@@ -776,8 +888,7 @@ int cmd_bisect_reset(int argc, char **argv)
 	int ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
-		usage(stdout, "Leave the current bisection (its directory stays, for log and\n"
-		      "replay).", state_table);
+		help_usage(stdout, &help_bisect_reset);
 		return EXIT_OK;
 	}
 	opt_defaults(state_table, &o);

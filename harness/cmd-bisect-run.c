@@ -63,7 +63,7 @@ static const struct opt brun_table[] = {
 	C("bad", 0, OPT_STRING, bad, 0, 0, NULL, "REV", "the bad commit (required)"),
 	C("metric", 'm', OPT_STRING, metric, 0, 0, NULL, "NAME",
 	  "the metric to bisect (default: cpu_per_gbit when gated, else the first gate)"),
-	C("threshold", 'T', OPT_PERCENT, threshold, -0.99, 10, NULL, "PCT",
+	C("threshold", 0, OPT_PERCENT, threshold, -0.99, 10, NULL, "PCT",
 	  "the change that matters, signed towards bad (default: the job's gate)"),
 	C("first-parent", 0, OPT_BOOL, first_parent, 0, 0, "no", NULL,
 	  "follow only the first parent of merges"),
@@ -75,19 +75,32 @@ static const struct opt brun_table[] = {
 	OPT_END_ROW
 };
 
-static void usage(FILE *f)
+const struct cmd_help help_bisect_run = {
+	"bisect run", "perflab bisect run --job F [--hosts H] --good G [--good G2] --bad B [OPTIONS]\n"
+	"perflab bisect run --job F [--hosts H] --good G --one REV",
+	"Find the first bad commit by measurement: the endpoints are confirmed\n"
+	"first, probes follow where they tell most, and the culprit is confirmed\n"
+	"against its parent before it is named. Each run is journaled: after a\n"
+	"crash, `perflab bisect resume` continues. Exit status: 0 a culprit (or a\n"
+	"range next to unbuildable commits) named, 1 the regression did not\n"
+	"reproduce, 2 inconclusive or out of budget, 128 the lab failed.\n"
+	"With --one: 0 good, 1 bad, 125 cannot tell (skip), 128 abort, as\n"
+	"git bisect run expects of its command. A finished bisection runs the\n"
+	"job's [run] notify command with result.json on its standard input.",
+	{ { NULL, brun_table } },
+};
+
+const struct cmd_help help_bisect_resume = {
+	"bisect resume", "perflab bisect resume [--hosts H]",
+	"Continue the current bisection after a crash, a kill -9 or a reboot of\n"
+	"the controller, from its journal, without repeating a finished run.\n"
+	"The job and the range come from the bisection itself.",
+	{ { NULL, brun_table } },
+};
+
+static void usage(FILE *f, int resume)
 {
-	fprintf(f, "usage: perflab bisect run --job F [--hosts H] --good G [--good G2] --bad B [OPTIONS]\n"
-		"       perflab bisect resume [--hosts H]\n"
-		"       perflab bisect run --job F [--hosts H] --good G --one REV\n\n"
-		"Find the first bad commit by measurement: the endpoints are confirmed\n"
-		"first, probes follow where they tell most, and the culprit is confirmed\n"
-		"against its parent before it is named. Each run is journaled: after a\n"
-		"crash, `perflab bisect resume` continues. Exit status: 0 a culprit (or a\n"
-		"range next to unbuildable commits) named, 1 the regression did not\n"
-		"reproduce, 2 inconclusive or out of budget, 128 the lab failed.\n"
-		"With --one: 0 good, 1 bad, 125 cannot tell (skip), 128 abort.\n\n");
-	opt_usage(f, brun_table);
+	help_usage(f, resume ? &help_bisect_resume : &help_bisect_run);
 }
 
 /* The gate a bisection follows: --metric, or the job's. */
@@ -385,6 +398,23 @@ static int measure(struct hunt *h, const long *jobs, size_t njobs)
 	return ret || h->aborted ? -1 : 0;
 }
 
+/* The job's hook, told the bisection's answer: its result.json. */
+static void notify_bisection(struct hunt *h, int exit_code)
+{
+	char *path = xasprintf("%s/result.json", h->b.dir);
+	json_t *o = json_object(), *res = json_load_file(path, 0, NULL);
+
+	json_set_str(o, "event", "bisection");
+	json_set_str(o, "bisection", h->b.id);
+	json_set_str(o, "dir", h->b.dir);
+	json_set_str(o, "job", h->js->job.path);
+	json_set_int(o, "exit_code", exit_code);
+	json_set(o, "result", res ? res : json_null());
+	notify_run(h->js->run.notify, o);
+	json_decref(o);
+	free(path);
+}
+
 static int hunt(struct hunt *h)
 {
 	struct engine_request req[MAX_REQ];
@@ -416,6 +446,8 @@ static int hunt(struct hunt *h)
 		ret = bisect_write_files(&f, &res) ? EXIT_FATAL : exit_of(res.status);
 	}
 	engine_result_release(&res);
+	if (h->js->run.notify)
+		notify_bisection(h, ret);
 	return ret;
 }
 
@@ -548,7 +580,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	int i, ret = EXIT_USAGE, loaded = 0;
 
 	if (wants_help(argc, argv)) {
-		usage(stdout);
+		usage(stdout, resume);
 		return EXIT_OK;
 	}
 	opt_defaults(brun_table, &cli);

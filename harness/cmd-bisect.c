@@ -39,14 +39,18 @@ static const struct opt next_table[] = {
 	OPT_END_ROW
 };
 
+static const struct cmd_help next_help = {
+	"bisect next", "perflab bisect next --repo DIR --good G [--good G2] --bad B\n"
+	"                    [--first-parent] [--skip C]...",
+	"Print the commit git bisect would test next in BAD ^GOOD...: the one\n"
+	"`git rev-list --bisect` prints, or with --skip the one `git bisect`\n"
+	"checks out. Prints nothing and exits 1 when only skipped commits are left.",
+	{ { NULL, next_table } },
+};
+
 static void next_usage(FILE *f)
 {
-	fprintf(f, "usage: perflab bisect next --repo DIR --good G [--good G2] --bad B\n"
-		"                           [--first-parent] [--skip C]...\n\n"
-		"Print the commit git bisect would test next in BAD ^GOOD...: the one\n"
-		"`git rev-list --bisect` prints, or with --skip the one `git bisect`\n"
-		"checks out. Prints nothing and exits 1 when only skipped commits are left.\n\n");
-	opt_usage(f, next_table);
+	help_usage(f, &next_help);
 }
 
 static int resolve_skips(const struct bisect_revs *r, char **skips, size_t nskips,
@@ -122,20 +126,24 @@ static const struct opt sim_table[] = {
 	S("trials", 0, OPT_INT, trials, 1, 1000000, "1000", "T", "trials per cell"),
 	S("seed", 0, OPT_INT, seed, 0, 0, "1", "S", "seed of the first cell"),
 	S("k", 0, OPT_INT, k, 1, 16, "1", "K", "probes per round (DUTs)"),
-	S("json", 0, OPT_BOOL, json, 0, 0, "no", NULL, "one JSON object per cell"),
+	S("json", 'J', OPT_BOOL, json, 0, 0, "no", NULL, "one JSON object per cell"),
 	OPT_END_ROW
+};
+
+static const struct cmd_help sim_help = {
+	"bisect simulate", "perflab bisect simulate [--n N] [--d D] [--noise MODEL] [--trials T]\n"
+	"                        [--seed S] [--k K] [--json]",
+	"Synthetic bisections through the real engine: a step of D noise sigmas at\n"
+	"a random commit of N, the threshold one sigma. Per cell: exact-culprit\n"
+	"rate, planted commit within the reported range, inconclusive rate, named\n"
+	"answers (at d = 0 all false), runs and builds (mean, p95), rounds, stated\n"
+	"and measured confidence. Without --n, --d or --noise: every cell.",
+	{ { NULL, sim_table } },
 };
 
 static void sim_usage(FILE *f)
 {
-	fprintf(f, "usage: perflab bisect simulate [--n N] [--d D] [--noise MODEL] [--trials T]\n"
-		"                               [--seed S] [--k K] [--json]\n\n"
-		"Synthetic bisections through the real engine: a step of D noise sigmas at\n"
-		"a random commit of N, the threshold one sigma. Per cell: exact-culprit\n"
-		"rate, planted commit within the reported range, inconclusive rate, named\n"
-		"answers (at d = 0 all false), runs and builds (mean, p95), rounds, stated\n"
-		"and measured confidence. Without --n, --d or --noise: every cell.\n\n");
-	opt_usage(f, sim_table);
+	help_usage(f, &sim_help);
 }
 
 static void sim_print(const struct sim_cell *c, const struct sim_stats *s, int json)
@@ -235,19 +243,40 @@ static int bisect_simulate_cmd(int argc, char **argv)
 /* --- the subcommand table -------------------------------------------- */
 
 static const struct subcmd subcmds[] = {
-	{ "next", bisect_next_cmd, "print the commit git bisect would test next" },
-	{ "simulate", bisect_simulate_cmd, "synthetic bisections: accuracy and cost of the engine" },
-	{ "run", cmd_bisect_run, "find the first bad commit by measurement on the job's lab" },
-	{ "resume", cmd_bisect_resume, "continue the current bisection after a crash or kill" },
-	{ "knobs", cmd_bisect_knobs_job, "which configuration items make the regression (ddmin)" },
-	{ "start", cmd_bisect_start, "start a manual bisection: prints the first commit to test" },
-	{ "good", cmd_bisect_good, "mark a commit good (default: the one proposed)" },
-	{ "bad", cmd_bisect_bad, "mark a commit bad (default: the one proposed)" },
-	{ "skip", cmd_bisect_skip, "mark a commit untestable (default: the one proposed)" },
-	{ "status", cmd_bisect_status, "range left, steps done and left, time per round" },
-	{ "log", cmd_bisect_log, "the current bisection's journal, one line per event" },
-	{ "replay", cmd_bisect_replay, "start a new bisection from a journal file" },
-	{ "reset", cmd_bisect_reset, "leave the current bisection" },
+	{ "next", bisect_next_cmd, &next_help, "print the commit git bisect would test next" },
+	{ "simulate", bisect_simulate_cmd, &sim_help,
+	  "synthetic bisections: accuracy and cost of the engine" },
+	{ "run", cmd_bisect_run, &help_bisect_run,
+	  "find the first bad commit by measurement on the job's lab" },
+	{ "resume", cmd_bisect_resume, &help_bisect_resume,
+	  "continue the current bisection after a crash or kill" },
+	{ "knobs", cmd_bisect_knobs_job, &help_bisect_knobs,
+	  "which configuration items make the regression (ddmin)" },
+	{ "start", cmd_bisect_start, &help_bisect_start,
+	  "start a manual bisection: prints the first commit to test" },
+	{ "good", cmd_bisect_good, &help_bisect_mark, "mark a commit good (default: the one proposed)" },
+	{ "bad", cmd_bisect_bad, &help_bisect_mark, "mark a commit bad (default: the one proposed)" },
+	{ "skip", cmd_bisect_skip, &help_bisect_mark,
+	  "mark a commit untestable (default: the one proposed)" },
+	{ "status", cmd_bisect_status, &help_bisect_status,
+	  "range left, steps done and left, time per round" },
+	{ "log", cmd_bisect_log, &help_bisect_log,
+	  "the current bisection's journal, one line per event" },
+	{ "replay", cmd_bisect_replay, &help_bisect_replay,
+	  "start a new bisection from a journal file" },
+	{ "reset", cmd_bisect_reset, &help_bisect_reset, "leave the current bisection" },
+};
+
+const struct cmd_help help_bisect = {
+	"bisect", "perflab bisect <subcommand> [<args>]",
+	"Find the commit that made a metric worse. bisect run hunts it by\n"
+	"measurement with no human in the loop (k DUTs, k probes per round, the\n"
+	"culprit confirmed against its parent), journaling every run so that\n"
+	"bisect resume continues after a crash; start, good, bad and skip are\n"
+	"git bisect's manual bisection over the same journal; knobs bisects\n"
+	"configuration items instead of commits; next and simulate check the\n"
+	"midpoint against git and the engine against synthetic histories.",
+	{ { NULL, NULL } }, subcmds, ARRAY_SIZE(subcmds),
 };
 
 int cmd_bisect(int argc, char **argv)

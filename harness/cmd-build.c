@@ -33,15 +33,19 @@ static const struct opt build_table[] = {
 	OPT_END_ROW
 };
 
+const struct cmd_help help_build = {
+	"build", "perflab build --job FILE [--retry-failed] [COMMIT]",
+	"Build the image of COMMIT (an id, short id, branch, tag, HEAD~3; default:\n"
+	"the tip of the job's branch) in the job's persistent worktree, or find it\n"
+	"in the image cache, keyed by tree, build command and toolchain.\n"
+	"Exit 0 built or found, 1 the build failed (a skip: the log says why),\n"
+	"128 nothing could be built (unknown revision, bad repository), 129 usage.",
+	{ { NULL, build_table } },
+};
+
 static void build_usage(FILE *f)
 {
-	fprintf(f, "usage: perflab build --job FILE [--retry-failed] [COMMIT]\n\n"
-		"Build the image of COMMIT (an id, short id, branch, tag, HEAD~3; default:\n"
-		"the tip of the job's branch) in the job's persistent worktree, or find it\n"
-		"in the image cache, keyed by tree, build command and toolchain.\n"
-		"exit: 0 built or found, 1 the build failed (a skip: the log says why),\n"
-		"128 nothing could be built (unknown revision, bad repository), 129 usage\n\n");
-	opt_usage(f, build_table);
+	help_usage(f, &help_build);
 }
 
 static int load_source(struct job *job, const char *path)
@@ -160,7 +164,7 @@ static const struct opt images_table[] = {
 	I("job", OPT_STRING, job, 0, 0, NULL, "FILE", "the cache of this job's [source]"),
 	I("dir", OPT_STRING, dir, 0, 0, NULL, "DIR",
 	  "the cache directory (default: the job's, else builds/images)"),
-	I("json", OPT_BOOL, json, 0, 0, "no", NULL, "list as JSON"),
+	{ "json", 'J', OPT_BOOL, offsetof(struct images_cli, json), 0, 0, NULL, "no", NULL, "list as JSON" },
 	OPT_END_ROW
 };
 
@@ -173,17 +177,25 @@ static const struct opt prune_table[] = {
 	OPT_END_ROW
 };
 
-static void images_usage(FILE *f)
+static const struct cmd_help list_help = {
+	"images list", "perflab images [list] [--job FILE | --dir DIR] [--json]",
+	"List the image cache, most recently used first: commit, tree, size, last\n"
+	"use, and failed builds.",
+	{ { NULL, images_table } },
+};
+
+static const struct cmd_help prune_help = {
+	"images prune", "perflab images prune [--job FILE | --dir DIR] [--keep N]\n"
+	"                     [--older-than DURATION] [--failed] [--dry-run]",
+	"Remove every image that matches one of the rules, except images in use\n"
+	"(locked by a running build or deploy), and say what was removed and the\n"
+	"bytes freed.",
+	{ { NULL, images_table }, { "prune", prune_table } },
+};
+
+static void images_usage(FILE *f, int prune)
 {
-	fprintf(f, "usage: perflab images [list] [--job FILE | --dir DIR] [--json]\n"
-		"       perflab images prune [--job FILE | --dir DIR] [--keep N]\n"
-		"                            [--older-than DURATION] [--failed] [--dry-run]\n\n"
-		"List the image cache, most recently used first, or prune it: prune removes\n"
-		"every image that matches one of its rules, except images in use (locked by\n"
-		"a running build or deploy), and says what it removed and the bytes freed.\n\n");
-	opt_usage(f, images_table);
-	fprintf(f, "\nprune:\n");
-	opt_usage(f, prune_table);
+	help_usage(f, prune ? &prune_help : &list_help);
 }
 
 static char *images_dir(const struct images_cli *o)
@@ -298,7 +310,7 @@ static int images_prune_cmd(const struct images_cli *o, const char *dir)
 
 	if (o->keep < 0 && !(o->older_than > 0) && !o->failed) {
 		error("say what to prune: --keep N, --older-than DURATION or --failed");
-		images_usage(stderr);
+		images_usage(stderr, 1);
 		return EXIT_USAGE;
 	}
 	if (images_prune(&r, dir, &po, say_pruned, (void *)&o->dry_run))
@@ -321,7 +333,7 @@ static int images_verb(int argc, char **argv, int prune)
 	char *dir = NULL;
 
 	if (wants_help(argc, argv)) {
-		images_usage(stdout);
+		images_usage(stdout, prune);
 		return EXIT_OK;
 	}
 	opt_defaults(images_table, &o);
@@ -332,7 +344,7 @@ static int images_verb(int argc, char **argv, int prune)
 	if (i >= 0 && i < argc)
 		error("unexpected argument '%s'", argv[i]);
 	if (i < 0 || i < argc)
-		images_usage(stderr);
+		images_usage(stderr, prune);
 	else if (!(dir = images_dir(&o)))
 		ret = EXIT_USAGE;
 	else
@@ -354,8 +366,16 @@ static int images_prune_verb(int argc, char **argv)
 }
 
 static const struct subcmd images_subcmds[] = {
-	{ "list", images_list_verb, "the cached images, newest first (the default)" },
-	{ "prune", images_prune_verb, "remove images: --keep N, --older-than D, --failed" },
+	{ "list", images_list_verb, &list_help, "the cached images, newest first (the default)" },
+	{ "prune", images_prune_verb, &prune_help,
+	  "remove images: --keep N, --older-than D, --failed" },
+};
+
+const struct cmd_help help_images = {
+	"images", "perflab images [list] [--job FILE | --dir DIR] [--json]",
+	"The image cache: every image built at a commit, keyed by tree, build\n"
+	"command and toolchain, so a commit is built once whatever asks for it.",
+	{ { NULL, images_table } }, images_subcmds, ARRAY_SIZE(images_subcmds),
 };
 
 int cmd_images(int argc, char **argv)

@@ -41,19 +41,23 @@ static const struct opt calibrate_table[] = {
 	  "the build to measure (default: the tip of the job's branch)"),
 	C("boots", 'b', OPT_INT, boots, 1, 100, "3", "N", "boots (deploys) of the same build"),
 	C("runs", 'n', OPT_INT, runs, 2, 1000, "5", "N", "runs in each boot"),
-	C("json", 0, OPT_BOOL, json, 0, 0, "no", NULL, "print the noise model as JSON"),
+	C("json", 'J', OPT_BOOL, json, 0, 0, "no", NULL, "print the noise model as JSON"),
 	OPT_END_ROW
+};
+
+const struct cmd_help help_calibrate = {
+	"calibrate", "perflab calibrate --job F [--hosts H] [OPTIONS]",
+	"A/A: one build, --boots deploys of it, --runs runs each. Prints, per\n"
+	"gated metric, the run-to-run and boot-to-boot variation, whether boots\n"
+	"differ (a permutation test), the unit to replicate (run or boot) and the\n"
+	"runs per side a comparison needs to see the threshold; writes\n"
+	"RESULTS/noise/JOB.json. Boots beyond one need a [source] to deploy.",
+	{ { NULL, calibrate_table } },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab calibrate --job F [--hosts H] [OPTIONS]\n\n"
-		"A/A: one build, --boots deploys of it, --runs runs each. Prints, per\n"
-		"gated metric, the run-to-run and boot-to-boot variation, whether boots\n"
-		"differ (a permutation test), the unit to replicate (run or boot) and the\n"
-		"runs per side a comparison needs to see the threshold; writes\n"
-		"RESULTS/noise/JOB.json. Boots beyond one need a [source] to deploy.\n\n");
-	opt_usage(f, calibrate_table);
+	help_usage(f, &help_calibrate);
 }
 
 /* Run the A/A design; dirs[b * runs + r], NULL where a run failed. */

@@ -34,7 +34,7 @@ struct collect_opts {
 	{ name, sh, type, offsetof(struct collect_opts, field), lo, hi, NULL, def, argh, help }
 
 static const struct opt collect_table[] = {
-	O("collectors", 'c', OPT_STRING, collectors, 0, 0, "cpu,freq,net,pmc", "LIST",
+	O("collectors", 0, OPT_STRING, collectors, 0, 0, "cpu,freq,net,pmc", "LIST",
 	  "collectors to run: cpu, freq, net, pmc, all"),
 	O("interval", 'i', OPT_DURATION, interval, 0.01, 3600, "1s", "SECS", "sampling interval"),
 	O("duration", 't', OPT_DURATION, duration, 0, 86400 * 365, "0", "SECS",
@@ -147,6 +147,20 @@ static void loop(const struct collect_opts *o, struct running *r, int n)
 	}
 }
 
+static void list_collectors(FILE *f)
+{
+	fprintf(f, "collectors:\n");
+	for (int k = 0; collector_list[k]; k++)
+		fprintf(f, "  %-8s %s\n", collector_list[k]->name, collector_list[k]->summary);
+}
+
+const struct cmd_help help_collect = {
+	"collect", "perflab collect [OPTIONS]",
+	"Run collectors alone; each writes DIR/NAME.ndjson: an info line, then one\n"
+	"sample per interval. perflab run starts this on every host of a lab.",
+	{ { NULL, collect_table } }, NULL, 0, list_collectors,
+};
+
 int cmd_collect(int argc, char **argv)
 {
 	struct collect_opts o = { 0 };
@@ -156,12 +170,7 @@ int cmd_collect(int argc, char **argv)
 	int i, n = 0, ret = EXIT_FAIL;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: perflab collect [OPTIONS]\n\nRun collectors alone; each "
-		       "writes DIR/NAME.ndjson: an info line, then one sample per interval.\n\n");
-		opt_usage(stdout, collect_table);
-		printf("\ncollectors:\n");
-		for (int k = 0; collector_list[k]; k++)
-			printf("  %-8s %s\n", collector_list[k]->name, collector_list[k]->summary);
+		help_usage(stdout, &help_collect);
 		return EXIT_OK;
 	}
 	opt_defaults(collect_table, &o);
@@ -204,15 +213,30 @@ static void print_clock(void)
 	fflush(stdout);
 }
 
+struct clock_cli {
+	int serve;
+};
+
+static const struct opt clock_table[] = {
+	{ "serve", 0, OPT_BOOL, offsetof(struct clock_cli, serve), 0, 0, NULL, "no", NULL,
+	  "print the clocks once per line read from standard input, until it ends" },
+	OPT_END_ROW
+};
+
+const struct cmd_help help_clock = {
+	"clock", "perflab clock [--serve]",
+	"Print CLOCK_MONOTONIC and CLOCK_REALTIME in seconds, so a controller can\n"
+	"line up the time series of several hosts (a ping-pong over one connection\n"
+	"with --serve).",
+	{ { NULL, clock_table } },
+};
+
 int cmd_clock(int argc, char **argv)
 {
 	char line[64];
 
 	if (wants_help(argc, argv)) {
-		printf("usage: perflab clock [--serve]\n\nPrint CLOCK_MONOTONIC and "
-		       "CLOCK_REALTIME in seconds. --serve: once per line read from\n"
-		       "standard input, until it ends (a controller's ping-pong over one "
-		       "connection).\n");
+		help_usage(stdout, &help_clock);
 		return EXIT_OK;
 	}
 	if (argc == 2 && !strcmp(argv[1], "--serve")) {

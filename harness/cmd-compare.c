@@ -3,6 +3,7 @@
  * judged with honest statistics; exit 0 good, 1 bad, 2 inconclusive.
  */
 #include "harness/builtin.h"
+#include "reports/junit.h"
 #include "verdict/compare.h"
 #include "lab/config.h"
 #include "lab/thresholds.h"
@@ -22,30 +23,39 @@ struct compare_cli {
 	char *job;
 	int json;
 	double alpha;
+	char *junit;
 	struct opt_list thresholds;	/* NAME=PCT */
 };
 
 static const struct opt compare_table[] = {
 	{ "job", 'j', OPT_STRING, offsetof(struct compare_cli, job), 0, 0, NULL, NULL, "FILE",
 	  "take the gated metrics from the job's [thresholds]" },
-	{ "json", 0, OPT_BOOL, offsetof(struct compare_cli, json), 0, 0, NULL, "no", NULL,
+	{ "json", 'J', OPT_BOOL, offsetof(struct compare_cli, json), 0, 0, NULL, "no", NULL,
 	  "print the comparison as JSON" },
-	{ "threshold", 'T', OPT_LIST, offsetof(struct compare_cli, thresholds), 0, 0, NULL, NULL,
+	{ "threshold", 0, OPT_LIST, offsetof(struct compare_cli, thresholds), 0, 0, NULL, NULL,
 	  "NAME=PCT", "gate a metric: goodput, tps, cpu, cpu_per_gbit, latency_p99, ... (repeatable)" },
 	{ "alpha", 0, OPT_DOUBLE, offsetof(struct compare_cli, alpha), 0.0001, 0.5, NULL, "0.025",
 	  "A", "one-sided false-alarm level of a BAD call (Holm across the gates)" },
+	{ "junit", 0, OPT_STRING, offsetof(struct compare_cli, junit), 0, 0, NULL, NULL, "FILE",
+	  "also write JUnit XML: a test case per gated metric, BAD a failure, INCONCLUSIVE "
+	  "skipped, the interval and verdict in the message" },
 	OPT_END_ROW
+};
+
+const struct cmd_help help_compare = {
+	"compare", "perflab compare [OPTIONS] [--threshold NAME=PCT]... A B",
+	"A and B are a run directory or a directory of runs (as run --repeat\n"
+	"writes them). Every metric of both sides is tabled: medians, the ratio\n"
+	"B/A and its interval, p. The gated metrics (default goodput=-3%,\n"
+	"cpu=+5%, cpu_per_gbit=+5%; or the job's [thresholds]; or --threshold) are\n"
+	"judged BAD, GOOD or INCONCLUSIVE; the exit status is 0 good, 1 bad,\n"
+	"2 inconclusive, 128 when the runs cannot be read, 129 for usage.",
+	{ { NULL, compare_table } },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab compare [OPTIONS] [--threshold NAME=PCT]... A B\n\n"
-		"A and B are a run directory or a directory of runs (as run --repeat\n"
-		"writes them). The gated metrics (default goodput=-3%%, cpu=+5%%,\n"
-		"cpu_per_gbit=+5%%; or the job's [thresholds]; or --threshold) are judged\n"
-		"BAD, GOOD or INCONCLUSIVE; the exit status is 0 good, 1 bad,\n"
-		"2 inconclusive, 128 when the runs cannot be read, 129 for usage.\n\n");
-	opt_usage(f, compare_table);
+	help_usage(f, &help_compare);
 }
 
 /* --threshold NAME=PCT, any number of times. */
@@ -115,6 +125,14 @@ static int show(const struct compare_cli *cli, const char *pa, const char *pb,
 			strbuf_release(&sb);
 		}
 		ret = exit_of(c.outcome);
+		if (cli->junit) {
+			json_t *j = comparison_json(&c, &a, &b);
+
+			if (junit_write(cli->junit, "compare", j, stats_outcome_name(c.outcome),
+					c.summary))
+				ret = EXIT_FATAL;
+			json_decref(j);
+		}
 		comparison_release(&c);
 	}
 	run_set_release(&b);

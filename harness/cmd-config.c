@@ -10,12 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage_text[] =
-	"usage: perflab config check FILE...\n"
-	"       perflab config show FILE\n\n"
-	"check: validate hosts and job files strictly; every error names the file,\n"
-	"       the line and the value (exit 129 on any error)\n"
-	"show:  print the configuration in effect, with every default spelled out\n";
+static const struct cmd_help check_help = {
+	"config check", "perflab config check FILE...",
+	"Validate hosts and job files strictly: unknown keys and bad values are\n"
+	"errors, and every error names the file, the line and the value. Exit 0\n"
+	"when every file is valid, 129 on any error.",
+};
+
+static const struct cmd_help show_help = {
+	"config show", "perflab config show FILE",
+	"Print the configuration in effect, with every default spelled out.",
+};
 
 static void describe(const struct cfg_file *f)
 {
@@ -33,11 +38,11 @@ static int config_check(int argc, char **argv)
 	int bad = 0;
 
 	if (wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
+		help_usage(stdout, &check_help);
 		return EXIT_OK;
 	}
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		help_usage(stderr, &check_help);
 		return EXIT_USAGE;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -59,11 +64,11 @@ static int config_show(int argc, char **argv)
 	struct cfg_file f;
 
 	if (wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
+		help_usage(stdout, &show_help);
 		return EXIT_OK;
 	}
 	if (argc != 2) {
-		fputs(usage_text, stderr);
+		help_usage(stderr, &show_help);
 		return EXIT_USAGE;
 	}
 	if (cfg_file_load(&f, argv[1]))
@@ -76,15 +81,18 @@ static int config_show(int argc, char **argv)
 }
 
 static const struct subcmd subcmds[] = {
-	{ "check", config_check, "validate hosts and job files (errors name file:line)" },
-	{ "show", config_show, "the configuration in effect, defaults spelled out" },
+	{ "check", config_check, &check_help, "validate hosts and job files (errors name file:line)" },
+	{ "show", config_show, &show_help, "the configuration in effect, defaults spelled out" },
+};
+
+const struct cmd_help help_config = {
+	"config", "perflab config <subcommand> FILE...",
+	"Hosts and job files are INI-like (key = value, [section name], # comments);\n"
+	"hosts.example and job.example document every key.",
+	{ { NULL, NULL } }, subcmds, ARRAY_SIZE(subcmds),
 };
 
 int cmd_config(int argc, char **argv)
 {
-	if (wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
 	return subcmd_run("config", subcmds, ARRAY_SIZE(subcmds), NULL, argc, argv);
 }

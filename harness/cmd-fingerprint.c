@@ -18,26 +18,23 @@
 
 #define WRAP_COLUMNS 100	/* long values wrap at this width */
 
-static const char usage_text[] =
-	"usage: perflab fingerprint [--json]\n"
-	"       perflab fingerprint diff [--json] A B\n\n"
-	"Print this host's fingerprint: kernel, CPU and microcode, frequency driver\n"
-	"and governor, idle driver, clocksource, mitigations, TCP stack and sysctls,\n"
-	"NIC drivers and settings, modules and devices. `perflab run` keeps it in\n"
-	"every run directory as fingerprint.json; what cannot be read is null.\n\n"
-	"diff: what changed between A and B (run directories or fingerprint files),\n"
-	"most suspicious first, the frequency driver and governor on top.\n"
-	"Exit 0 when identical, 1 when different, 129 for bad arguments or input\n"
-	"that is not a fingerprint.\n\n";
-
 struct fp_opts {
 	int json;
 };
 
 static const struct opt fp_table[] = {
-	{ "json", 0, OPT_BOOL, offsetof(struct fp_opts, json), 0, 0, NULL, NULL, NULL,
+	{ "json", 'J', OPT_BOOL, offsetof(struct fp_opts, json), 0, 0, NULL, NULL, NULL,
 	  "print JSON instead of text" },
 	OPT_END_ROW
+};
+
+static const struct cmd_help diff_help = {
+	"fingerprint diff", "perflab fingerprint diff [--json] A B",
+	"What changed between A and B (run directories or fingerprint files),\n"
+	"most suspicious first, the frequency driver and governor on top.\n"
+	"Exit 0 when identical, 1 when different, 129 for bad arguments or input\n"
+	"that is not a fingerprint.",
+	{ { NULL, fp_table } },
 };
 
 /* Sections in the order a reader looks for them; others follow, sorted. */
@@ -198,7 +195,7 @@ static int parse_args(int argc, char **argv, struct fp_opts *o, int want)
 			error("'diff' compares two fingerprints: run directories or JSON files");
 		else
 			error("unexpected argument '%s'", argv[i]);
-		fputs(usage_text, stderr);
+		help_usage(stderr, want ? &diff_help : &help_fingerprint);
 		return -1;
 	}
 	return i;
@@ -258,8 +255,7 @@ static int fingerprint_diff(int argc, char **argv)
 	int i;
 
 	if (wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
-		opt_usage(stdout, fp_table);
+		help_usage(stdout, &diff_help);
 		return EXIT_OK;
 	}
 	i = parse_args(argc, argv, &o, 2);
@@ -290,8 +286,7 @@ static int fingerprint_this(int argc, char **argv)
 	json_t *fp;
 
 	if (wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
-		opt_usage(stdout, fp_table);
+		help_usage(stdout, &help_fingerprint);
 		return EXIT_OK;
 	}
 	if (parse_args(argc, argv, &o, 0) < 0)
@@ -313,7 +308,16 @@ static int fingerprint_this(int argc, char **argv)
 }
 
 static const struct subcmd subcmds[] = {
-	{ "diff", fingerprint_diff, "what changed between the hosts of two runs" },
+	{ "diff", fingerprint_diff, &diff_help, "what changed between the hosts of two runs" },
+};
+
+const struct cmd_help help_fingerprint = {
+	"fingerprint", "perflab fingerprint [--json]",
+	"Print this host's fingerprint: kernel, CPU and microcode, frequency driver\n"
+	"and governor, idle driver, clocksource, mitigations, TCP stack and sysctls,\n"
+	"NIC drivers and settings, modules and devices. `perflab run` keeps it in\n"
+	"every run directory as fingerprint.json; what cannot be read is null.",
+	{ { NULL, fp_table } }, subcmds, ARRAY_SIZE(subcmds),
 };
 
 int cmd_fingerprint(int argc, char **argv)

@@ -43,10 +43,11 @@ static const struct opt history_table[] = {
 	  "show this metric (repeat for more): goodput_bps, latency_us.p99..."),
 	{ "last", 'n', OPT_INT, offsetof(struct history_cli, last), 0, 1e9, NULL, "0", "N",
 	  "the latest N runs only, 0 = all" },
-	H("json", OPT_BOOL, json, "no", NULL, "print JSON: every metric unless --metric says"),
+	{ "json", 'J', OPT_BOOL, offsetof(struct history_cli, json), 0, 0, NULL, "no", NULL,
+	  "print JSON: every metric unless --metric says" },
 	H("plain", OPT_BOOL, plain, "no", NULL,
-	  "print 'time value' lines of one --metric (epoch seconds), for scripts;\n"
-	  "                                 runs without it are left out"),
+	  "print 'time value' lines of one --metric (epoch seconds), for scripts; "
+	  "runs without it are left out"),
 	H("rebuild", OPT_BOOL, rebuild, "no", NULL, "index every run directory again"),
 	H("add", OPT_BOOL, add, "no", NULL, "index the run directories given as arguments"),
 	H("list-metrics", OPT_BOOL, list_metrics, "no", NULL,
@@ -56,24 +57,28 @@ static const struct opt history_table[] = {
 	OPT_END_ROW
 };
 
+const struct cmd_help help_history = {
+	"history", "perflab history [--results DIR] [--job F] [--label L] [--commit C]\n"
+	"                [--series S] [--metric M]... [--last N] [--json]\n"
+	"perflab history --metric M [filters] --plain\n"
+	"perflab history --rebuild [--results DIR]\n"
+	"perflab history --add RUN_DIR...\n"
+	"perflab history --list-metrics [--results DIR]\n"
+	"perflab history --nights [--job F] [--last N] [--json]",
+	"List the runs of a results directory, oldest first, with the metrics asked\n"
+	"for (default: goodput_bps and cpu_util_pct); '-' is a metric the run could\n"
+	"not measure. Filters combine. The index, DIR/" HISTORY_DB ", is written by\n"
+	"every run and built from the run directories when missing; --rebuild builds\n"
+	"it again. Metric names are summary.json's keys, nested ones dotted:\n"
+	"latency_us.p99, stacks.cubic.goodput_bps, hosts.dut1.cpu_util_pct.\n"
+	"Exit 0 ok, 1 failure (or damaged run directories: named, the rest indexed),\n"
+	"129 usage.",
+	{ { NULL, history_table } },
+};
+
 static void history_usage(FILE *f)
 {
-	fprintf(f, "usage: perflab history [--results DIR] [--job F] [--label L] [--commit C]\n"
-		"                       [--series S] [--metric M]... [--last N] [--json]\n"
-		"       perflab history --metric M [filters] --plain\n"
-		"       perflab history --rebuild [--results DIR]\n"
-		"       perflab history --add RUN_DIR...\n"
-		"       perflab history --list-metrics [--results DIR]\n"
-		"       perflab history --nights [--job F] [--last N] [--json]\n\n"
-		"List the runs of a results directory, oldest first, with the metrics asked\n"
-		"for (default: goodput_bps and cpu_util_pct); '-' is a metric the run could\n"
-		"not measure. Filters combine. The index, DIR/" HISTORY_DB ", is written by\n"
-		"every run and built from the run directories when missing; --rebuild builds\n"
-		"it again. Metric names are summary.json's keys, nested ones dotted:\n"
-		"latency_us.p99, stacks.cubic.goodput_bps, hosts.dut1.cpu_util_pct.\n"
-		"exit: 0 ok, 1 failure (or damaged run directories: named, the rest indexed),\n"
-		"129 usage\n\n");
-	opt_usage(f, history_table);
+	help_usage(f, &help_history);
 }
 
 /* ---- arguments ---- */

@@ -18,29 +18,43 @@ static const struct opt client_extra[] = {
 	OPT_END_ROW
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: perflab load server [OPTIONS]\n"
-		"       perflab load client [OPTIONS]\n\n"
-		"Push real TCP traffic: the server answers whatever each client\n"
-		"connection asks for; the client drives a workload and writes one\n"
-		"JSON line per interval, per connection and a final summary.\n\n"
-		"server options:\n");
-	opt_usage(f, load_server_table);
-	fprintf(f, "\nclient options:\n");
-	opt_usage(f, load_client_table);
-	opt_usage(f, client_extra);
-}
+/* iperf3's -J: the output is JSON lines whatever it says. */
+struct load_cli {
+	int json;
+};
+
+static const struct opt iperf_table[] = {
+	{ "json", 'J', OPT_BOOL, offsetof(struct load_cli, json), 0, 0, NULL, "no", NULL,
+	  "JSON lines (the only output there is; accepted for iperf3's -J)" },
+	OPT_END_ROW
+};
+
+static const struct cmd_help server_help = {
+	"load server", "perflab load server [OPTIONS]",
+	"Serve every workload (bulk, crr, xfer, chunk over HTTP/1.1) on --ports\n"
+	"consecutive ports, writing one JSON line per interval and a summary.",
+	{ { NULL, load_server_table }, { NULL, iperf_table } },
+};
+
+static const struct cmd_help client_help = {
+	"load client", "perflab load client [OPTIONS]",
+	"Drive a workload against a server and write one JSON line per interval,\n"
+	"per connection (TCP_INFO) and a final summary. The output is JSON lines\n"
+	"whatever -J says (iperf3's spelling is accepted); -P, -t and -i are\n"
+	"iperf3's parallel streams, time and interval.",
+	{ { NULL, load_client_table }, { NULL, client_extra }, { NULL, iperf_table } },
+};
 
 static int load_server(int argc, char **argv)
 {
 	struct load_server_opts o = { 0 };
-	struct optset sets[] = { { load_server_table, &o }, { NULL, NULL } };
+	struct load_cli cli = { 0 };
+	struct optset sets[] = { { load_server_table, &o }, { iperf_table, &cli },
+				 { NULL, NULL } };
 	int i, ret;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: perflab load server [OPTIONS]\n\n");
-		opt_usage(stdout, load_server_table);
+		help_usage(stdout, &server_help);
 		return EXIT_OK;
 	}
 	opt_defaults(load_server_table, &o);
@@ -59,14 +73,13 @@ static int load_server(int argc, char **argv)
 static int load_client(int argc, char **argv)
 {
 	struct load_client_opts o = { 0 };
+	struct load_cli cli = { 0 };
 	struct optset sets[] = { { load_client_table, &o }, { client_extra, &o },
-				 { NULL, NULL } };
+				 { iperf_table, &cli }, { NULL, NULL } };
 	int i, ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: perflab load client [OPTIONS]\n\n");
-		opt_usage(stdout, load_client_table);
-		opt_usage(stdout, client_extra);
+		help_usage(stdout, &client_help);
 		return EXIT_OK;
 	}
 	opt_defaults(load_client_table, &o);
@@ -80,15 +93,23 @@ static int load_client(int argc, char **argv)
 }
 
 static const struct subcmd subcmds[] = {
-	{ "server", load_server, "serve every workload: bulk, crr, xfer, chunk (HTTP)" },
-	{ "client", load_client, "drive a workload against a server, report goodput and TCP_INFO" },
+	{ "server", load_server, &server_help,
+	  "serve every workload: bulk, crr, xfer, chunk (HTTP)" },
+	{ "client", load_client, &client_help,
+	  "drive a workload against a server, report goodput and TCP_INFO" },
+};
+
+const struct cmd_help help_load = {
+	"load", "perflab load <subcommand> [OPTIONS]",
+	"Push real TCP traffic: the server answers whatever each client\n"
+	"connection asks for; the client drives a workload and writes one\n"
+	"JSON line per interval, per connection and a final summary. These are\n"
+	"the roles perflab run starts on each side of a lab, runnable alone on\n"
+	"any host (perflab-agent load on a lab host).",
+	{ { NULL, NULL } }, subcmds, ARRAY_SIZE(subcmds),
 };
 
 int cmd_load(int argc, char **argv)
 {
-	if (wants_help(argc, argv)) {
-		usage(stdout);
-		return EXIT_OK;
-	}
 	return subcmd_run("load", subcmds, ARRAY_SIZE(subcmds), NULL, argc, argv);
 }

@@ -11,6 +11,7 @@
  * build (a skip), 128 nothing could be measured.
  */
 #include "harness/builtin.h"
+#include "reports/junit.h"
 #include "lab/build.h"
 #include "store/history.h"
 #include "verdict/changepoint.h"
@@ -40,6 +41,7 @@ struct nightly_cli {
 	int bisect;
 	char *bisect_hosts;
 	int json;
+	char *junit;
 };
 
 #define C(name, sh, type, field, lo, hi, def, argh, help) \
@@ -59,21 +61,28 @@ static const struct opt nightly_table[] = {
 	  "on BAD, bisect the range at once (perflab bisect run); --no-bisect: only say how"),
 	C("bisect-hosts", 0, OPT_STRING, bisect_hosts, 0, 0, NULL, "FILE",
 	  "the lab the bisection runs on (default: --hosts), e.g. one with more DUTs"),
-	C("json", 0, OPT_BOOL, json, 0, 0, "no", NULL, "print the night's record as JSON"),
+	C("json", 'J', OPT_BOOL, json, 0, 0, "no", NULL, "print the night's record as JSON"),
+	C("junit", 0, OPT_STRING, junit, 0, 0, NULL, "FILE",
+	  "also write JUnit XML: a test case per gated metric (BAD a failure, INCONCLUSIVE "
+	  "skipped), or one for a night that could not be compared"),
 	OPT_END_ROW
+};
+
+const struct cmd_help help_nightly = {
+	"nightly", "perflab nightly --job F [--hosts H] [OPTIONS]",
+	"Build the tip of the job's branch and measure it against the last good\n"
+	"night, interleaved, until the gated metrics are decided; record the night\n"
+	"in RESULTS/.history.sqlite and look for change points over the nights.\n"
+	"Exit status: 0 good (or the first night), 1 bad, 2 inconclusive,\n"
+	"125 the tip does not build, 128 nothing could be measured, 129 usage.\n\n"
+	"A cron line:\n\n"
+	"    0 2 * * *  cd /srv/lab && perflab nightly --job net.job --hosts lab.hosts",
+	{ { NULL, nightly_table } },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab nightly --job F [--hosts H] [OPTIONS]\n\n"
-		"Build the tip of the job's branch and measure it against the last good\n"
-		"night, interleaved, until the gated metrics are decided; record the night\n"
-		"in RESULTS/.history.sqlite and look for change points over the nights.\n"
-		"Exit status: 0 good (or the first night), 1 bad, 2 inconclusive,\n"
-		"125 the tip does not build, 128 nothing could be measured, 129 usage.\n"
-		"A cron line: 0 2 * * *  cd /srv/lab && perflab nightly --job net.job "
-		"--hosts lab.hosts\n\n");
-	opt_usage(f, nightly_table);
+	help_usage(f, &help_nightly);
 }
 
 /* The runs of one night: the two sides' run directories. */
@@ -459,6 +468,40 @@ static int bisect_range(struct night *n)
 	return st;
 }
 
+static int night_junit(struct night *n)
+{
+	char *suite = xasprintf("nightly.%s", n->date);
+	const char *reason = json_get_str(n->summary, "reason");
+	int ret = junit_write(n->cli->junit, suite, json_object_get(n->summary, "comparison"),
+			      n->verdict, reason ? reason : n->verdict);
+
+	free(suite);
+	return ret;
+}
+
+/* A night that is not GOOD: the job's hook hears the verdict and the record. */
+static void night_notify(struct night *n)
+{
+	json_t *o;
+
+	if (!n->js->run.notify)
+		return;
+	o = json_object();
+	json_set_str(o, "event", "night");
+	json_set_str(o, "job", n->js->job.path);
+	json_set_str(o, "date", n->date);
+	json_set_str(o, "commit", n->tip);
+	json_set_str(o, "verdict", n->verdict);
+	json_set_int(o, "exit_code", n->exit);
+	if (!strcmp(n->verdict, "BAD")) {
+		json_set_str(o, "range_good", n->last.commit);
+		json_set_str(o, "range_bad", n->tip);
+	}
+	json_set(o, "night", json_incref(n->summary));
+	notify_run(n->js->run.notify, o);
+	json_decref(o);
+}
+
 static int nightly(struct nightly_cli *cli, struct job_setup *js, char **argv,
 		   struct lease_set *leases)
 {
@@ -515,6 +558,10 @@ decided:
 	printf("night %s: %s%s%s\n", n.date, n.verdict, n.tip[0] ? " at " : "",
 	       n.tip[0] ? n.tip : "");
 	progress_clear();
+	if (cli->junit && night_junit(&n))
+		n.exit = EXIT_FATAL;
+	if (strcmp(n.verdict, "GOOD"))
+		night_notify(&n);
 	if (!strcmp(n.verdict, "BAD"))
 		bisect_range(&n);
 	if (cli->json) {

@@ -39,19 +39,23 @@ static const struct opt plot_table[] = {
 	OPT_END_ROW
 };
 
+const struct cmd_help help_plot = {
+	"plot", "perflab plot KIND ARGS... --out DIR [--format png|svg|both]",
+	"  timeseries RUN...  goodput, CPU % and effective MHz per interval of runs\n"
+	"                     overlaid, the warmup shaded\n"
+	"  box SET...         a metric (--metric) across sets, every run a dot; a set\n"
+	"                     is a run directory or a directory of runs\n"
+	"  trace FILE         a bisection trace (BISECTDIR/trace.json): the metric\n"
+	"                     against commit order, verdicts marked, the culprit named\n"
+	"  stalls SET...      stalled cycles and IPC per set\n\n"
+	"Each plot writes DIR/NAME.png and/or .svg, its data DIR/NAME-*.dat and the\n"
+	"script DIR/NAME.gp (`gnuplot NAME.gp` in DIR draws it again).",
+	{ { NULL, plot_table } },
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab plot KIND ARGS... --out DIR [--format png|svg|both]\n\n"
-		"  timeseries RUN...  goodput, CPU %% and effective MHz per interval of runs\n"
-		"                     overlaid, the warmup shaded\n"
-		"  box SET...         a metric (--metric) across sets, every run a dot; a set\n"
-		"                     is a run directory or a directory of runs\n"
-		"  trace FILE         a bisection trace (BISECTDIR/trace.json): the metric\n"
-		"                     against commit order, verdicts marked, the culprit named\n"
-		"  stalls SET...      stalled cycles and IPC per set\n\n"
-		"Each plot writes DIR/NAME.png and/or .svg, its data DIR/NAME-*.dat and the\n"
-		"script DIR/NAME.gp (`gnuplot NAME.gp` in DIR draws it again).\n\n");
-	opt_usage(f, plot_table);
+	help_usage(f, &help_plot);
 }
 
 static int load_sets(struct run_set **out, char **paths, int n)

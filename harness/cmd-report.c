@@ -1,5 +1,5 @@
 /*
- * perflab report RUN | A B | BISECTDIR | --nightly RESULTS --job NAME:
+ * perflab report RUN | A B | BISECTDIR | --nightly RESULTS --job NAME | --index RESULTS:
  * one self-contained HTML page, or the same as text with --text.
  */
 #include "harness/builtin.h"
@@ -19,6 +19,7 @@ struct report_cli {
 	char *html;
 	int text;
 	char *nightly;
+	char *index;
 	char *job;
 	char *metric;
 	char *plots;
@@ -33,6 +34,9 @@ static const struct opt report_table[] = {
 	  "directory; compare-report.html here for A B)"),
 	R("text", 0, OPT_BOOL, text, "no", NULL, "print the report as text instead"),
 	R("nightly", 0, OPT_STRING, nightly, NULL, "RESULTS", "the nights of --job in RESULTS"),
+	R("index", 0, OPT_STRING, index, NULL, "RESULTS",
+	  "every job's last nights and every bisection of RESULTS on one page "
+	  "(default page RESULTS/index.html)"),
 	R("job", 'j', OPT_STRING, job, NULL, "NAME", "nightly: the job (file or name)"),
 	R("metric", 'm', OPT_STRING, metric, "cpu_per_gbit", "M",
 	  "nightly: the metric plotted over the nights"),
@@ -41,24 +45,32 @@ static const struct opt report_table[] = {
 	OPT_END_ROW
 };
 
+const struct cmd_help help_report = {
+	"report", "perflab report [--html FILE | --text] RUN\n"
+	"perflab report [--html FILE | --text] A B\n"
+	"perflab report [--html FILE | --text] BISECTDIR\n"
+	"perflab report [--html FILE | --text] --nightly RESULTS --job NAME\n"
+	"perflab report [--html FILE] --index RESULTS",
+	"One self-contained HTML page (plots inline as SVG, nothing fetched from a\n"
+	"network): the summary in plain words, the comparison table, what changed in\n"
+	"the hosts, the plots, and the commands to reproduce. A BISECTDIR holds\n"
+	"result.json and trace.json (formats in bisect/result.h).\n"
+	"The PNG and SVG of every plot, with data and gnuplot script, stay beside the\n"
+	"page. --index: every job's last nights and every bisection of a results\n"
+	"directory on one page. Exit 0, or 1 when the inputs cannot be read.",
+	{ { NULL, report_table } },
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab report [--html FILE | --text] RUN\n"
-		"       perflab report [--html FILE | --text] A B\n"
-		"       perflab report [--html FILE | --text] BISECTDIR\n"
-		"       perflab report [--html FILE | --text] --nightly RESULTS --job NAME\n\n"
-		"One self-contained HTML page (plots inline as SVG, nothing fetched from a\n"
-		"network): the summary in plain words, the comparison table, what changed in\n"
-		"the hosts, the plots, and the commands to reproduce. A BISECTDIR holds\n"
-		"result.json and trace.json (formats in bisect/result.h).\n"
-		"The PNG and SVG of every plot, with data and gnuplot script, stay beside the\n"
-		"page. Exit 0, or 1 when the inputs cannot be read.\n\n");
-	opt_usage(f, report_table);
+	help_usage(f, &help_report);
 }
 
 /* The page's default place for the inputs. */
 static char *default_page(const struct report_cli *cli, char **args, int n)
 {
+	if (cli->index)
+		return xasprintf("%s/index.html", cli->index);
 	if (cli->nightly) {
 		const char *b = strrchr(cli->job, '/') ? strrchr(cli->job, '/') + 1 : cli->job;
 
@@ -87,6 +99,8 @@ static int build(struct strbuf *out, const struct report_cli *cli, char **args, 
 	char *result;
 	int bisect;
 
+	if (cli->index)
+		return report_index(out, cli->index, o);
 	if (cli->nightly)
 		return report_nightly(out, cli->nightly, cli->job, o);
 	if (n == 2)
@@ -131,7 +145,9 @@ int cmd_report(int argc, char **argv)
 		;
 	else if (cli.nightly && (!cli.job || n))
 		error("report --nightly RESULTS takes --job NAME and no other argument");
-	else if (!cli.nightly && (n < 1 || n > 2))
+	else if (cli.index && (n || cli.nightly))
+		error("report --index RESULTS takes no other argument");
+	else if (!cli.nightly && !cli.index && (n < 1 || n > 2))
 		error("report takes a run, two sets (A B) or a bisection directory");
 	else if (cli.html && cli.text)
 		error("--html and --text exclude each other");

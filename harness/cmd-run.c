@@ -45,19 +45,25 @@ static const struct opt cli_table[] = {
 	OPT_END_ROW
 };
 
+const struct cmd_help help_run = {
+	"run", "perflab run [--job FILE] [--hosts FILE] [--commit REV] [OPTIONS]",
+	"Measure a workload on this host: a server and a client of `perflab load`,\n"
+	"collectors beside them, all aligned on one start. With --hosts, across a\n"
+	"lab over ssh: the DUT serves, the clients drive. With --commit, build that\n"
+	"revision of the job's [source] (or take it from the image cache), deploy\n"
+	"it on the DUT and measure it. Each run writes RESULTS/<run-id>/\n"
+	"atomically: run.json, client.ndjson, server.ndjson, one NAME.ndjson per\n"
+	"collector, the logs and summary.json.\n\n"
+	"The warmup defaults to 2s here. Settings come from the job file first,\n"
+	"then from the flags. A commit that does not build or boot exits 125, a\n"
+	"lab that broke 128: never a number.",
+	{ { NULL, cli_table }, { NULL, run_table },
+	  { "workload options (as in a job file's [workload] section)", load_client_table } },
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab run [--job FILE] [OPTIONS]\n\n"
-		"Measure a workload on this host: a server and a client of `perflab load`,\n"
-		"collectors beside them, all aligned on one start. Each run writes\n"
-		"RESULTS/<run-id>/ atomically: run.json, client.ndjson, server.ndjson,\n"
-		"one NAME.ndjson per collector, the logs and summary.json.\n"
-		"The warmup defaults to 2s here. Settings come from the job file first,\n"
-		"then from the flags.\n\n");
-	opt_usage(f, cli_table);
-	opt_usage(f, run_table);
-	fprintf(f, "\nworkload options (as in a job file's [workload] section):\n");
-	opt_usage(f, load_client_table);
+	help_usage(f, &help_run);
 }
 
 /* The image of a revision of the job's [source], built or from the cache. */

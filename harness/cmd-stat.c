@@ -23,12 +23,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct stat_opts {
 	char *events;
-	double interval;
+	double interval;	/* -w SECS: pmcstat's wide table */
+	long interval_ms;	/* -I MSEC: perf's layout */
+	char *sep;		/* -x SEP: perf's CSV */
 	char *cpus;
+	int all_cpus;
 	int per_cpu, per_core, per_package, per_node;
 	int json;
 	long count;
@@ -42,19 +46,49 @@ static const struct opt stat_table[] = {
 	O("events", 'e', OPT_STRING, events, 0, 0, NULL, "EVENTS",
 	  "comma-separated events (libpfm4, perf or pmcstat names); default: the "
 	  "host PMU family's set plus software events"),
+	O("field-separator", 'x', OPT_STRING, sep, 0, 0, NULL, "SEP",
+	  "perf stat -x: one line per event, fields separated by SEP in perf's order"),
+	O("interval-print", 'I', OPT_INT, interval_ms, 0, 86400000, "0", "MSEC",
+	  "print every MSEC in perf's layout (with a command, no total at the end, as perf)"),
 	O("interval", 'w', OPT_DURATION, interval, 0, 86400, "0", "SECS",
-	  "print every SECS (system-wide default 1s; with a command, 0 = totals only)"),
+	  "print every SECS in pmcstat's wide table: a row per interval, a column per event "
+	  "(system-wide default: 1s)"),
+	O("all-cpus", 'a', OPT_BOOL, all_cpus, 0, 0, NULL, NULL,
+	  "system-wide: every CPU (with a command: for its lifetime)"),
 	O("cpus", 'C', OPT_STRING, cpus, 0, 0, NULL, "CPUS", "count on these CPUs: 0-3,8"),
 	O("per-cpu", 'A', OPT_BOOL, per_cpu, 0, 0, NULL, NULL, "a row per CPU"),
 	O("per-core", 0, OPT_BOOL, per_core, 0, 0, NULL, NULL, "roll CPUs up per core"),
-	O("per-package", 0, OPT_BOOL, per_package, 0, 0, NULL, NULL, "roll CPUs up per package"),
+	O("per-socket", 0, OPT_BOOL, per_package, 0, 0, NULL, NULL,
+	  "roll CPUs up per socket (package)"),
+	O("per-package", 0, OPT_BOOL, per_package, 0, 0, NULL, NULL, "the same as --per-socket"),
 	O("per-node", 0, OPT_BOOL, per_node, 0, 0, NULL, NULL, "roll CPUs up per NUMA node"),
-	O("json", 'j', OPT_BOOL, json, 0, 0, NULL, NULL, "JSON lines instead of the table"),
+	O("json", 'J', OPT_BOOL, json, 0, 0, NULL, NULL, "JSON lines instead of the table"),
 	O("count", 'n', OPT_INT, count, 0, 1000000000, "0", "N",
 	  "stop after N intervals (system-wide), 0 = until SIGINT or SIGTERM"),
 	O("output", 'o', OPT_STRING, output, 0, 0, NULL, "FILE",
 	  "write here (default: standard error with a command, else standard output)"),
 	OPT_END_ROW
+};
+
+const struct cmd_help help_stat = {
+	"stat", "perflab stat [OPTIONS]\n"
+	"perflab stat [OPTIONS] [--] CMD [ARGS]",
+	"Count events in counting mode (perf_event_open, encoded by libpfm4).\n"
+	"Without a command: system-wide, every -w SECS (default 1s) in pmcstat's\n"
+	"wide table, or every -I MSEC in perf stat's layout. With one: its counts\n"
+	"from exec to exit (its children inherit the counters), printed as perf\n"
+	"stat prints them, then the elapsed, user and system times; with\n"
+	"-a/-A/--per-core/--per-socket/--per-node/-C, counting is system-wide on\n"
+	"the CPUs for the command's lifetime. The exit code is the command's.\n\n"
+	"Each event's derived metric follows '#' as in perf: CPUs utilized, rates\n"
+	"per second, GHz, insn per cycle, backend cycles idle, LL-cache misses;\n"
+	"top-down level 1 on lines of its own where the events exist. An event\n"
+	"the host cannot count is <not supported> (null in JSON), one that never\n"
+	"ran in the interval <not counted>; never a 0.\n\n"
+	"-x SEP prints perf stat -x's fields in its order, so the same awk line\n"
+	"reads both: [time,] [CPU or S0-D0-C0,cpus,] value, unit, event,\n"
+	"run time (ns), percent running, metric value, metric unit.",
+	{ { NULL, stat_table } },
 };
 
 /* Everything one `perflab stat` holds. */
@@ -68,6 +102,8 @@ struct stat_state {
 	struct pmc_interval iv;
 	struct stat_view view;
 	FILE *out;
+	double interval;		/* seconds between rows, 0 = totals only */
+	uint64_t t_last;		/* ns, the last row printed, 0 = none */
 	uint64_t t0;			/* ns, CLOCK_MONOTONIC */
 	char **cmd;			/* the command, or NULL */
 	int header_done;
@@ -75,16 +111,7 @@ struct stat_state {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: perflab stat [OPTIONS]                 system-wide, every -w SECS\n"
-		"       perflab stat [OPTIONS] [--] CMD [ARGS]   CMD's counts, exec to exit\n\n"
-		"Count events in counting mode (perf_event_open, encoded by libpfm4) and\n"
-		"print counters and derived metrics: ipc, stall_frac, llc_miss_ratio,\n"
-		"cycles_per_s, cpus_utilized and top-down level 1 where the events exist.\n"
-		"Hardware events a host cannot count print '-' (null in JSON), never 0.\n"
-		"With a command and -A/--per-core/--per-package/--per-node/-C, counting\n"
-		"is system-wide on the CPUs for the command's lifetime. The exit code is\n"
-		"the command's.\n\n");
-	opt_usage(f, stat_table);
+	help_usage(f, &help_stat);
 }
 
 static int pick_level(struct stat_state *st)
@@ -93,8 +120,25 @@ static int pick_level(struct stat_state *st)
 	int n = o->per_cpu + o->per_core + o->per_package + o->per_node;
 
 	if (n > 1)
-		return error("--per-cpu, --per-core, --per-package and --per-node exclude each other");
+		return error("--per-cpu, --per-core, --per-socket and --per-node exclude each other");
 	st->view.split = n == 1;
+	if (o->interval_ms && o->interval > 0)
+		return error("-I MSEC (perf's layout) and -w SECS (pmcstat's) exclude each other");
+	if (o->interval_ms)
+		st->interval = (double)o->interval_ms / 1000;
+	else
+		st->interval = o->interval;
+	if (o->sep)
+		st->view.layout = STAT_LAYOUT_CSV;
+	else if (o->interval_ms || st->cmd)
+		st->view.layout = STAT_LAYOUT_PERF;
+	else
+		st->view.layout = STAT_LAYOUT_WIDE;
+	if (o->interval > 0 && !o->sep)
+		st->view.layout = STAT_LAYOUT_WIDE;
+	st->view.sep = o->sep;
+	if (o->sep && !*o->sep)
+		return error("-x needs a separator");
 	st->view.level = o->per_core ? TOPO_CORE : o->per_package ? TOPO_PACKAGE
 			 : o->per_node ? TOPO_NODE : TOPO_CPU;
 	return 0;
@@ -137,7 +181,7 @@ static int setup(struct stat_state *st)
 
 	if (pick_level(st))
 		return EXIT_USAGE;
-	system_wide = !st->cmd || st->o.cpus || st->view.split;
+	system_wide = !st->cmd || st->o.cpus || st->view.split || st->o.all_cpus;
 	if (st->o.events ? pmc_events_parse(&st->ev, st->o.events) : pmc_events_default(&st->ev))
 		return EXIT_USAGE;
 	if (system_wide && topology_load(&st->topo))
@@ -188,7 +232,7 @@ static int emit(struct stat_state *st, const struct pmc_reading *now,
 		free(s);
 		json_decref(rec);
 	} else {
-		if (!isnan(t) && !st->header_done++)
+		if (!isnan(t) && !st->header_done++ && st->view.layout != STAT_LAYOUT_CSV)
 			stat_format_header(&sb, &st->view);
 		stat_format(&sb, &st->view, &st->iv, t);
 	}
@@ -212,6 +256,7 @@ static int tick(struct stat_state *st, uint64_t *t_prev)
 	st->prev = st->now;
 	st->now = tmp;
 	*t_prev = t;
+	st->t_last = t;
 	return 0;
 }
 
@@ -232,7 +277,7 @@ static int wait_signal(const sigset_t *set, uint64_t deadline)
 
 static int run_system_wide(struct stat_state *st, const sigset_t *stop)
 {
-	uint64_t step = (uint64_t)((st->o.interval > 0 ? st->o.interval : 1) * 1e9);
+	uint64_t step = (uint64_t)((st->interval > 0 ? st->interval : 1) * 1e9);
 	uint64_t t_prev = st->t0, next = st->t0 + step;
 
 	for (long n = 0; !st->o.count || n < st->o.count; n++, next += step) {
@@ -260,7 +305,7 @@ static int start_command(struct stat_state *st, struct child *c)
 /* Wait for the command, printing every -w; SIGINT and SIGTERM go on to it. */
 static int watch(struct stat_state *st, struct child *c, const sigset_t *stop)
 {
-	uint64_t step = (uint64_t)(st->o.interval * 1e9), t_prev = st->t0;
+	uint64_t step = (uint64_t)(st->interval * 1e9), t_prev = st->t0;
 	uint64_t next = step ? st->t0 + step : UINT64_MAX;
 
 	while (child_wait(c, 0) == PERFLAB_ETIMEOUT) {
@@ -276,6 +321,19 @@ static int watch(struct stat_state *st, struct child *c, const sigset_t *stop)
 		}
 	}
 	return 0;
+}
+
+/* perf stat's footer: elapsed, then the command's user and system times. */
+static void print_times(struct stat_state *st, double elapsed)
+{
+	struct rusage ru;
+
+	fprintf(st->out, "\n%18.9f seconds time elapsed\n", elapsed);
+	if (getrusage(RUSAGE_CHILDREN, &ru))
+		return;
+	fprintf(st->out, "\n%18.9f seconds user\n%18.9f seconds sys\n",
+		(double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+		(double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
 }
 
 /*
@@ -297,11 +355,18 @@ static int run_command(struct stat_state *st, sigset_t *stop)
 		return EXIT_FAIL;
 	}
 	elapsed = (double)(mono_ns() - st->t0) / 1e9;
-	if (pmc_counter_read(st->counter, &st->now) ||
-	    emit(st, &st->now, st->view.cpus ? &st->start : NULL, elapsed, NAN, "total"))
+	/* perf stat -I ends with the last, partial interval instead of a total */
+	if (st->o.interval_ms && !st->o.json) {
+		uint64_t t_prev = st->t_last ? st->t_last : st->t0;
+
+		return tick(st, &t_prev) ? EXIT_FAIL : child_exit_code(&c);
+	}
+	if (pmc_counter_read(st->counter, &st->now))
 		return EXIT_FAIL;
-	if (!st->o.json)
-		fprintf(st->out, "\n%18.6f seconds time elapsed\n", elapsed);
+	if (emit(st, &st->now, st->view.cpus ? &st->start : NULL, elapsed, NAN, "total"))
+		return EXIT_FAIL;
+	if (!st->o.json && !st->o.sep)
+		print_times(st, elapsed);
 	return child_exit_code(&c);
 }
 
@@ -309,12 +374,12 @@ static void print_title(struct stat_state *st)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	if (st->o.json || !st->cmd || st->o.interval > 0)
+	if (st->o.json || st->o.sep || !st->cmd || st->interval > 0)
 		return;
 	for (int i = 0; st->cmd[i]; i++)
 		strbuf_addf(&sb, "%s%s", i ? " " : "", st->cmd[i]);
 	fprintf(st->out, "\n Performance counter stats for '%s'%s:\n\n", sb.buf,
-		st->view.cpus ? " (system-wide)" : "");
+		st->view.cpus ? " (system wide)" : "");
 	strbuf_release(&sb);
 }
 

@@ -8,6 +8,7 @@
 #include "collectors/sampler.h"
 #include "collectors/topology.h"
 #include "collectors/symbolize.h"
+#include "collectors/symbols.h"
 #include "common/json.h"
 #include "common/opt.h"
 #include "common/spawn.h"
@@ -42,6 +43,8 @@ struct top_opts {
 	int idle;
 	char *kallsyms;
 	long mmap_pages;
+	int top_view;
+	char *debuginfo_path;
 };
 
 #define O(name, sh, type, field, lo, hi, def, argh, help) \
@@ -53,10 +56,10 @@ static const struct opt top_table[] = {
 	O("interval", 'w', OPT_DURATION, interval, 0.1, 86400, "2s", "SECS",
 	  "print the table every SECS"),
 	O("cpus", 'C', OPT_STRING, cpus, 0, 0, NULL, "CPUS", "sample these CPUs only (0-3,6)"),
-	O("pid", 'p', OPT_INT, pid, 1, 4194304, NULL, "PID", "sample this process only"),
+	O("pid", 0, OPT_INT, pid, 1, 4194304, NULL, "PID", "sample this process only"),
 	O("rows", 'n', OPT_INT, rows, 0, 1000000, "0", "ROWS",
 	  "rows per table, 0 = fit the terminal (20 when not one; all with --json)"),
-	O("json", 0, OPT_BOOL, json, 0, 0, NULL, NULL,
+	O("json", 'J', OPT_BOOL, json, 0, 0, NULL, NULL,
 	  "print JSON lines: one per interval, then the whole run"),
 	O("duration", 't', OPT_DURATION, duration, 0, 86400 * 365, "0", "SECS",
 	  "stop after SECS (and stop CMD), 0 = when CMD or PID ends, or at ^C"),
@@ -68,9 +71,29 @@ static const struct opt top_table[] = {
 	  "count the idle task's samples too (system-wide)"),
 	O("kallsyms", 0, OPT_STRING, kallsyms, 0, 0, "/proc/kallsyms", "FILE",
 	  "kernel symbols from FILE"),
-	O("mmap-pages", 'm', OPT_INT, mmap_pages, 1, 65536, "128", "PAGES",
+	O("mmap-pages", 0, OPT_INT, mmap_pages, 1, 65536, "128", "PAGES",
 	  "ring buffer pages per CPU, a power of two"),
+	O("debuginfo-path", 0, OPT_STRING, debuginfo_path, 0, 0, NULL, "PATH",
+	  "where separate debug files are looked for, as elfutils' tools take it "
+	  "(default :.debug:/usr/lib/debug: beside the file, then by build-id and path)"),
+	O("top-view", 'T', OPT_BOOL, top_view, 0, 0, NULL, NULL,
+	  "the top-like view: accepted for pmcstat's -S EVENT -T -w SECS (the only view there is)"),
 	OPT_END_ROW
+};
+
+const struct cmd_help help_top = {
+	"top", "perflab top -S EVENT [-T] [-w SECS] [OPTIONS] [-- CMD...]",
+	"Sample EVENT system-wide, in one process (--pid) or in CMD and its\n"
+	"children, and print the functions that took the samples, most first,\n"
+	"every interval, like pmcstat -S EVENT -T -w SECS. The heading says the\n"
+	"sampling rate and the period: the events one sample stands for (fixed\n"
+	"with -c, the kernel's mean with -F). Kernel symbols come from\n"
+	"/proc/kallsyms; user ones from the ELF files mapped, through elfutils'\n"
+	"libdwfl: a stripped binary is resolved from its separate debug file\n"
+	"(build-id under /usr/lib/debug/.build-id, or .gnu_debuglink), as the\n"
+	"-dbgsym and -debuginfo packages install them. Without a hardware PMU\n"
+	"only software events (cpu-clock, task-clock) can be sampled.",
+	{ { NULL, top_table } },
 };
 
 struct top_run {
@@ -85,6 +108,8 @@ struct top_run {
 	uint64_t t0, t_int;	/* ns: sampling start, this interval's start */
 	uint64_t t_end;		/* ns: sampling stopped */
 	struct sampler_stats prev; /* at the start of this interval */
+	double events_int, events_all;	/* sum of the samples' periods: events sampled */
+	uint64_t samples_int, samples_all;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -131,6 +156,10 @@ static void on_record(const struct perf_rec *r, void *data)
 
 	switch (r->type) {
 	case PERF_RECORD_SAMPLE:
+		t->events_int += (double)r->period;
+		t->events_all += (double)r->period;
+		t->samples_int++;
+		t->samples_all++;
 		resolve(t, r, &h);
 		top_add(&t->interval, h.func, h.module, (int)r->cpu, 1);
 		top_add(&t->total, h.func, h.module, (int)r->cpu, 1);
@@ -171,11 +200,16 @@ static void heading(const struct top_run *t, const struct sampler_stats *d, doub
 {
 	const struct top_opts *o = t->o;
 
+	double events = whole ? t->events_all : t->events_int;
+	uint64_t n = whole ? t->samples_all : t->samples_int;
+
 	strbuf_addf(out, "perflab top -S %s: ", o->event);
-	if (o->freq > 0)
+	if (o->freq > 0 && n)
+		strbuf_addf(out, "%.0f Hz, mean period %.0f events", o->freq, events / (double)n);
+	else if (o->freq > 0)
 		strbuf_addf(out, "%.0f Hz", o->freq);
 	else
-		strbuf_addf(out, "every %ld events", o->period);
+		strbuf_addf(out, "period %ld events", o->period);
 	strbuf_addf(out, " on %d CPU%s, ", sampler_ncpus(t->smp),
 		    sampler_ncpus(t->smp) == 1 ? "" : "s");
 	if (whole)
@@ -224,6 +258,9 @@ static void print_json(struct top_run *t, const struct top *tab, const char *typ
 	json_set_int(o, "lost_samples", (long long)d->lost_samples);
 	json_set_int(o, "throttled", (long long)d->throttled);
 	json_set_int(o, "samples_read", (long long)d->samples);
+	json_set_int(o, "events", (long long)t->events_int);
+	json_set_num(o, "mean_period", t->samples_int ?
+		     t->events_int / (double)t->samples_int : NAN);
 	s = json_dump_compact(o);
 	printf("%s\n", s);
 	fflush(stdout);
@@ -255,6 +292,8 @@ static void end_interval(struct top_run *t)
 	else
 		print_text(t, &t->interval, &d, dt, 0);
 	top_reset(&t->interval);
+	t->events_int = 0;
+	t->samples_int = 0;
 	t->prev = now;
 	t->t_int = tnow;
 }
@@ -349,6 +388,9 @@ static void print_total(struct top_run *t)
 	json_set_str(o, "event", t->o->event);
 	json_set_num(o, "freq_hz", t->o->freq > 0 ? t->o->freq : NAN);
 	json_set_num(o, "period", t->o->freq > 0 ? NAN : (double)t->o->period);
+	json_set_int(o, "events", (long long)t->events_all);
+	json_set_num(o, "mean_period", t->samples_all ?
+		     t->events_all / (double)t->samples_all : NAN);
 	json_set_num(o, "duration_s", dt);
 	for (int i = 0; i < sampler_ncpus(t->smp); i++)
 		json_array_append_new(cpus, json_integer(sampler_cpu(t->smp, i)));
@@ -407,7 +449,7 @@ static int check_opts(struct top_opts *o, int ncmd)
 	if (o->period > 0)
 		o->freq = 0;
 	if (ncmd && o->pid > 0)
-		return error("-p PID and a command do not go together");
+		return error("--pid PID and a command do not go together");
 	if (o->mmap_pages & (o->mmap_pages - 1))
 		return error("--mmap-pages must be a power of two, not %ld", o->mmap_pages);
 	return 0;
@@ -442,6 +484,8 @@ static int run_top(struct top_opts *o, char **cmd)
 	free(cpus);
 	if (ret)
 		return EXIT_FAIL;
+	if (o->debuginfo_path)
+		elf_syms_debuginfo_path(o->debuginfo_path);
 	t.sym = symbolizer_new(o->kallsyms);
 	t.tty = !o->json && isatty(STDOUT_FILENO);
 	ncpus = sampler_ncpus(t.smp);
@@ -471,13 +515,7 @@ int cmd_top(int argc, char **argv)
 	int i, ret = EXIT_USAGE;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: perflab top -S EVENT [OPTIONS] [-- CMD...]\n\n"
-		       "Sample EVENT system-wide, in one process (-p) or in CMD and its\n"
-		       "children, and print the functions that took the samples, most\n"
-		       "first, every interval. Kernel symbols come from /proc/kallsyms,\n"
-		       "user ones from the ELF files mapped. Without a hardware PMU only\n"
-		       "software events (cpu-clock, task-clock) can be sampled.\n\n");
-		opt_usage(stdout, top_table);
+		help_usage(stdout, &help_top);
 		return EXIT_OK;
 	}
 	opt_defaults(top_table, &o);

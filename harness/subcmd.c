@@ -49,6 +49,12 @@ int subcmd_run(const char *cmd, const struct subcmd *t, size_t n,
 		return EXIT_USAGE;
 	}
 	s = subcmd_find(t, n, argv[1]);
+	if (s && s->help && wants_help(argc - 1, argv + 1)) {
+		help_usage(stdout, s->help);
+		return EXIT_OK;
+	}
+	if (s && s->help)
+		help_set_current(s->help);
 	if (s)
 		return s->fn(argc - 1, argv + 1);
 	if (dflt)

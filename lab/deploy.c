@@ -108,11 +108,12 @@ static char **host_command(const struct transport *t, char *const *argv, const c
 	return argv_substitute(argv, vars);
 }
 
-/* This boot's identity: Linux's boot_id, or FreeBSD's kern.boottime. */
+/* This boot's identity: Linux's boot_id, or FreeBSD's kern.boottime (the host's os =). */
 static char *boot_id(struct transport *t)
 {
-	char *argv[] = { "sh", "-c", "cat /proc/sys/kernel/random/boot_id 2>/dev/null || "
-			 "sysctl -n kern.boottime", NULL };
+	char *linux_argv[] = { "cat", "/proc/sys/kernel/random/boot_id", NULL };
+	char *freebsd_argv[] = { "sysctl", "-n", "kern.boottime", NULL };
+	char **argv = t->h->os == OS_FREEBSD ? freebsd_argv : linux_argv;
 	struct strbuf out = STRBUF_INIT;
 
 	if (transport_run_err(t, argv, t->h->connect_timeout + 10, &out, "/dev/null")) {

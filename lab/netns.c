@@ -1006,3 +1006,47 @@ int lab_status(const struct lab_opts *o)
 	lab_release(&l);
 	return up ? 0 : 1;
 }
+
+int lab_status_json(const struct lab_opts *o, json_t **out)
+{
+	struct lab_opts shape = *o;
+	json_t *hosts = json_array();
+	struct lab l;
+	int up = 1;
+
+	*out = json_object();
+	json_set_str(*out, "name", o->name);
+	json_set_str(*out, "hosts_file", o->hosts_out);
+	if (load_state(&shape, o->dir)) {
+		json_set(*out, "up", json_false());
+		json_decref(hosts);
+		return 1;
+	}
+	if (lab_init(&l, &shape)) {
+		json_decref(hosts);
+		return -1;
+	}
+	for (int i = 0; i < l.nh; i++) {
+		json_t *h = json_object();
+		int ns = ns_exists(l.h[i].ns);
+
+		up &= ns;
+		json_set_str(h, "host", l.h[i].name);
+		json_set_str(h, "role", host_role_names[l.h[i].role]);
+		json_set_str(h, "address", l.h[i].addr);
+		json_set_str(h, "namespace", l.h[i].ns);
+		json_set_str(h, "cpus", *l.h[i].cpus ? l.h[i].cpus : "shared");
+		json_set(h, "vm", json_boolean(l.h[i].vm));
+		json_set(h, "present", json_boolean(ns));
+		json_array_append_new(hosts, h);
+	}
+	up &= ns_exists(l.sw) && ns_exists(l.ctl);
+	if (up)
+		up = wait_sshd(&l) == 0;
+	json_set_str(*out, "dir", l.dir);
+	json_set_str(*out, "cpu_plan", l.cpu_plan);
+	json_set(*out, "hosts", hosts);
+	json_set(*out, "up", json_boolean(up));
+	lab_release(&l);
+	return up ? 0 : 1;
+}

@@ -3,6 +3,8 @@
 
 #include "common/opt.h"
 
+struct json_t;
+
 /*
  * A lab on one machine: network namespaces standing in for hosts (DUTs
  * and clients), joined by veth pairs through a bridge in a switch
@@ -38,5 +40,11 @@ int lab_down(const struct lab_opts *o);
 int lab_power_cycle(const struct lab_opts *o, const char *host);
 /* Print the lab's hosts, their sshd and whether ssh answers. 0 = all up. */
 int lab_status(const struct lab_opts *o);
+/*
+ * The same as JSON ({"name", "up", "hosts": [{"host", "role", "address",
+ * "namespace", "cpus", "vm", "present"}], ...}) in *out (the caller's);
+ * 0 all up, 1 not, -1 on an error.
+ */
+int lab_status_json(const struct lab_opts *o, struct json_t **out);
 
 #endif

@@ -56,6 +56,9 @@ const struct opt run_table[] = {
 	R("lease-wait", OPT_DOUBLE, lease_wait, -1, 1e9, "-1", "SECS",
 	  "how long to wait for lab hosts another job holds: -1 = as long as it takes, "
 	  "0 = not at all (exit 128 naming the holder)"),
+	R("notify", OPT_ARGV, notify, 0, 0, NULL, "CMD",
+	  "nightly and bisect run: run CMD with the verdict JSON on its standard input when a "
+	  "night is not GOOD or a bisection ends"),
 	OPT_END_ROW
 };
 

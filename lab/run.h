@@ -22,6 +22,7 @@ struct run_opts {
 	char *label;		/* free text kept in run.json (a kernel name...) */
 	long server_threads;	/* 0 = online CPUs */
 	double lease_wait;	/* seconds to wait for hosts another job holds, <0 = forever */
+	char **notify;		/* a job's hook: run with the verdict JSON on stdin, or NULL */
 };
 
 extern const struct opt run_table[];

@@ -4,21 +4,25 @@
  */
 #include "reports/report.h"
 #include "store/metric.h"
+#include "bisect/bisect.h"
 #include "bisect/result.h"
 #include "reports/plot.h"
 #include "verdict/compare.h"
 #include "store/history.h"
 #include "common/fsutil.h"
 #include "common/json.h"
+#include "common/parse.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void html_escape(struct strbuf *out, const char *s)
 {
@@ -985,6 +989,164 @@ int report_nightly(struct strbuf *out, const char *results, const char *job,
 	doc_end(&d);
 	doc_release(&d);
 	history_nights_free(v, n);
+	history_close(h);
+	return 0;
+}
+
+/* ---- an index across jobs ---- */
+
+#define INDEX_NIGHTS 7		/* nights shown per job */
+
+static void index_nights(struct doc *d, struct history *h, const char *job)
+{
+	struct history_night *v = NULL;
+	struct table t;
+	size_t n = 0;
+
+	if (history_nights(h, job, INDEX_NIGHTS, &v, &n))
+		return;
+	table_init(&t, 4);
+	table_add(&t, "night");
+	table_add(&t, "commit");
+	table_add(&t, "verdict");
+	table_add(&t, "range to bisect");
+	for (size_t i = n; i-- > 0; ) {		/* newest first */
+		table_add(&t, v[i].date);
+		table_addf(&t, "%.12s", v[i].commit);
+		table_add(&t, v[i].verdict);
+		if (v[i].range_good && v[i].range_bad && !strcmp(v[i].verdict, "BAD"))
+			table_addf(&t, "%.12s..%.12s", v[i].range_good, v[i].range_bad);
+		else
+			table_add(&t, "");
+	}
+	doc_table(d, &t);
+	table_release(&t);
+	history_nights_free(v, n);
+}
+
+/* One bisection's row: its state, and its answer when it has one. */
+static void index_bisection(struct table *t, const char *results, const char *id,
+			    const char *current)
+{
+	char *dir = xasprintf("%s/bisect/%s", results, id);
+	char *spath = xasprintf("%s/state.json", dir), *rpath = xasprintf("%s/result.json", dir);
+	char *page = xasprintf("bisect/%s/report.html", id);
+	char *page_path = xasprintf("%s/%s", results, page);
+	json_t *st = json_load_file(spath, 0, NULL);
+	struct bisect_result r;
+	int done = path_exists(rpath) && !bisect_result_load(&r, rpath);
+
+	table_add_link(t, id, path_exists(page_path) ? page : NULL);
+	table_add(t, st && json_get_str(st, "job") ? json_get_str(st, "job") : "");
+	table_add(t, st && json_is_true(json_object_get(st, "manual")) ? "manual" : "automatic");
+	table_addf(t, "%.12s", st && json_get_str(st, "bad") ? json_get_str(st, "bad") : "?");
+	if (done && r.culprit)
+		table_addf(t, "%s: %.12s %s", r.status, r.culprit, r.culprit_subject);
+	else if (done)
+		table_add(t, r.status ? r.status : "finished");
+	else
+		table_add(t, current && !strcmp(current, id) ? "open (current)" : "open");
+	if (done)
+		bisect_result_release(&r);
+	json_decref(st);
+	free(page_path);
+	free(page);
+	free(rpath);
+	free(spath);
+	free(dir);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every bisection under RESULTS/bisect, open ones and answered ones. */
+static void index_bisections(struct doc *d, const char *results)
+{
+	char *dir = xasprintf("%s/bisect", results), *current = bisect_current(results);
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	struct table t;
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	while (dp && (e = readdir(dp))) {
+		char *state = xasprintf("%s/%s/state.json", dir, e->d_name);
+
+		if (e->d_name[0] != '.' && path_exists(state)) {
+			ALLOC_GROW(names, n + 1, alloc);
+			names[n++] = xstrdup(e->d_name);
+		}
+		free(state);
+	}
+	if (dp)
+		closedir(dp);
+	if (names)
+		qsort(names, n, sizeof(*names), cmp_names);
+	table_init(&t, 5);
+	table_add(&t, "bisection");
+	table_add(&t, "job");
+	table_add(&t, "kind");
+	table_add(&t, "bad commit");
+	table_add(&t, "state");
+	for (size_t i = n; i-- > 0; )
+		index_bisection(&t, results, names[i], current);
+	if (n)
+		doc_table(d, &t);
+	else
+		doc_para(d, NULL, "No bisections.");
+	table_release(&t);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(current);
+	free(dir);
+}
+
+int report_index(struct strbuf *out, const char *results, const struct report_opts *o)
+{
+	struct history *h = NULL;
+	char **jobs = NULL;
+	size_t njobs = 0;
+	struct doc d;
+	char *title;
+
+	struct stat sb;
+
+	if (stat(results, &sb) || !S_ISDIR(sb.st_mode))
+		return error("'%s' is not a results directory", results);
+	if (history_open(&h, results) || history_night_jobs(h, &jobs, &njobs)) {
+		history_close(h);
+		return -1;
+	}
+	doc_init(&d, out, o, results);
+	title = xasprintf("perflab: %s", results);
+	doc_begin(&d, title);
+	free(title);
+	doc_heading(&d, "Nights");
+	if (!njobs)
+		doc_para(&d, NULL, "No nights recorded (perflab nightly records them).");
+	for (size_t i = 0; i < njobs; i++) {
+		char *t = xasprintf("job %s: the last %d nights", jobs[i], INDEX_NIGHTS);
+
+		doc_para(&d, NULL, t);
+		free(t);
+		index_nights(&d, h, jobs[i]);
+	}
+	doc_heading(&d, "Bisections");
+	index_bisections(&d, results);
+	doc_heading(&d, "To reproduce");
+	{
+		char *c = xasprintf("perflab report --index %s\nperflab history --nights --results %s",
+				    results, results);
+
+		doc_pre(&d, c);
+		free(c);
+	}
+	doc_end(&d);
+	doc_release(&d);
+	argv_free(jobs);
 	history_close(h);
 	return 0;
 }

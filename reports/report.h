@@ -37,6 +37,13 @@ int report_bisect(struct strbuf *out, const char *bisect_dir, const struct repor
 int report_nightly(struct strbuf *out, const char *results, const char *job,
 		   const struct report_opts *o);
 
+/*
+ * The index of a results directory: every job's last nights (verdict,
+ * range to bisect) and every bisection, open or answered, linking each
+ * bisection's report.html where it has one.
+ */
+int report_index(struct strbuf *out, const char *results, const struct report_opts *o);
+
 /* s escaped for HTML text and attribute values. */
 void html_escape(struct strbuf *out, const char *s);
 

@@ -10,14 +10,17 @@ set -eu
 # tests and bench: sqlite3, the command-line tool, reads the history index apart;
 # tests: busybox-static and file, for the agent in a root of busybox alone;
 # the VM lab: qemu-system-x86, dropbear-bin (the guests' sshd), busybox-static, and
-# linux-image-cloud-amd64, the kernel the VM tests boot.
+# linux-image-cloud-amd64, the kernel the VM tests boot;
+# tests: man-db (man -l renders the pages), libxml2-utils (xmllint checks JUnit),
+# binutils (objcopy makes the separate debug file of t2150).
 PACKAGES="
 gcc make pkg-config
-libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev libelf-dev
+libhwloc-dev libjansson-dev libgit2-dev libsqlite3-dev libinih-dev libpfm4-dev libelf-dev libdw-dev
 clang libclang-rt-14-dev
 iproute2 procps openssh-client openssh-server nginx-light linux-perf git
 python3 perl iperf3 gnuplot-nox sqlite3 busybox-static file
 qemu-system-x86 dropbear-bin linux-image-cloud-amd64
+man-db libxml2-utils binutils
 "
 # make check-kernel: a kernel tree and what building it takes
 if [ "${1:-}" = kernel ]; then

@@ -101,7 +101,7 @@ enum query {
 	Q_BEGIN, Q_BEGIN_READ, Q_COMMIT, Q_ROLLBACK, Q_HAS_SCHEMA, Q_VERSION, Q_SET_VERSION,
 	Q_DELETE_METRICS, Q_DELETE_RUN, Q_PUT_RUN, Q_PUT_METRIC, Q_RUNS, Q_RUN_DIRS,
 	Q_RUN_METRICS, Q_METRIC_VALUE, Q_HAS_METRIC, Q_METRIC_NAMES, Q_RUN_DIR, Q_SET_TAGS,
-	Q_PUT_NIGHT, Q_LAST_GOOD, Q_NIGHTS, Q_INTEGRITY, Q_FOREIGN_KEYS, Q_NR
+	Q_PUT_NIGHT, Q_LAST_GOOD, Q_NIGHTS, Q_NIGHT_JOBS, Q_INTEGRITY, Q_FOREIGN_KEYS, Q_NR
 };
 
 static const char *const sql[Q_NR] = {
@@ -139,6 +139,8 @@ static const char *const sql[Q_NR] = {
 	[Q_LAST_GOOD] = "SELECT " NIGHT_COLS " FROM nightly"
 		" WHERE (job = ?1 OR job_name = ?2) AND verdict = 'GOOD'"
 		" ORDER BY date DESC, recorded_utc DESC, id DESC LIMIT 1",
+	[Q_NIGHT_JOBS] = "SELECT job_name, MAX(date) FROM nightly GROUP BY job_name"
+		" ORDER BY job_name",
 	[Q_NIGHTS] = "SELECT " NIGHT_COLS " FROM (SELECT * FROM nightly"
 		" WHERE job = ?1 OR job_name = ?2"
 		" ORDER BY date DESC, recorded_utc DESC, id DESC LIMIT ?3)"
@@ -1052,6 +1054,26 @@ int history_nights(struct history *h, const char *job, long last,
 	if (s)
 		sqlite3_reset(s);
 	free(name);
+	return rc == SQLITE_DONE ? 0 : s ? db_error(h, "cannot read") : -1;
+}
+
+int history_night_jobs(struct history *h, char ***names, size_t *nr)
+{
+	sqlite3_stmt *s = stmt(h, Q_NIGHT_JOBS);
+	size_t alloc = 0;
+	int rc = SQLITE_ERROR;
+
+	*names = NULL;
+	*nr = 0;
+	while (s && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		ALLOC_GROW(*names, *nr + 2, alloc);
+		(*names)[(*nr)++] = xstrdup(t ? (const char *)t : "");
+		(*names)[*nr] = NULL;
+	}
+	if (s)
+		sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : s ? db_error(h, "cannot read") : -1;
 }
 

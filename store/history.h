@@ -221,6 +221,8 @@ int history_last_good_night(struct history *h, const char *job, struct history_n
 /* A job's nights, oldest first; the latest N only when last > 0. */
 int history_nights(struct history *h, const char *job, long last,
 		   struct history_night **out, size_t *nr);
+/* The names of the jobs with nights, sorted; *names NULL-terminated (argv_free). */
+int history_night_jobs(struct history *h, char ***names, size_t *nr);
 void history_night_release(struct history_night *n);
 void history_nights_free(struct history_night *v, size_t nr);
 

@@ -8,8 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/sendfile.h>
+#else
+#include <sys/types.h>
+#include <sys/uio.h>
+#endif
 
 const char *const err_kind_names[ERRK_N] = { "refused", "reset", "timeout", "other" };
 
@@ -262,6 +268,25 @@ void pace_spend(struct conn *c, uint64_t bytes)
 		c->tokens -= (int64_t)bytes;
 }
 
+/*
+ * Send len bytes of fd from off on socket s with the kernel's sendfile:
+ * Linux's returns the bytes; FreeBSD's puts them in sbytes and fails
+ * with EAGAIN after a partial send of a non-blocking socket.
+ */
+static ssize_t send_file(int s, int fd, off_t off, size_t len)
+{
+#ifdef __linux__
+	return sendfile(s, fd, &off, len);
+#else
+	off_t sent = 0;
+
+	if (sendfile(fd, s, off, len, NULL, &sent, SF_NODISKIO) < 0 &&
+	    !(errno == EAGAIN && sent > 0))
+		return -1;
+	return (ssize_t)sent;
+#endif
+}
+
 ssize_t conn_send(struct loop_worker *w, struct conn *c, uint64_t max, int use_sendfile)
 {
 	struct loop *e = w->e;
@@ -278,7 +303,7 @@ ssize_t conn_send(struct loop_worker *w, struct conn *c, uint64_t max, int use_s
 
 		if (max > left)
 			max = left;
-		n = sendfile(c->fd, e->memfd, &off, max);
+		n = send_file(c->fd, e->memfd, off, max);
 		if (n > 0)
 			c->file_off += (uint64_t)n;
 	} else {

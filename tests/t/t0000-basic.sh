@@ -5,12 +5,14 @@ test_description='the command table, help, version and exit codes'
 test_expect_success 'help lists the commands' '
 	perflab help >out &&
 	grep -q "^   run  " out && grep -q "^   load  " out && grep -q "^   config  " out &&
-	grep -q "exit codes: 0 ok, 1 failure, 128 fatal, 129 usage" out
+	grep -q "^   129  *usage or configuration error" out
 '
 
 test_expect_success 'help CMD shows that command' '
 	perflab help load >out &&
-	grep -q -- "--connections N" out && grep -q -- "--backlog N" out &&
+	grep -q "^   server " out && grep -q "^   client " out &&
+	perflab help load client | grep -q -- "-P, --connections N" &&
+	perflab help load server | grep -q -- "--backlog N" &&
 	perflab help run | grep -q -- "--repeat N" &&
 	perflab run --help | grep -q -- "--collectors LIST"
 '

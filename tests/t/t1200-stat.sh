@@ -101,7 +101,7 @@ test_expect_success 'stat: bad command lines exit 129 and name the culprit' '
 
 test_expect_success PERF 'stat agrees with perf stat on a deterministic command (acceptance)' '
 	for i in 1 2 3; do
-		perflab stat -e task-clock,context-switches,page-faults -j -o pl.$i -- perl busy.pl &&
+		perflab stat -e task-clock,context-switches,page-faults -J -o pl.$i -- perl busy.pl &&
 		perf stat -x, -e task-clock,context-switches,page-faults -o pf.$i -- perl busy.pl ||
 		return 1
 	done &&
@@ -133,15 +133,15 @@ test_expect_success PERF 'stat agrees with perf stat on a deterministic command 
 
 test_expect_success 'stat: hardware events print - and null, never 0; said once; exit 0' '
 	perflab stat -e cycles,instructions,task-clock,page-faults -- perl busy.pl >out 2>err &&
-	perflab stat -j -o j.json -e cycles,instructions,task-clock -- true 2>jerr &&
+	perflab stat -J -o j.json -e cycles,instructions,task-clock -- true 2>jerr &&
 	if has_pmu; then
-		! grep -q "^ *- *cycles$" err &&
+		! grep -q "not supported" err &&
 		json j.json "lines[-1][\"groups\"][0][\"counts\"][\"cycles\"] > 0"
 	else
-		grep -q "^ *- *cycles$" err &&
-		grep -q "^ *- *instructions$" err &&
-		grep -q "^ *- *ipc$" err &&
-		! grep -q "^ *0 *cycles$" err &&
+		grep -q "^ *<not supported> *cycles$" err &&
+		grep -q "^ *<not supported> *instructions$" err &&
+		! grep -q "insn per cycle" err &&
+		! grep -q "^ *0 *cycles" err &&
 		test $(grep -c "^note: no hardware PMU" err) = 1 &&
 		grep -q "msec task-clock" err &&
 		json j.json "lines[0][\"type\"] == \"info\" and lines[0][\"unavailable\"]" &&
@@ -152,13 +152,13 @@ test_expect_success 'stat: hardware events print - and null, never 0; said once;
 '
 
 test_expect_success 'stat: the command exit code, and its children are counted' '
-	test_exit_code 3 perflab stat -e task-clock -j -o c.json -- sh -c "perl busy.pl; exit 3" &&
+	test_exit_code 3 perflab stat -e task-clock -J -o c.json -- sh -c "perl busy.pl; exit 3" &&
 	json c.json "lines[-1][\"groups\"][0][\"counts\"][\"task-clock\"] >= 0.5e9" &&
 	json c.json "lines[-1][\"groups\"][0][\"derived\"][\"cpus_utilized\"] > 0"
 '
 
 test_expect_success 'stat -w with a command: intervals, then the total' '
-	perflab stat -e task-clock -w 0.2 -j -o w.json -- perl busy.pl &&
+	perflab stat -e task-clock -w 0.2 -J -o w.json -- perl busy.pl &&
 	json w.json "[l[\"type\"] for l in lines][0] == \"info\"" &&
 	json w.json "lines[-1][\"type\"] == \"total\" and len(lines) >= 3" &&
 	json w.json "all(l[\"type\"] == \"interval\" for l in lines[1:-1])" &&
@@ -174,18 +174,80 @@ test_expect_success 'stat -w with a command: intervals, then the total' '
 
 test_expect_success ROOT 'stat system-wide: per CPU, per core, per package' '
 	n=$(nproc) &&
-	perflab stat -e task-clock,context-switches -w 0.2 -n 2 -A -j -o cpu.json &&
+	perflab stat -e task-clock,context-switches -w 0.2 -n 2 -A -J -o cpu.json &&
 	json cpu.json "[l[\"type\"] for l in lines] == [\"info\", \"interval\", \"interval\"]" &&
 	json cpu.json "[g[\"group\"] for g in lines[1][\"groups\"]] == [\"cpu%d\" % i for i in range($n)]" &&
 	json cpu.json "all(g[\"counts\"][\"task-clock\"] > 0 for g in lines[2][\"groups\"])" &&
-	perflab stat -e task-clock -w 0.2 -n 1 --per-package -j -o pkg.json &&
+	perflab stat -e task-clock -w 0.2 -n 1 --per-package -J -o pkg.json &&
 	json pkg.json "sorted(sum((g[\"cpus\"] for g in lines[1][\"groups\"]), [])) == list(range($n))" &&
 	json pkg.json "lines[1][\"groups\"][0][\"group\"] == \"package0\"" &&
-	perflab stat -e task-clock -w 0.2 -n 1 --per-core -C 0 -j -o core.json &&
+	perflab stat -e task-clock -w 0.2 -n 1 --per-core -C 0 -J -o core.json &&
 	json core.json "[g[\"cpus\"] for g in lines[1][\"groups\"]] == [[0]]" &&
 	perflab stat -e task-clock,page-faults -w 0.2 -n 1 --per-core >table &&
-	grep -q "^#  *time_s  group " table &&
-	grep -q "  core0  .* msec task-clock$" table
+	grep -q "^#  *time_s group  *task-clock:ms  *page-faults  *cpus_utilized$" table &&
+	grep -q "^ *0\.[0-9]* core0  " table &&
+	perflab stat -e task-clock,page-faults -I 200 -n 1 --per-socket >perf &&
+	grep -q "^#  *time  *package  *cpus  *counts unit events$" perf &&
+	grep -q "^ *0\.[0-9]* S0  *$n  *[0-9.]* msec task-clock  *# *[0-9.]* CPUs utilized" perf
+'
+
+# The fields a script reads from perf stat -x, lines: event, unit, how
+# many fields, and which are numbers; the metric unit of task-clock.
+cat >fields.awk <<'AWK'
+BEGIN { FS = "," }
+NF >= 7 && $3 != "" {
+	num1 = ($1 ~ /^[0-9][0-9.]*$/ || $1 ~ /^<not (supported|counted)>$/)
+	printf "%s unit=%s nf=%d value=%d run=%d pct=%d metric=%s\n", $3, $2, NF, num1,
+		($4 ~ /^[0-9]+$/), ($5 ~ /^[0-9]+[.][0-9][0-9]$/), ($3 == "task-clock" ? $7 : "-")
+}
+AWK
+
+test_expect_success PERF 'stat -x, reads with the same awk line as perf stat -x, (acceptance)' '
+	perflab stat -x, -e task-clock,context-switches -- true 2>ours &&
+	perf stat -x, -e task-clock,context-switches -- true 2>theirs &&
+	awk -f fields.awk ours >a && awk -f fields.awk theirs >b &&
+	test_cmp b a && test $(wc -l <a) = 2 &&
+	grep -q "^task-clock unit=msec nf=7 value=1 run=1 pct=1 metric=CPUs utilized$" a &&
+	perflab stat -x";" -e task-clock -- true 2>semi &&
+	grep -q "^[0-9.]*;msec;task-clock;[0-9]*;100.00;[0-9.]*;CPUs utilized$" semi &&
+	if ! has_pmu; then
+		perflab stat -x, -e cycles -- true 2>ours &&
+		perf stat -x, -e cycles -- true 2>theirs &&
+		grep -x "<not supported>,,cycles,0,100.00,," ours &&
+		grep -x "<not supported>,,cycles,0,100.00,," theirs
+	fi
+'
+
+test_expect_success PERF 'stat -x, -I and system-wide prefixes as perf prints them' '
+	perflab stat -x, -I 100 -e task-clock,context-switches -- sleep 0.35 2>ours &&
+	perf stat -x, -I 100 -e task-clock,context-switches -- sleep 0.35 2>theirs &&
+	awk -F, "NF >= 8 { print NF, \$4 }" ours | sort -u >a &&
+	awk -F, "NF >= 8 { print NF, \$4 }" theirs | sort -u >b &&
+	test_cmp b a &&
+	test $(grep -c task-clock ours) -ge 3 &&
+	grep -q "^[0-9.]*,<not counted>,msec,task-clock,0,100.00,,$" ours
+'
+
+test_expect_success ROOT,PERF 'stat -a --per-core -x, prefixes each line with the core and its CPUs' '
+	perflab stat -a --per-core -x, -e task-clock -- sleep 0.1 2>ours &&
+	perf stat -a --per-core -x, -e task-clock -- sleep 0.1 2>theirs &&
+	awk -F, "/task-clock/ { print NF, (\$1 ~ /^S[0-9]+-D[0-9]+-C[0-9]+\$/), \$2 }" ours >a &&
+	awk -F, "/task-clock/ { print NF, (\$1 ~ /^S[0-9]+-D[0-9]+-C[0-9]+\$/), \$2 }" theirs >b &&
+	test_cmp b a
+'
+
+test_expect_success 'stat: perf layout with # metrics, the times at the end; the wide table' '
+	perflab stat -e task-clock,context-switches,page-faults -- perl busy.pl 2>out &&
+	grep -q "^ *[0-9.]* msec task-clock  *#  *[0-9.]* CPUs utilized$" out &&
+	grep -q "^ *[0-9,]*      page-faults  *#  *[0-9.]* [KM]*/sec$" out &&
+	grep -q "^ *[0-9.]* seconds time elapsed$" out &&
+	grep -q "^ *0\.[4-9][0-9]* seconds user$" out &&
+	grep -q "^ *[0-9.]* seconds sys$" out &&
+	perflab stat -e task-clock,page-faults -w 0.2 -- perl busy.pl 2>wide &&
+	head -1 wide | grep -q "^#  *time_s  *task-clock:ms  *page-faults  *cpus_utilized$" &&
+	test $(grep -c "^ *[0-9]" wide) -ge 3 &&
+	test_exit_code 129 perflab stat -I 100 -w 1 -- true 2>err &&
+	grep -q "exclude each other" err
 '
 
 test_expect_success ROOT 'the pmc collector: per-CPU counts, totals, derived metrics' '

@@ -132,11 +132,11 @@ test_expect_success ROOT 'system-wide over all CPUs finds it too' '
 	json all.out.total "len(d[\"cpus\"]) == $(nproc)"
 '
 
-test_expect_success ROOT 'one process by pid (-p)' '
+test_expect_success ROOT 'one process by pid (--pid)' '
 	{ ./spin 30 & } && pid=$! &&
 	test_when_finished_all "kill $pid" &&
 	sleep 0.2 &&
-	perflab top -S cpu-clock -p $pid --duration 1 --json >pid.out &&
+	perflab top -S cpu-clock --pid $pid --duration 1 --json >pid.out &&
 	kill $pid &&
 	total pid.out &&
 	top_row_is pid.out perflab_test_spin spin 50 &&
@@ -217,7 +217,7 @@ test_expect_success ROOT 'an interrupt ends the sampling with the whole run and 
 
 # One page per ring at 20 kHz: the kernel usually has to drop records.
 test_expect_success ROOT 'records lost to full rings are counted and said, not fatal' '
-	perflab top -S cpu-clock -F 20000 -m 1 --duration 2 --json -- ./spin 30 \
+	perflab top -S cpu-clock -F 20000 --mmap-pages 1 --duration 2 --json -- ./spin 30 \
 		>lost.out 2>lost.err &&
 	total lost.out &&
 	top_row_is lost.out perflab_test_spin spin 50 &&

@@ -186,6 +186,8 @@ test_expect_success 'bad arguments: exit 129' '
 test_expect_success 'help lists the command and its diff' '
 	perflab help | grep -q "^   fingerprint" &&
 	perflab help fingerprint >out &&
+	grep -q "^   diff  *what changed" out &&
+	perflab help fingerprint diff >out &&
 	grep -q "perflab fingerprint diff \[--json\] A B" out &&
 	grep -q "Exit 0 when identical, 1 when different, 129" out
 '

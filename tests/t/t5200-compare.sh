@@ -26,8 +26,8 @@ test_expect_success 'two sets of real runs, the same, and one paced 20% lower' '
 # machine also counts its other tenants, so an A/A test of it would test
 # the neighbours (the CPU gates are exercised on the edited runs below).
 test_expect_success 'A/A of the same setup is not BAD' '
-	{ test_exit_code 0 perflab compare -T goodput=-3% -T tps=-5% a1 a2 >out ||
-	  test_exit_code 2 perflab compare -T goodput=-3% -T tps=-5% a1 a2 >out; } &&
+	{ test_exit_code 0 perflab compare --threshold goodput=-3% --threshold tps=-5% a1 a2 >out ||
+	  test_exit_code 2 perflab compare --threshold goodput=-3% --threshold tps=-5% a1 a2 >out; } &&
 	! grep -q "^BAD" out
 '
 

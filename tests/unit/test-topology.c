@@ -210,10 +210,20 @@ TEST(topology, stat_per_core_and_package)
 	stat_groups_free(g, n);
 
 	stat_format(&sb, &v, &iv, 1.0);
-	CHECK_CONTAINS(sb.buf, "package0");
+	CHECK_CONTAINS(sb.buf, "S0                 2");	/* perf's socket label, 2 CPUs */
 	CHECK_CONTAINS(sb.buf, "4000.00 msec task-clock");
-	CHECK_CONTAINS(sb.buf, "-      cycles");
+	CHECK_CONTAINS(sb.buf, "<not supported>      cycles");
 	CHECK(!strstr(sb.buf, " 0      cycles"));
+	strbuf_reset(&sb);
+	v.layout = STAT_LAYOUT_CSV;
+	stat_format(&sb, &v, &iv, NAN);
+	CHECK_CONTAINS(sb.buf, "S0,2,<not supported>,,cycles,0,100.00,,\n");
+	CHECK_CONTAINS(sb.buf, "S0,2,4000.00,msec,task-clock,");
+	strbuf_reset(&sb);
+	v.layout = STAT_LAYOUT_WIDE;
+	stat_format(&sb, &v, &iv, 1.0);
+	CHECK_CONTAINS(sb.buf, "package0");
+	CHECK_CONTAINS(sb.buf, "4000.00");
 	strbuf_release(&sb);
 	pmc_events_release(&ev);
 	topology_free(t);

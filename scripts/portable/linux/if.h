@@ -1,0 +1,1 @@
+#error "<linux/if.h> is Linux-only: guard it with __linux__ or move it to a -linux.c file"

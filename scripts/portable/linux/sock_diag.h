@@ -1,0 +1,1 @@
+#error "<linux/sock_diag.h> is Linux-only: guard it with __linux__ or move it to a -linux.c file"

@@ -1,0 +1,1 @@
+#error "<sys/sendfile.h> is Linux-only: guard it with __linux__ or move it to a -linux.c file"
