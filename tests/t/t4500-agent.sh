@@ -9,7 +9,7 @@ test_expect_success 'the agent is linked statically and says its protocol' '
 	file "$agent" | grep -q "statically linked" &&
 	! ldd "$agent" >/dev/null 2>&1 &&
 	"$agent" version >out &&
-	grep -q "^perflab-agent .* protocol [0-9][0-9]*$" out &&
+	grep -q "^perflab-agent .* protocol [0-9][0-9]* sha256 [0-9a-f]\{64\}$" out &&
 	perflab version >pv &&
 	grep -q "agent protocol" pv
 '

@@ -1,5 +1,4 @@
 #!/bin/sh
-# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
 test_description='bisect knobs on the DUT: three sysctls and two kernel arguments of a VM DUT, applied and read back; the one that slows an upload with an added RTT is found by measurement'
 . "$(dirname "$0")/test-lib.sh"
 
