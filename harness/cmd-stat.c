@@ -355,8 +355,11 @@ static int run_command(struct stat_state *st, sigset_t *stop)
 		return EXIT_FAIL;
 	}
 	elapsed = (double)(mono_ns() - st->t0) / 1e9;
-	/* perf stat -I ends with the last, partial interval instead of a total */
-	if (st->o.interval_ms && !st->o.json) {
+	/*
+	 * perf stat -I ends with the last, partial interval instead of a
+	 * total; so does the wide table, whose rows are all intervals.
+	 */
+	if ((st->o.interval_ms || st->view.layout == STAT_LAYOUT_WIDE) && !st->o.json) {
 		uint64_t t_prev = st->t_last ? st->t_last : st->t0;
 
 		return tick(st, &t_prev) ? EXIT_FAIL : child_exit_code(&c);

@@ -196,8 +196,8 @@ test_expect_success ROOT 'side-band records come from CPUs not sampled too (-C)'
 test_expect_success ROOT 'a plain periodic print when stdout is not a terminal' '
 	perflab top -S cpu-clock -w 1 --duration 3 -n 5 -- ./spin 30 >text.out &&
 	cat text.out &&
-	test $(grep -c "^perflab top -S cpu-clock: 1000 Hz on [0-9]* CPUs, [0-9.]* s at" text.out) -ge 2 &&
-	grep "^perflab top -S cpu-clock: 1000 Hz on [0-9]* CPUs, whole run of 3\.[0-9] s: " text.out &&
+	test $(grep -c "^perflab top -S cpu-clock: 1000 Hz, mean period [0-9]* events on [0-9]* CPUs, [0-9.]* s at" text.out) -ge 2 &&
+	grep "^perflab top -S cpu-clock: 1000 Hz, mean period [0-9]* events on [0-9]* CPUs, whole run of 3\.[0-9] s: " text.out &&
 	! grep "$(printf "\033")" text.out &&
 	grep -E "^ +[0-9.]+% +[0-9]+  perflab_test_spin +spin$" text.out &&
 	perflab top -S cpu-clock --per-cpu --duration 1 -- ./spin 30 >cpu.out &&
