@@ -275,7 +275,7 @@ static int get_head(struct bisect_result *r, const struct ctx *c, const json_t *
 int bisect_result_parse(struct bisect_result *r, const json_t *doc, const char *name)
 {
 	static const char *const keys[] = { "status", "culprit", "range", "skipped", "verdict",
-		"good", "bad", "job", "steps", "commands", "compare_good", "compare_bad", NULL };
+		"good", "bad", "job", "steps", "commands", "compare_good", "compare_bad", "hunt", NULL };
 	struct ctx c = { name };
 	int ret;
 
@@ -297,6 +297,14 @@ int bisect_result_parse(struct bisect_result *r, const json_t *doc, const char *
 			   json_object_get(doc, "compare_good"))))
 		return ret;
 	ret = get_rel(&r->compare_bad, &c, "compare_bad", json_object_get(doc, "compare_bad"));
+	{
+		const json_t *hunt = json_object_get(doc, "hunt");
+		const char *h = json_string_value(hunt);
+
+		if (!ret && hunt && (!h || (strcmp(h, "regression") && strcmp(h, "improvement"))))
+			ret = bad(&c, "hunt", hunt, "regression or improvement");
+		r->improvement = h && !strcmp(h, "improvement");
+	}
 	if (!r->culprit_subject)
 		r->culprit_subject = xstrdup("");
 	return ret;
@@ -534,6 +542,7 @@ int bisect_write_files(const struct bisect_files *f, const struct engine_result 
 		json_set_str(trace, "culprit", b->revs.commits[res->culprit].id);
 
 	json_set_str(result, "status", bisect_status_name(res->status));
+	json_set_str(result, "hunt", f->improvement ? "improvement" : "regression");
 	if (res->culprit >= 0) {
 		json_t *c = json_object();
 

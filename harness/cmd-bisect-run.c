@@ -51,6 +51,9 @@ struct brun_cli {
 	long max_runs;
 	char *one;
 	struct opt_list goods;
+	int improvement;	/* hunt the commit that made the metric better */
+	char *new_rev;		/* --new: --bad in git's old/new terms */
+	struct opt_list olds;	/* --old: --good in git's old/new terms */
 };
 
 #define C(name, sh, type, field, lo, hi, def, argh, help) \
@@ -72,6 +75,11 @@ static const struct opt brun_table[] = {
 	C("max-runs", 0, OPT_INT, max_runs, 0, 100000, "0", "N", "budget of runs, 0 = the engine's"),
 	C("one", 0, OPT_STRING, one, 0, 0, NULL, "REV",
 	  "judge REV alone against --good, for git bisect run: 0 good, 1 bad, 125 skip, 128 abort"),
+	C("improvement", 0, OPT_BOOL, improvement, 0, 0, "no", NULL,
+	  "hunt the commit that made the metric better (to backport a fix, or explain a win): "
+	  "the threshold is signed towards better (cpu_per_gbit -20%)"),
+	C("old", 0, OPT_LIST, olds, 0, 0, NULL, "REV", "git's term for --good: the old behaviour"),
+	C("new", 0, OPT_STRING, new_rev, 0, 0, NULL, "REV", "git's term for --bad: the new behaviour"),
 	OPT_END_ROW
 };
 
@@ -86,7 +94,13 @@ const struct cmd_help help_bisect_run = {
 	"reproduce, 2 inconclusive or out of budget, 128 the lab failed.\n"
 	"With --one: 0 good, 1 bad, 125 cannot tell (skip), 128 abort, as\n"
 	"git bisect run expects of its command. A finished bisection runs the\n"
-	"job's [run] notify command with result.json on its standard input.",
+	"job's [run] notify command with result.json on its standard input.\n"
+	"--improvement hunts the other way, the commit that made the metric\n"
+	"better: --old (or --good) is the old, slower commit, --new (or --bad)\n"
+	"the new, faster one, and --threshold is signed towards better; with\n"
+	"--one, 0 is the old behaviour and 1 the new one (git bisect start\n"
+	"--term-old=slow --term-new=fast; git bisect run perflab bisect run\n"
+	"--improvement --one HEAD ...).",
 	{ { NULL, brun_table } },
 };
 
@@ -126,11 +140,38 @@ static int pick_gate(struct gate *out, const struct job_setup *js, const struct 
 	for (size_t g = 0; g < js->ngates; g++)
 		if (js->gates[g].m == m)
 			out->threshold = js->gates[g].threshold;
+	/* an improvement hunt: the job's gate, turned towards better */
+	if (cli->improvement)
+		out->threshold = -out->threshold;
 	if (cli->threshold != 0)
 		out->threshold = cli->threshold;
-	if (out->threshold * m->worse <= 0)
-		return error("--threshold %+.1f%%: %s gets worse when it %s", 100 * out->threshold,
-			     m->name, m->worse > 0 ? "rises (give +PCT)" : "falls (give -PCT)");
+	if (!cli->improvement && out->threshold * m->worse <= 0)
+		return error("--threshold %+.1f%%: %s gets worse when it %s; to hunt the commit "
+			     "that made it better, add --improvement", 100 * out->threshold, m->name,
+			     m->worse > 0 ? "rises (give +PCT)" : "falls (give -PCT)");
+	if (cli->improvement && out->threshold * m->worse >= 0)
+		return error("--threshold %+.1f%% with --improvement: %s gets better when it %s",
+			     100 * out->threshold, m->name,
+			     m->worse > 0 ? "falls (give -PCT)" : "rises (give +PCT)");
+	return 0;
+}
+
+/* git's old/new terms for good/bad: --old is --good, --new is --bad. */
+static int take_terms(struct brun_cli *cli)
+{
+	if (cli->new_rev && cli->bad)
+		return error("give --bad or --new, not both");
+	if (cli->new_rev) {
+		cli->bad = cli->new_rev;
+		cli->new_rev = NULL;
+	}
+	for (size_t i = 0; i < cli->olds.nr; i++) {
+		cli->goods.v = xrealloc(cli->goods.v, (cli->goods.nr + 2) * sizeof(char *));
+		cli->goods.v[cli->goods.nr++] = cli->olds.v[i];
+		cli->goods.v[cli->goods.nr] = NULL;
+		cli->olds.v[i] = NULL;
+	}
+	cli->olds.nr = 0;
 	return 0;
 }
 
@@ -306,8 +347,8 @@ static void show_result(struct hunt *h, const struct engine_result *res)
 	progress_clear();
 	printf("\n%s: %s\n", bisect_status_name(res->status), res->reason);
 	if (res->culprit >= 0)
-		printf("culprit: %s %s\n", r->commits[res->culprit].id,
-		       r->commits[res->culprit].subject);
+		printf("%s: %s %s\n", h->cli->improvement ? "improvement" : "culprit",
+		       r->commits[res->culprit].id, r->commits[res->culprit].subject);
 	else if (res->lo >= 0)
 		printf("range: %s .. %s\n", r->commits[res->lo].id, r->commits[res->hi].id);
 	if (isfinite(res->ratio))
@@ -338,6 +379,7 @@ static int save_context(struct hunt *h)
 	json_set_str(o, "hosts", h->cli->hosts);
 	json_set_str(o, "metric", h->gate.m->name);
 	json_set_num(o, "threshold", h->gate.threshold);
+	json_set(o, "improvement", json_boolean(h->cli->improvement));
 	json_set_int(o, "duts", (long long)h->sc.n);
 	ret = json_write_file(path, o, 0);
 	json_decref(o);
@@ -376,6 +418,8 @@ static int load_context(struct brun_cli *cli, const char *results)
 		cli->threshold = json_get_num(o, "threshold");
 	if (!cli->duts && json_get_num(o, "duts") > 0)
 		cli->duts = (long)json_get_num(o, "duts");
+	if (json_is_true(json_object_get(o, "improvement")))
+		cli->improvement = 1;
 	ret = 0;
 out:
 	json_decref(o);
@@ -441,6 +485,7 @@ static int hunt(struct hunt *h)
 		struct bisect_files f = {
 			.b = &h->b, .m = h->gate.m, .threshold = h->gate.threshold,
 			.job = h->js->job.path, .hosts = h->cli->hosts,
+			.improvement = h->cli->improvement,
 		};
 
 		ret = bisect_write_files(&f, &res) ? EXIT_FATAL : exit_of(res.status);
@@ -555,15 +600,17 @@ static int start(struct hunt *h, int resume)
 	o.metric = h->gate.m->name;
 	o.job = h->js->job.path;
 	engine_config_init(&o.engine, 0);
-	o.engine.direction = h->gate.m->worse;
+	/* the way the metric moves from the good (old) end to the bad (new) one */
+	o.engine.direction = h->gate.threshold > 0 ? +1 : -1;
 	o.engine.threshold = fabs(h->gate.threshold);
 	o.engine.k = (unsigned)h->sc.n;
 	if (h->cli->max_runs)
 		o.engine.max_runs = (unsigned)h->cli->max_runs;
 	if (mkdir_p(o.results) || bisect_create(&h->b, &o, 1))
 		return -1;
-	printf("bisecting %zu commits of %s for %s (%+.0f%% is bad) on %zu DUT%s%s%s%s; state: %s\n",
-	       h->b.revs.n, o.repo, h->gate.m->name, 100 * h->gate.threshold, h->sc.n,
+	printf("bisecting %zu commits of %s for %s (%+.0f%% is %s) on %zu DUT%s%s%s%s; state: %s\n",
+	       h->b.revs.n, o.repo, h->gate.m->name, 100 * h->gate.threshold,
+	       h->cli->improvement ? "the improvement" : "bad", h->sc.n,
 	       h->sc.n == 1 ? "" : "s", h->sc.n > 1 ? " (" : "",
 	       h->sc.n > 1 ? h->sc.how : "", h->sc.n > 1 ? ")" : "",
 	       h->b.dir);
@@ -585,7 +632,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	}
 	opt_defaults(brun_table, &cli);
 	i = opt_parse(sets, argc, argv);
-	if (i < 0)
+	if (i < 0 || take_terms(&cli))
 		goto out;
 	if (i < argc) {
 		error("unexpected argument '%s'", argv[i]);

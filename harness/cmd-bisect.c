@@ -281,5 +281,8 @@ const struct cmd_help help_bisect = {
 
 int cmd_bisect(int argc, char **argv)
 {
+	/* git's old/new, and the terms of the current bisection, are good and bad */
+	if (argc > 1 && argv[1][0] != '-' && !subcmd_find(subcmds, ARRAY_SIZE(subcmds), argv[1]))
+		return cmd_bisect_term(argc - 1, argv + 1);
 	return subcmd_run("bisect", subcmds, ARRAY_SIZE(subcmds), NULL, argc, argv);
 }
