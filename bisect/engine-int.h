@@ -72,7 +72,6 @@ struct engine {
 	char reason[384];
 	unsigned round, runs, builds, boots;
 	int ends_bad;			/* the endpoints were judged BAD */
-	char ends_reason[384];		/* ... and why */
 	struct stats_looks looks;	/* endpoints */
 	struct stats_looks clooks;	/* confirmation */
 	unsigned end_look, conf_look;
@@ -80,6 +79,7 @@ struct engine {
 	long best, lo, hi;		/* MAP culprit and its class */
 	double conf;			/* posterior mass of [lo, hi] */
 	long conf_a, conf_b;		/* confirmation: parent side, culprit side */
+	double conf_scale;		/* ... its looks' alpha x this (confirm_alpha) */
 	int pair_bad;			/* ... found BAD: the posterior's doubt is left */
 	struct stats_verdict pair_verdict;	/* ... that verdict */
 	struct stats_verdict last;	/* last verdict (endpoints or confirmation) */

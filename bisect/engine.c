@@ -16,7 +16,9 @@
 #include <string.h>
 
 #define ENDS_ALPHA 0.05	/* endpoints: one-sided, spent over the looks (one of two gates) */
-#define CONFIRM_ALPHA 0.05	/* culprit against parent: one-sided, spent over the looks */
+#define CONFIRM_ALPHA 0.05	/* culprit against parent: one-sided, spent over the looks, */
+#define CONFIRM_ALPHA_MIN 0.005	/* ... scaled down to this when the posterior doubts the pair */
+#define WRONG_BUDGET 0.004	/* the chance of a wrong culprit one confirmation may add */
 #define GOOD_STRICT 0.2		/* GOOD before the last look: at alpha x this too */
 #define CONF_ENTER 0.5		/* posterior mass of a class that sends it to confirmation */
 #define PROBE_NATS 1.0		/* expected log odds one probe moves (sizes probes) */
@@ -614,7 +616,6 @@ static int judge_ends(struct engine *e)
 	}
 	if (v == STATS_BAD) {
 		e->ends_bad = 1;
-		snprintf(e->ends_reason, sizeof(e->ends_reason), "%s", e->last.reason);
 		return 1;
 	}
 	if (v == STATS_GOOD && (e->end_look + 1 == e->looks.n || judge_good(e, bad, e->end_look))) {
@@ -649,7 +650,6 @@ static long pick_one(const struct engine *e, const char *taken, double target)
 {
 	double bd = INFINITY;
 	long best = -1;
-
 
 	for (size_t x = 0; x + 1 < e->c.n; x++) {
 		double d = fabs(e->pbad[x] - target);
@@ -718,6 +718,23 @@ static long parent_side(const struct engine *e)
 	return a;
 }
 
+/*
+ * The confirmation's level, from the posterior's doubt about the pair
+ * when it is chosen: a pair the posterior is unsure of (often the
+ * neighbour of the culprit) is wrong that often, and each of its looks
+ * could pass by chance, so its fresh pairs must say more. Its chance of
+ * naming a wrong culprit, doubt x alpha, stays near WRONG_BUDGET.
+ */
+static double confirm_alpha(const struct engine *e)
+{
+	double doubt = 1 - e->conf, a = doubt > 0 ? WRONG_BUDGET / doubt : CONFIRM_ALPHA;
+
+	/* on moving ground the model is the weaker witness: ask the pairs for more */
+	if (e->m.p_ground >= BIG_CONTROL_P)
+		a /= 2;
+	return a < CONFIRM_ALPHA_MIN ? CONFIRM_ALPHA_MIN : a > CONFIRM_ALPHA ? CONFIRM_ALPHA : a;
+}
+
 /* Confirmation of the class [lo, hi]: its first look needs new blocks. */
 static void enter_confirm(struct engine *e)
 {
@@ -736,6 +753,7 @@ static void enter_confirm(struct engine *e)
 	}
 	for (e->conf_look = 0; e->clooks.runs[e->conf_look] <= have; e->conf_look++)
 		;
+	e->conf_scale = confirm_alpha(e) / CONFIRM_ALPHA;
 }
 
 static int has_data(const struct engine *e)
@@ -837,7 +855,8 @@ static int step_confirm(struct engine *e)
 		plan_confirm(e, want - (unsigned)have);
 		return 1;
 	}
-	v = judge_pairs(e, &e->last, BK_CONFIRM, a, b, e->clooks.alpha[e->conf_look]);
+	v = judge_pairs(e, &e->last, BK_CONFIRM, a, b,
+			e->clooks.alpha[e->conf_look] * e->conf_scale);
 	e->have_last = v >= 0;
 	if (v < 0) {
 		finish(e, BISECT_INCONCLUSIVE, "the culprit cannot be compared with its parent");

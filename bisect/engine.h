@@ -18,55 +18,66 @@
  * commit reaching c is bad and every other one good. The good endpoint
  * (the first good commit) is index BISECT_GOOD_END.
  *
- * Blocks. Runs are planned in blocks: a few requests (segments) measured
- * back to back on one DUT, so that whatever moves the ground under the
+ * Blocks. Runs are planned in blocks: a few requests measured back to
+ * back on one DUT (a lane), so that whatever moves the ground under the
  * lab (a slow drift, a step in background load, a DUT that rebooted
- * into a slower state) lands on every side of the block alike. Every
- * block holds a reference:
- *  - endpoint blocks: the good and the bad endpoint, one run each;
- *  - probe blocks: the good endpoint as a control, then a probe (or the
- *    probe, then the control), the control one run unless the ground
- *    moved;
+ * into a slower state) lands on every request of the block alike. Every
+ * block holds a reference whose side is known:
+ *  - the endpoints' first look: blocks of the good and the bad endpoint,
+ *    one run each (confirm_runs of them, spread over the lanes);
+ *  - probe blocks, one a lane a round: the good endpoint as the control
+ *    (one run; as many as the probe's once the ground moved), the probe
+ *    (2 to 4 runs, sized from the step and the noise) and, while the
+ *    endpoints' verdict is still open, the bad endpoint (one run);
  *  - confirmation blocks: the culprit's parent and the culprit, one run
- *    each.
+ *    each (and both endpoints while their verdict is open).
  * The order inside a block is randomised from the seed in ABBA
  * quartets: two consecutive blocks of a lane are A B, B A or B A, A B
- * (so a linear drift cancels over each pair, and the middle two
- * requests are the same commit: one deploy fewer).
+ * (a linear drift cancels over each pair; the middle two requests are
+ * the same commit: one deploy fewer).
  *
  * How it decides (chosen by simulation, `perflab bisect simulate`):
- *  1. Endpoints: endpoint blocks, judged with stats_paired_verdict on
- *     the blocks (the block, not the run, is the unit of replication:
- *     runs of one block share its moment) at sequential looks of
- *     confirm_runs, 2 x, 3 x ... blocks up to max_side_runs. GOOD ends
- *     with NOT_REPRODUCED, INCONCLUSIVE at the last look with
- *     INCONCLUSIVE: no culprit.
+ *  1. Endpoints: every block that holds both endpoints is a pair; when
+ *     the pairs reach a look (confirm_runs, 2x, 3x ... up to
+ *     max_side_runs) they are judged with stats_paired_verdict, the
+ *     block, not the run, the unit of replication (alpha 0.05 spent
+ *     over the looks). GOOD ends with NOT_REPRODUCED, INCONCLUSIVE at
+ *     the last look with INCONCLUSIVE. After the first look the
+ *     endpoints ride in the probe blocks: probing does not wait for
+ *     their verdict, but no culprit is named before it is BAD.
  *  2. Probes: one posterior over the position of the first bad commit,
- *     fed by every run of every commit. Its model: a run is its side's
- *     level (good or bad) + the ground under its DUT at that moment + a
- *     boot offset per request (random effect) + run noise. The ground
- *     is a random walk per lane in planned run time whose variance
- *     (0 = it never moves) is averaged over a grid by its likelihood,
- *     as is the boot variance; the levels and the noise scale are
- *     integrated out; outlying runs are set aside. The controls anchor
- *     the ground; when it moved, each probe is in effect compared with
- *     the control of its own block. Each round probes the commit(s)
- *     whose chance of being bad is nearest 1/2 (k probes: nearest
- *     j/(k+1)); a commit already built is simply measured again when
- *     that helps nearly as much.
+ *     fed by every run (bisect/model.c). Its model: a run is its side's
+ *     level (good or bad) + the ground under its lane at that moment +
+ *     a boot offset per request (random effect) + run noise; the ground
+ *     is a random walk per lane in planned run time. The walk's and the
+ *     boots' variances are averaged over a grid by their likelihood (0:
+ *     still ground, independent runs, is one point of it), the levels,
+ *     the lanes' offsets and the noise scale are integrated out, runs
+ *     far from what the model predicts for them are set aside. The
+ *     controls anchor the ground: when it moves, each probe is in
+ *     effect compared with the control of its own block. Each round
+ *     probes the commit(s) whose chance of being bad is nearest 1/2
+ *     (k probes: nearest j/(k+1)); a commit already built is measured
+ *     again when that is nearly as good (builds cost more than runs).
  *  3. Confirmation: when one culprit (or one class of candidates that
- *     unbuildable commits make indistinguishable: a RANGE) holds most
- *     of the posterior, it is measured against its parent in fresh
- *     confirmation blocks, judged with stats_paired_verdict on those
- *     blocks only (never on the runs that chose it: no winner's curse)
- *     at sequential looks. It is named when that verdict is BAD and the
- *     posterior, with the new runs, holds it with config.confidence. A
- *     GOOD there, or a posterior that moved, sends it back to probing.
- *     A culprit that is an endpoint (the bad commit itself, or the
- *     first commit, whose parent is the good endpoint) goes through the
- *     same confirmation.
+ *     unbuildable commits make indistinguishable: a RANGE) holds half
+ *     the posterior, it is measured against its parent in fresh
+ *     confirmation blocks, judged with a paired verdict on those blocks
+ *     only, never on the runs that chose it (stats_paired_verdict_scaled
+ *     with the spread pooled over every pair block, or the signed-rank
+ *     test while there are too few), at looks of 3/5 confirm_runs
+ *     blocks. Its level is 0.004 / (the posterior's doubt about the pair
+ *     when chosen), between 0.005 and 0.05 and halved when the ground
+ *     moved, spent over the looks: a pair chosen in doubt must show
+ *     more. It is named when that verdict is BAD, the endpoints' is
+ *     BAD, and the posterior, with every run, holds it with
+ *     config.confidence (more probes where the doubt lies until then).
+ *     A GOOD, or a posterior that moved elsewhere, sends it back to
+ *     probing. A culprit that is an endpoint (the bad commit itself, or
+ *     the first commit, whose parent is the good endpoint) goes through
+ *     the same confirmation.
  * The answer is never a culprit the evidence does not carry: when the
- * runs ran out or the confirmation stayed inconclusive the status is
+ * budget ran out or the confirmation stayed inconclusive the status is
  * INCONCLUSIVE or BUDGET, lo..hi is the range still in doubt and the
  * reason says why (and whether the ground moved).
  *

@@ -269,9 +269,7 @@ int sim_run(struct sim_stats *out, const struct sim_cell *cell)
 		struct engine_result res;
 		size_t culprit;
 
-		uint64_t ts = splitmix64(&s);
-
-		if (one_trial(&res, cell, ts, &culprit) < 0) {
+		if (one_trial(&res, cell, splitmix64(&s), &culprit) < 0) {
 			ret = -1;
 			break;
 		}
