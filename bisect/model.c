@@ -21,10 +21,10 @@
  * and a prior, so "the ground never moved" (q = 0) and "every request
  * is a boot of its own" (tau2 > 0) are learned, not assumed.
  *
- * Outlying runs (a run far from its commit's runs near it on its lane)
- * and then outlying requests (far from what the fitted model predicts
- * for them: a burst of background work over a whole request) are set
- * aside before the final fit.
+ * Outlying runs are set aside before the final fit: a run far from its
+ * commit's runs near it on its lane, then, after a first fit, a run far
+ * from what the model predicts for its request (an outlier, or a burst
+ * of background work under part of a block).
  */
 #include "bisect/engine-int.h"
 #include "common/stats.h"
@@ -863,10 +863,8 @@ static void fill_pbad(struct engine *e)
 /* Candidates' posterior and the ground's, averaged over the grid. */
 static void posterior_of(struct engine *e, const struct fit *f)
 {
-	double moved = -INFINITY, all = -INFINITY;
+	double moved = -INFINITY, all = -INFINITY, T = 0;
 	size_t nh = f->hs.nh;
-
-	double T = 0;
 
 	for (unsigned l = 0; l < e->c.k; l++)
 		T = fmax(T, e->lane_t[l]);
