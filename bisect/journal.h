@@ -12,8 +12,11 @@ struct bisect_revs;
  * every event that was reported written is there and at most the last
  * line is torn. Events ("ev"):
  *   start        config, metric, good/bad ids, commits [{id, subject}]
- *   round        round number, requests [{commit, id, runs, why}] side by side
- *   measurement  commit index and id, value (null: failed run), run dir or null, round
+ *   round        round number, requests [{commit, id, runs, why, block, lane}] in the
+ *                order engine_next gave them (block and lane since blocks came in)
+ *   measurement  commit index and id, value (null: failed run), run dir or null, round,
+ *                block (the request's; missing in journals written before blocks, whose
+ *                runs replay in request order, see engine_observe)
  *   unbuildable  commit index and id, round
  *   verdict      commit index and id, verdict name, p_bad
  *   result       status, culprit, range, confidence, runs, builds, skipped
@@ -46,6 +49,13 @@ int journal_round(struct journal *j, unsigned round, const struct bisect_revs *r
 		  const struct engine_request *req, size_t n);
 int journal_measurement(struct journal *j, const struct bisect_revs *r, long commit,
 			double value, const char *run_dir, unsigned round);
+/*
+ * The same with the block the run was measured in (the request's block):
+ * what engine_observe_block takes, and what replay gives it back.
+ */
+int journal_measurement_block(struct journal *j, const struct bisect_revs *r, long commit,
+			      unsigned block, double value, const char *run_dir,
+			      unsigned round);
 int journal_unbuildable(struct journal *j, const struct bisect_revs *r, long commit,
 			unsigned round);
 /* A verdict line per commit whose verdict changed since the last call's. */
