@@ -313,6 +313,16 @@ int bisect_record(struct bisect *b, long commit, double value, const char *run_d
 	return journal_changes(b);
 }
 
+int bisect_record_block(struct bisect *b, long commit, unsigned block, double value,
+			const char *run_dir)
+{
+	if (journal_measurement_block(&b->journal, &b->revs, commit, block, value, run_dir,
+				      b->round) ||
+	    engine_observe_block(b->engine, commit, block, value))
+		return -1;
+	return journal_changes(b);
+}
+
 int bisect_record_unbuildable(struct bisect *b, long commit)
 {
 	if (journal_unbuildable(&b->journal, &b->revs, commit, b->round) ||

@@ -91,6 +91,12 @@ const char *bisect_commit_id(const struct bisect *b, long commit);
 int bisect_next(struct bisect *b, struct engine_request *out, size_t max);
 /* engine_observe / engine_unbuildable, journaled (and verdict changes). */
 int bisect_record(struct bisect *b, long commit, double value, const char *run_dir);
+/*
+ * engine_observe_block: a run of commit measured in block (its request's),
+ * NaN for a run that failed or was lost with its DUT; journaled.
+ */
+int bisect_record_block(struct bisect *b, long commit, unsigned block, double value,
+			const char *run_dir);
 int bisect_record_unbuildable(struct bisect *b, long commit);
 /* engine_result, journaled as the result line once finished. */
 int bisect_finish(struct bisect *b, struct engine_result *out);

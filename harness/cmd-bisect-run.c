@@ -38,7 +38,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_REQ 32
 
 struct brun_cli {
 	char *job;
@@ -185,11 +184,30 @@ struct hunt {
 	double started;
 	unsigned rounds_here;
 	int aborted;
+	long *unbuildable;	/* commits that did not build or boot */
+	size_t nunbuildable;
 	/* the endpoints' runs of this process, for the fingerprint diff */
 	char **end_dirs[2];
 	size_t n_end[2];
 	int fp_shown;
 };
+
+/* Commits found unbuildable or unbootable: their other runs are not measured. */
+static int is_unbuildable(const struct hunt *h, long commit)
+{
+	for (size_t i = 0; i < h->nunbuildable; i++)
+		if (h->unbuildable[i] == commit)
+			return 1;
+	return 0;
+}
+
+static void mark_unbuildable(struct hunt *h, long commit)
+{
+	if (is_unbuildable(h, commit))
+		return;
+	h->unbuildable = xrealloc(h->unbuildable, (h->nunbuildable + 1) * sizeof(long));
+	h->unbuildable[h->nunbuildable++] = commit;
+}
 
 /* A measured run lands: journal it and keep what the report needs. */
 static int land(void *data, const struct sched_job *job, enum run_status st, const char *dir)
@@ -203,8 +221,12 @@ static int land(void *data, const struct sched_job *job, enum run_status st, con
 		return error("the lab cannot measure %s: stopping (resume continues)",
 			     bisect_commit_id(&h->b, commit));
 	}
-	if (st == RUN_SKIPPED)
+	if (is_unbuildable(h, commit))
+		return 0;	/* the rest of a commit found unbootable this round: no value */
+	if (st == RUN_SKIPPED) {
+		mark_unbuildable(h, commit);
 		return bisect_record_unbuildable(&h->b, commit);
+	}
 	if (st == RUN_COMPLETE && (commit == BISECT_GOOD_END ||
 				   commit == (long)h->b.revs.n - 1)) {
 		int side = commit != BISECT_GOOD_END;
@@ -213,52 +235,58 @@ static int land(void *data, const struct sched_job *job, enum run_status st, con
 					     (h->n_end[side] + 1) * sizeof(char *));
 		h->end_dirs[side][h->n_end[side]++] = xstrdup(dir);
 	}
-	return bisect_record(&h->b, commit, v, dir);
+	return bisect_record_block(&h->b, commit, job->group, v, dir);
 }
 
-/* The runs of a round, interleaved: A B C A B C ... */
-static size_t plan(const struct engine_request *req, size_t n, long *jobs, size_t max)
+/*
+ * The round's runs in the engine's order: lane by lane, each request's
+ * runs back to back after a deploy of its own (the engine counts every
+ * request as a boot), on the lane's DUT.
+ */
+static size_t plan(struct hunt *h, const struct engine_request *req, size_t n,
+		   struct sched_job **out)
 {
-	size_t k = 0;
+	size_t k = 0, total = 0;
 
-	for (unsigned r = 0; k < max; r++) {
-		size_t before = k;
-
-		for (size_t i = 0; i < n && k < max; i++)
-			if (r < req[i].runs)
-				jobs[k++] = req[i].commit;
-		if (k == before)
-			break;
-	}
+	for (size_t i = 0; i < n; i++)
+		total += req[i].runs;
+	*out = xcalloc(total ? total : 1, sizeof(**out));
+	for (size_t i = 0; i < n; i++)
+		for (unsigned r = 0; r < req[i].runs; r++)
+			(*out)[k++] = (struct sched_job){
+				.rev = bisect_commit_id(&h->b, req[i].commit), .side = req[i].why,
+				.tag = req[i].commit, .group = req[i].block,
+				.share = (int)req[i].lane, .reboot = r == 0,
+			};
 	return k;
 }
 
 /* Build every commit of the round once, before DUTs fetch images. */
-static int prebuild(struct hunt *h, long *jobs, size_t *njobs)
+static int prebuild(struct hunt *h, struct sched_job *jobs, size_t *njobs)
 {
 	for (size_t i = 0; i < *njobs; i++) {
 		struct build_result br;
-		const char *id = bisect_commit_id(&h->b, jobs[i]);
+		long c = jobs[i].tag;
 		int seen = 0;
 
 		for (size_t j = 0; j < i; j++)
-			seen |= jobs[j] == jobs[i];
-		if (seen)
+			seen |= jobs[j].tag == c;
+		if (seen || is_unbuildable(h, c))
 			continue;
-		if (build_at(&br, &h->js->job.source, id, 0) < 0) {
+		if (build_at(&br, &h->js->job.source, jobs[i].rev, 0) < 0) {
 			h->aborted = 1;
-			return error("cannot build %s", id);
+			return error("cannot build %s", jobs[i].rev);
 		}
 		if (br.failed) {
-			long c = jobs[i];
 			size_t k = 0;
 
-			printf("    %.12s does not build (%s): skipped\n", id,
+			printf("    %.12s does not build (%s): skipped\n", jobs[i].rev,
 			       br.reason ? br.reason : "failed");
+			mark_unbuildable(h, c);
 			if (bisect_record_unbuildable(&h->b, c))
 				return -1;
 			for (size_t j = 0; j < *njobs; j++)
-				if (jobs[j] != c)
+				if (jobs[j].tag != c)
 					jobs[k++] = jobs[j];
 			*njobs = k;
 			i--;
@@ -358,8 +386,13 @@ static void show_result(struct hunt *h, const struct engine_result *res)
 	for (size_t i = 0; i < res->nskipped; i++)
 		printf("skipped: %s %s\n", r->commits[res->skipped[i]].id,
 		       r->commits[res->skipped[i]].subject);
-	printf("confidence %.3f; %u runs, %u builds, %u rounds; state: %s\n", res->confidence,
-	       res->runs, res->builds, res->rounds, h->b.dir);
+	if (res->ground_moved)
+		printf("the ground moved: the controls shifted %+.1f%% during the bisection "
+		       "(p %.2f); every probe was judged against the control of its own block\n",
+		       100 * res->ground_shift, res->p_ground);
+	printf("confidence %.3f; %u runs in %u blocks (%u boots), %u builds, %u rounds; state: %s\n",
+	       res->confidence, res->runs, res->blocks, res->boots, res->builds, res->rounds,
+	       h->b.dir);
 }
 
 /*
@@ -430,15 +463,10 @@ out:
 }
 
 /* The round's runs on the DUTs, each journaled as it lands. */
-static int measure(struct hunt *h, const long *jobs, size_t njobs)
+static int measure(struct hunt *h, const struct sched_job *jobs, size_t njobs)
 {
-	struct sched_job *sj = xcalloc(njobs ? njobs : 1, sizeof(*sj));
-	int ret;
+	int ret = sched_measure(&h->sc, jobs, njobs, land, h);
 
-	for (size_t i = 0; i < njobs; i++)
-		sj[i] = (struct sched_job){ bisect_commit_id(&h->b, jobs[i]), "probe", jobs[i] };
-	ret = sched_measure(&h->sc, sj, njobs, land, h);
-	free(sj);
 	return ret || h->aborted ? -1 : 0;
 }
 
@@ -461,23 +489,27 @@ static void notify_bisection(struct hunt *h, int exit_code)
 
 static int hunt(struct hunt *h)
 {
-	struct engine_request req[MAX_REQ];
+	size_t max = ENGINE_MAX_REQUESTS(engine_get_config(h->b.engine));
+	struct engine_request *req = xcalloc(max, sizeof(*req));
 	struct engine_result res;
 	int n, ret;
 
 	h->started = (double)(mono_ns() / 1000000) / 1000;
-	while ((n = bisect_next(&h->b, req, MAX_REQ)) > 0) {
-		long jobs[4096];
-		size_t njobs = plan(req, (size_t)n, jobs, sizeof(jobs) / sizeof(jobs[0]));
+	while ((n = bisect_next(&h->b, req, max)) > 0) {
+		struct sched_job *jobs;
+		size_t njobs = plan(h, req, (size_t)n, &jobs);
 
 		show_round(h, req, (size_t)n);
-		if (prebuild(h, jobs, &njobs))
+		if (prebuild(h, jobs, &njobs) || measure(h, jobs, njobs)) {
+			free(jobs);
+			free(req);
 			return EXIT_FATAL;
-		if (measure(h, jobs, njobs))
-			return EXIT_FATAL;
+		}
+		free(jobs);
 		h->rounds_here++;
 		show_fingerprints(h);
 	}
+	free(req);
 	if (n < 0 || bisect_finish(&h->b, &res))
 		return EXIT_FATAL;
 	show_result(h, &res);
@@ -671,6 +703,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	bisect_release(&h.b);
 out:
 	sched_release(&h.sc);
+	free(h.unbuildable);
 	for (int s = 0; s < 2; s++) {
 		for (size_t k = 0; k < h.n_end[s]; k++)
 			free(h.end_dirs[s][k]);

@@ -146,8 +146,8 @@ static const char *const sql[Q_NR] = {
 	[Q_LAST_GOOD] = "SELECT " NIGHT_COLS " FROM nightly"
 		" WHERE (job = ?1 OR job_name = ?2) AND verdict = 'GOOD'"
 		" ORDER BY date DESC, recorded_utc DESC, id DESC LIMIT 1",
-	[Q_NIGHT_JOBS] = "SELECT job_name, MAX(date) FROM nightly GROUP BY job_name"
-		" ORDER BY job_name",
+	[Q_NIGHT_JOBS] = ("SELECT job_name, MAX(date) FROM nightly GROUP BY job_name"
+			  " ORDER BY job_name"),
 	[Q_NIGHTS] = "SELECT " NIGHT_COLS " FROM (SELECT * FROM nightly"
 		" WHERE job = ?1 OR job_name = ?2"
 		" ORDER BY date DESC, recorded_utc DESC, id DESC LIMIT ?3)"
