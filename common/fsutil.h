@@ -20,7 +20,11 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 		      int noreplace);
 /*
  * Rename from to to, failing with PERFLAB_EEXISTS if to exists (a file or
- * a directory, empty or not). Then fsync the parent directory.
+ * a directory, empty or not). Then fsync the parent directory. Where the
+ * filesystem has no RENAME_NOREPLACE (NFS, some FUSE), a file is linked
+ * and a directory renamed over an empty placeholder made with mkdir (see
+ * fsutil.c for the races); the environment variable
+ * PERFLAB_TEST_NO_RENAMEAT2 forces that fallback, for tests.
  */
 int rename_noreplace(const char *from, const char *to);
 /* fsync a directory so a rename inside it is durable. */

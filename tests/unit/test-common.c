@@ -256,6 +256,51 @@ TEST(fsutil, atomic_noreplace)
 	free(d);
 }
 
+/*
+ * Where renameat2(RENAME_NOREPLACE) is missing (NFS, some FUSE), the
+ * fallback must move directories too, and still never overwrite.
+ */
+TEST(fsutil, rename_noreplace_fallback_moves_directories)
+{
+	char *src = xasprintf("%s/fb-src", test_tmpdir());
+	char *dst = xasprintf("%s/fb-dst", test_tmpdir());
+	char *other = xasprintf("%s/fb-other", test_tmpdir());
+	char *full = xasprintf("%s/fb-full", test_tmpdir());
+	char *file = xasprintf("%s/fb-file", test_tmpdir());
+	char *f = xasprintf("%s/x", src), *g = xasprintf("%s/y", full), *s;
+
+	setenv("PERFLAB_TEST_NO_RENAMEAT2", "1", 1);
+	REQUIRE(!mkdir_p(src) && !mkdir_p(other) && !mkdir_p(full));
+	REQUIRE(!write_file_atomic(f, "run", 3, 1));
+	REQUIRE(!write_file_atomic(g, "old", 3, 1));
+	REQUIRE(!write_file_atomic(file, "old", 3, 1));
+	test_capture_start();
+	CHECK_INT(rename_noreplace(src, dst), 0);
+	CHECK(!path_exists(src));
+	free(f);
+	f = xasprintf("%s/x", dst);
+	s = read_file(f, 0, NULL);
+	CHECK_STR(s, "run");
+	free(s);
+	/* an empty directory, a full one, a file: each stays as it was */
+	CHECK_INT(rename_noreplace(dst, other), PERFLAB_EEXISTS);
+	CHECK_INT(rename_noreplace(dst, full), PERFLAB_EEXISTS);
+	CHECK_INT(rename_noreplace(dst, file), PERFLAB_EEXISTS);
+	CHECK(is_dir(dst));
+	s = read_file(g, 0, NULL);
+	CHECK_STR(s, "old");
+	free(s);
+	s = read_file(file, 0, NULL);
+	CHECK_STR(s, "old");
+	free(s);
+	/* files still move */
+	CHECK_INT(rename_noreplace(file, src), 0);
+	CHECK(!path_exists(file) && !is_dir(src));
+	test_capture_end();
+	unsetenv("PERFLAB_TEST_NO_RENAMEAT2");
+	free(src); free(dst); free(other); free(full); free(file); free(f); free(g);
+}
+
 TEST(spawn, argv_not_shell)
 {
 	struct strbuf out = STRBUF_INIT;
