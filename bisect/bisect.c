@@ -177,7 +177,7 @@ static char **json_strv(const json_t *a)
 	return v;
 }
 
-int bisect_resume(struct bisect *out, const char *results)
+static int bisect_open(struct bisect *out, const char *results, int writable)
 {
 	char *id, *spath, *jpath;
 	json_t *s;
@@ -231,12 +231,22 @@ int bisect_resume(struct bisect *out, const char *results)
 	}
 	if (!out->last)
 		out->last = xcalloc(out->revs.n ? out->revs.n : 1, sizeof(*out->last));
-	ret = journal_open(&out->journal, jpath);
+	ret = writable ? journal_open(&out->journal, jpath) : 0;
 out:
 	json_decref(s);
 	free(spath);
 	free(jpath);
 	return ret;
+}
+
+int bisect_resume(struct bisect *out, const char *results)
+{
+	return bisect_open(out, results, 1);
+}
+
+int bisect_read(struct bisect *out, const char *results)
+{
+	return bisect_open(out, results, 0);
 }
 
 void bisect_release(struct bisect *b)

@@ -1,6 +1,7 @@
 #include "tests/unit/test.h"
 #include "bisect/bisect.h"
 #include "bisect/simulate.h"
+#include "common/json.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -201,8 +202,11 @@ TEST(bisect, journal_torn_line_and_damage)
 	CHECK_INT(journal_read(p, count_lines, &n, &torn), 0);
 	CHECK_INT(n, 2);
 	CHECK_INT(torn, 1);
-	/* Opening to append cuts the torn tail first. */
+	/* Opening to append cuts the torn tail first, and says so. */
+	test_capture_start();
 	REQUIRE(journal_open(&j, p) == 0);
+	CHECK_CONTAINS(test_captured(), "cut its torn last line");
+	test_capture_end();
 	journal_close(&j);
 	n = 0;
 	CHECK_INT(journal_read(p, count_lines, &n, &torn), 0);
@@ -222,6 +226,36 @@ TEST(bisect, journal_torn_line_and_damage)
 	CHECK(journal_read(p, NULL, NULL, &torn) < 0);
 	CHECK_CONTAINS(test_captured(), "unknown.ndjson:1: not a journal event");
 	test_capture_end();
+}
+
+/*
+ * A last line that is a whole event without its newline is an event, not
+ * a torn line: reading counts it and never writes; opening to append
+ * ends it instead of cutting it (issue 14 #4).
+ */
+TEST(bisect, journal_whole_last_line_is_kept)
+{
+	const char *good = "{\"ev\":\"round\",\"round\":1,\"requests\":[]}";
+	const char *p = test_write("whole.ndjson", good);
+	unsigned long n = 0;
+	int torn = 1;
+	struct journal j;
+	char *text;
+
+	CHECK_INT(journal_read(p, count_lines, &n, &torn), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(torn, 0);
+	text = read_file(p, 0, NULL);
+	CHECK_STR(text, good);	/* reading never writes */
+	free(text);
+	REQUIRE(journal_open(&j, p) == 0);
+	CHECK_INT(journal_append(&j, json_pack("{s:s, s:i, s:[]}", "ev", "round", "round", 2,
+					       "requests")), 0);
+	journal_close(&j);
+	n = 0;
+	CHECK_INT(journal_read(p, count_lines, &n, &torn), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(torn, 0);
 }
 
 TEST(bisect, simulation_rates_are_deterministic)
