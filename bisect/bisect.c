@@ -60,6 +60,7 @@ static int write_state(const struct bisect *b, int manual)
 
 	json_set_str(s, "id", b->id);
 	json_set_str(s, "repo", b->repo);
+	json_set_str(s, "results", b->results);
 	json_set_str(s, "metric", b->metric);
 	json_set_str(s, "job", b->job);
 	json_set(s, "manual", json_boolean(manual));
@@ -120,9 +121,10 @@ int bisect_create(struct bisect *out, const struct bisect_opts *o, int with_engi
 		return error("nothing to bisect: %s is not after the good commits", o->bad);
 	out->id = new_id(o->results, out->revs.bad);
 	out->dir = xasprintf("%s/bisect/%s", o->results, out->id);
-	out->repo = xstrdup(o->repo);
+	out->repo = path_absolute(o->repo);	/* read again from any directory */
+	out->results = path_absolute(o->results);
 	out->metric = o->metric ? xstrdup(o->metric) : NULL;
-	out->job = o->job ? xstrdup(o->job) : NULL;
+	out->job = o->job ? path_absolute(o->job) : NULL;
 	out->last = xcalloc(out->revs.n, sizeof(*out->last));
 	if (!with_engine) {
 		out->bad = xstrdup(out->revs.bad);
@@ -198,6 +200,7 @@ static int bisect_open(struct bisect *out, const char *results, int writable)
 		goto out;
 	}
 	out->repo = xstrdup(json_get_str(s, "repo"));
+	out->results = path_absolute(results);
 	out->metric = json_get_str(s, "metric") ? xstrdup(json_get_str(s, "metric")) : NULL;
 	out->job = json_get_str(s, "job") ? xstrdup(json_get_str(s, "job")) : NULL;
 	manual = json_is_true(json_object_get(s, "manual"));
@@ -257,6 +260,7 @@ void bisect_release(struct bisect *b)
 	free(b->dir);
 	free(b->id);
 	free(b->repo);
+	free(b->results);
 	free(b->metric);
 	free(b->job);
 	free(b->last);
@@ -361,9 +365,10 @@ int bisect_import(struct bisect *out, const char *results, const char *journal,
 		;	/* a torn last line was never reported written */
 	out->id = new_id(results, out->revs.bad);
 	out->dir = xasprintf("%s/bisect/%s", results, out->id);
-	out->repo = xstrdup(repo);
+	out->repo = path_absolute(repo);
+	out->results = path_absolute(results);
 	out->metric = metric ? xstrdup(metric) : NULL;
-	out->job = job ? xstrdup(job) : NULL;
+	out->job = job ? path_absolute(job) : NULL;
 	out->round = engine_round(out->engine);
 	out->last = xcalloc(out->revs.n ? out->revs.n : 1, sizeof(*out->last));
 	if (!engine_result(out->engine, &res)) {

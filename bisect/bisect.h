@@ -47,9 +47,10 @@ struct bisect_opts {
 struct bisect {
 	char *dir;		/* RESULTS/bisect/<id> (owned) */
 	char *id;		/* <id>: UTC time and the bad commit's short id (owned) */
-	char *repo;		/* repository (owned) */
+	char *repo;		/* repository, an absolute path (owned) */
+	char *results;		/* the results directory, an absolute path (owned) */
 	char *metric;		/* (owned, may be NULL) */
-	char *job;		/* (owned, may be NULL) */
+	char *job;		/* an absolute path (owned, may be NULL) */
 	struct bisect_revs revs;	/* the range */
 	struct engine *engine;		/* NULL in a manual (human) bisection */
 	struct journal journal;

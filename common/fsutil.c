@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,17 @@ int remove_tree(const char *path)
 	if (!path_exists(path))
 		return 0;
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
+}
+
+char *path_absolute(const char *path)
+{
+	char buf[PATH_MAX], *real = realpath(path, NULL);
+
+	if (real)
+		return real;
+	if (*path == '/' || !getcwd(buf, sizeof(buf)))
+		return xstrdup(path);
+	return xasprintf("%s/%s", buf, path);
 }
 
 int path_exists(const char *path)

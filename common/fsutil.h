@@ -31,6 +31,12 @@ int rename_noreplace(const char *from, const char *to);
 int fsync_dir(const char *dir);
 /* Remove a directory tree (like rm -rf, without following symlinks). */
 int remove_tree(const char *path);
+/*
+ * The absolute form of path (caller frees): realpath(3) when it exists,
+ * else path joined to the working directory. For paths kept in state
+ * that is read again from elsewhere.
+ */
+char *path_absolute(const char *path);
 /* Does path exist? Is it a directory? */
 int path_exists(const char *path);
 int is_dir(const char *path);

@@ -319,16 +319,21 @@ static int save_context(struct hunt *h)
 {
 	json_t *o = json_object();
 	char *path = xasprintf("%s/" CONTEXT, h->b.dir);
+	char *job = path_absolute(h->cli->job);
+	char *hosts = h->cli->hosts ? path_absolute(h->cli->hosts) : NULL;
 	int ret;
 
-	json_set_str(o, "job", h->cli->job);
-	json_set_str(o, "hosts", h->cli->hosts);
+	/* absolute: a resume may run from another directory */
+	json_set_str(o, "job", job);
+	json_set_str(o, "hosts", hosts);
 	json_set_str(o, "metric", h->gate.m->name);
 	json_set_num(o, "threshold", h->gate.threshold);
 	json_set_int(o, "duts", (long long)h->sc.n);
 	ret = json_write_file(path, o, 0);
 	json_decref(o);
 	free(path);
+	free(job);
+	free(hosts);
 	return ret;
 }
 

@@ -235,4 +235,14 @@ test_expect_success 'a torn last line: status leaves it, the next verdict (a res
 	json $j "len(lines) == 3 and lines[2][\"ev\"] == \"mark\" and lines[2][\"verdict\"] == \"bad\""
 '
 
+test_expect_success 'start --repo as typed: state.json holds absolute paths; other directories work (#6)' '
+	perflab bisect start --repo hist --good $(cat good) --bad $(cat bad) --results r6 >/dev/null &&
+	s=r6/bisect/$(cat r6/bisect/CURRENT)/state.json &&
+	json $s "d[\"repo\"] == \"$TRASH/hist\" and d[\"results\"] == \"$TRASH/r6\"" &&
+	mkdir -p elsewhere && (cd elsewhere && perflab bisect status --results ../r6 >st &&
+		grep -q "^kind: manual, repository $TRASH/hist" st &&
+		perflab bisect good --results ../r6 >next) &&
+	grep -q "^Bisecting: " elsewhere/next
+'
+
 test_done
