@@ -39,6 +39,19 @@ test_expect_success 'bad value names file, line and value' '
 	check_bad j "j:2: invalid value .soon. for .duration."
 '
 
+test_expect_success 'out-of-range and hex numbers are refused, not wrapped (#8)' '
+	printf "[workload]\nrate = 1e21\n" >j &&
+	check_bad j "j:2: invalid value .1e21. for .rate.: .*at most 1000T" &&
+	printf "[workload]\nrate = 0x10G\n" >j &&
+	check_bad j "j:2: invalid value .0x10G. for .rate." &&
+	printf "[workload]\nsize = 0x10\n" >j &&
+	check_bad j "j:2: invalid value .0x10. for .size." &&
+	printf "[workload]\nduration = 1e20\n" >j &&
+	check_bad j "j:2: invalid value .1e20. for .duration." &&
+	test_exit_code 129 perflab load client --rate 1e21 2>err &&
+	grep -q "invalid value .1e21. for .rate." err
+'
+
 test_expect_success 'duplicate host and duplicate key' '
 	printf "[host a]\naddress = x\nrole = dut\n\n[host a]\naddress = y\nrole = client\n" >h &&
 	check_bad h "h:5: duplicate host .a. (first at line 1)" &&

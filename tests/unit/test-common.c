@@ -47,6 +47,41 @@ TEST(parse, rates_durations_percent)
 	CHECK(parse_percent("nan%", &d));
 }
 
+/*
+ * Out-of-range and non-decimal values are refused, never wrapped or read
+ * as hex (issue 14 #8): 1e21 bit/s was 8 kbit/s, 0x10G was 16 Gbit/s.
+ */
+TEST(parse, bounds_and_no_hex)
+{
+	uint64_t v = 7;
+	double d = 7;
+	long l = 7;
+
+	CHECK(parse_rate("1e21", &d));
+	CHECK(parse_rate("1e16", &d));
+	CHECK(parse_rate("0x10G", &d));
+	CHECK(parse_rate("0X10", &d));
+	CHECK(parse_rate("1001T", &d));
+	CHECK(!parse_rate("1000T", &d)); CHECK_NEAR(d, 1e15, 0);
+	CHECK(!parse_rate("1.5e9", &d)); CHECK_NEAR(d, 1.5e9, 0);
+	CHECK(parse_size("0x10", &v));
+	CHECK(parse_size("0x10K", &v));
+	CHECK(parse_size(" -0", &v));
+	CHECK(parse_size("1.8e19", &v));
+	CHECK(parse_size("16384T", &v));	/* past 2^53 bytes */
+	CHECK(!parse_size("8192T", &v)); CHECK_INT(v, 1ULL << 53);
+	CHECK(parse_duration("1e20", &d));
+	CHECK(parse_duration("1e300h", &d));
+	CHECK(parse_duration("0x10", &d));
+	CHECK(parse_duration(" -0", &d));
+	CHECK(!parse_duration("1e9", &d)); CHECK_NEAR(d, 1e9, 0);
+	CHECK(parse_double("0x1p3", &d));
+	CHECK(parse_double("1e", &d));
+	CHECK(parse_percent("0x5%", &d));
+	CHECK(parse_long("0x10", 0, 100, &l));
+	CHECK_NEAR(d, 1e9, 0);	/* failures leave the output alone */
+}
+
 TEST(parse, split_words)
 {
 	char **argv;
