@@ -11,6 +11,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,14 +210,16 @@ static int bisect_open(struct bisect *out, const char *results, int writable)
 		out->bad = xstrdup(json_get_str(s, "bad"));
 		out->goods = json_strv(json_object_get(s, "goods"));
 		out->skips = json_strv(json_object_get(s, "skips"));
-		out->steps = (unsigned)json_get_num(s, "steps");
 		{
 			size_t ng = 0;
+			long steps = 0, fp = 0;
 
+			json_get_long(s, "steps", 0, UINT_MAX, &steps);
+			json_get_long(s, "first_parent", 0, 1, &fp);
+			out->steps = (unsigned)steps;
 			while (out->goods[ng])
 				ng++;
-			if (revs_load(&out->revs, out->repo, out->bad, out->goods, ng,
-				      (int)json_get_num(s, "first_parent")))
+			if (revs_load(&out->revs, out->repo, out->bad, out->goods, ng, (int)fp))
 				goto out;
 		}
 	} else {

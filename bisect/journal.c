@@ -333,12 +333,13 @@ static int config_from(struct engine_config *c, const json_t *o)
 {
 	unsigned long long n, k, mr, mb, cr, ms;
 	const char *seed = json_get_str(o, "seed");
-	double dir = json_get_num(o, "direction");
+	long dir;
 
 	if (get_uint(o, "n", 1u << 30, &n) || get_uint(o, "k", 64, &k) ||
 	    get_uint(o, "max_runs", 1u << 30, &mr) || get_uint(o, "max_builds", 1u << 30, &mb) ||
 	    get_uint(o, "confirm_runs", 1u << 20, &cr) ||
-	    get_uint(o, "max_side_runs", 1u << 20, &ms) || !seed)
+	    get_uint(o, "max_side_runs", 1u << 20, &ms) || !seed ||
+	    json_get_long(o, "direction", -1, 1, &dir) || !dir)
 		return -1;
 	engine_config_init(c, (size_t)n);
 	c->direction = (int)dir;
@@ -435,7 +436,7 @@ static int replay_line(const json_t *o, unsigned long lineno, void *data)
 {
 	struct replay *rp = data;
 	const char *ev = json_get_str(o, "ev");
-	double commit = json_get_num(o, "commit");
+	long commit;
 
 	if (!strcmp(ev, "start"))
 		return replay_start(rp, o, lineno);
@@ -445,12 +446,13 @@ static int replay_line(const json_t *o, unsigned long lineno, void *data)
 		return replay_round(rp, o, lineno);
 	if (strcmp(ev, "measurement") && strcmp(ev, "unbuildable"))
 		return 0;	/* verdicts and results are derived, not inputs */
-	if (isnan(commit) || commit != (long)commit)
+	/* the good endpoint (-1) or a commit of the range */
+	if (json_get_long(o, "commit", BISECT_GOOD_END, 1L << 30, &commit))
 		return error("%s:%lu: no commit index", rp->path, lineno);
 	if (!strcmp(ev, "unbuildable"))
-		return engine_unbuildable(rp->e, (long)commit) < 0 ?
+		return engine_unbuildable(rp->e, commit) < 0 ?
 		       error("%s:%lu: bad commit index", rp->path, lineno) : 0;
-	return engine_observe(rp->e, (long)commit, json_get_num(o, "value")) < 0 ?
+	return engine_observe(rp->e, commit, json_get_num(o, "value")) < 0 ?
 	       error("%s:%lu: bad commit index", rp->path, lineno) : 0;
 }
 

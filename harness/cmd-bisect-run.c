@@ -366,8 +366,8 @@ static int load_context(struct brun_cli *cli, const char *results)
 		cli->metric = xstrdup(json_get_str(o, "metric"));
 	if (cli->threshold == 0 && isfinite(json_get_num(o, "threshold")))
 		cli->threshold = json_get_num(o, "threshold");
-	if (!cli->duts && json_get_num(o, "duts") > 0)
-		cli->duts = (long)json_get_num(o, "duts");
+	if (!cli->duts)
+		json_get_long(o, "duts", 1, 1024, &cli->duts);
 	ret = 0;
 out:
 	json_decref(o);

@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -559,14 +560,14 @@ static void note_abandoned(const char *results)
 	while (d && (de = readdir(d))) {
 		char *dir, *meta, *aside;
 		json_t *m;
-		long pid;
+		long pid = 0;
 
 		if (strncmp(de->d_name, ".tmp-", 5))
 			continue;
 		dir = xasprintf("%s/%s", results, de->d_name);
 		meta = xasprintf("%s/run.json", dir);
 		m = json_load_file(meta, 0, NULL);
-		pid = m ? (long)json_get_num(m, "pid") : 0;
+		json_get_long(m, "pid", 1, INT_MAX, &pid);
 		if ((!m && old_dir(dir, ABANDONED_NO_META_S)) ||
 		    (pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH)) {
 			aside = xasprintf("%s/.incomplete-%s", results, de->d_name + 5);
