@@ -523,6 +523,49 @@ TEST(summary, two_clients_pool)
 }
 
 /*
+ * Not measured stays null when clients merge (issue 14 #15, notes/utests.md):
+ * a client whose goodput is null makes the total null, not the other
+ * client's alone; a client record without "errors" makes errors_total
+ * null, not 0.
+ */
+TEST(summary, merged_nulls_stay_null)
+{
+	static const char run_json[] =
+		"{\"run_id\": \"lab3\", \"status\": \"complete\", \"hosts\": ["
+		"{\"name\": \"c1\", \"dir\": \"hosts/c1\", \"serves\": false, \"drives\": true},"
+		"{\"name\": \"c2\", \"dir\": \"hosts/c2\", \"serves\": false, \"drives\": true},"
+		"{\"name\": \"dut\", \"dir\": \"hosts/dut\", \"serves\": true, \"drives\": false}]}";
+	char *dir = scratch("nullmerge"), *c1 = xasprintf("%s/hosts/c1", dir);
+	char *c2 = xasprintf("%s/hosts/c2", dir), *one = scratch("noerrors");
+	char *d = xasprintf("%s/hosts/dut", dir);
+	json_t *sum;
+
+	put(dir, "run.json", run_json);
+	put_client(c1, 12, 2, NAN, "");
+	put_client(c2, 12, 2, 5e9, "");
+	mkdir_p(d);
+	sum = summary_build(dir);
+	REQUIRE(sum);
+	CHECK(json_is_null(json_object_get(sum, "goodput_bps")));
+	CHECK(isnan(json_get_num(sum, "cpu_pct_per_gbps")));
+	CHECK_NEAR(json_get_num(sum, "transactions"), 4000, 0);	/* still counted */
+	json_decref(sum);
+
+	put(one, "client.ndjson",
+	    "{\"type\":\"summary\",\"role\":\"client\",\"workload\":\"bulk\",\"t_mono_s\":12,"
+	    "\"duration_s\":2,\"goodput_bps\":1e9,\"transactions\":0}\n");
+	sum = summary_build(one);
+	REQUIRE(sum);
+	CHECK(json_is_null(json_object_get(sum, "errors_total")));
+	json_decref(sum);
+	free(dir);
+	free(c1);
+	free(c2);
+	free(d);
+	free(one);
+}
+
+/*
  * The client's records are required: without them there is no window
  * and no summary (NULL, the file named). The collectors' files are not:
  * a missing one is an empty one.
