@@ -137,12 +137,53 @@ struct hunt {
 	int fp_shown;
 };
 
+/* Did the run fail because the service under test did (run.json says so)? */
+static int service_failed(enum run_status st, const char *dir)
+{
+	struct run_dir rd;
+	int failed;
+
+	if (st != RUN_FAILED || !dir)
+		return 0;
+	failed = !run_dir_read(&rd, dir) &&
+		 json_is_true(json_object_get(rd.run, "workload_failed"));
+	run_dir_release(&rd);
+	return failed;
+}
+
+/*
+ * With failed-runs = bad, a run whose service failed stands for a bad
+ * one: it is journaled at the bad end's level (its median so far), or,
+ * before that is known, twice the threshold worse than the good end's.
+ * NaN (a failed run, which the engine skips) when neither is known.
+ */
+static double bad_stand_in(const struct hunt *h)
+{
+	struct engine_result res;
+	double bad = NAN, good = NAN;
+
+	if (!engine_result(h->b.engine, &res)) {
+		bad = res.n ? res.commits[res.n - 1].median : NAN;
+		good = res.good_end.median;
+		engine_result_release(&res);
+	}
+	if (isfinite(bad) && isfinite(good) && (bad - good) * h->gate.m->worse > 0)
+		return bad;
+	return good * (1 + 2 * fabs(h->gate.threshold) * h->gate.m->worse);
+}
+
 /* A measured run lands: journal it and keep what the report needs. */
 static int land(void *data, const struct sched_job *job, enum run_status st, const char *dir)
 {
 	struct hunt *h = data;
 	long commit = job->tag;
 	double v = st == RUN_COMPLETE ? run_dir_metric(dir, h->gate.m) : NAN;
+
+	if (h->js->run.failed_runs == FAILED_BAD && service_failed(st, dir)) {
+		v = bad_stand_in(h);
+		printf("    %.12s: its service failed: counted as bad (failed-runs = bad)\n",
+		       bisect_commit_id(&h->b, commit));
+	}
 
 	if (st == RUN_ABORTED) {
 		h->aborted = 1;
@@ -476,6 +517,17 @@ static int judge_one(struct brun_cli *cli, struct job_setup *js, const struct ga
 					free(dir);
 					printf("%s does not build: skip\n", side ? cli->one : cli->goods.v[0]);
 					ret = side ? EXIT_SKIP : EXIT_FATAL;
+					goto out;
+				}
+				if (service_failed(st, dir)) {
+					int bad = js->run.failed_runs == FAILED_BAD;
+
+					free(dir);
+					printf("%s: the service under test failed: %s\n",
+					       side ? cli->one : cli->goods.v[0],
+					       !side ? "the good commit cannot be measured" :
+					       bad ? "bad (failed-runs = bad)" : "skip");
+					ret = !side ? EXIT_FATAL : bad ? EXIT_FAIL : EXIT_SKIP;
 					goto out;
 				}
 				if (side)

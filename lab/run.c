@@ -43,6 +43,8 @@
 #define R(name, type, field, lo, hi, def, argh, help) \
 	{ name, 0, type, offsetof(struct run_opts, field), lo, hi, NULL, def, argh, help }
 
+static const char *const failed_runs_names[] = { "skip", "bad", NULL };
+
 const struct opt run_table[] = {
 	R("repeat", OPT_INT, repeat, 1, 100000, "1", "N", "measure N times, each its own directory"),
 	R("results", OPT_STRING, results, 0, 0, "results", "DIR", "where run directories go"),
@@ -52,6 +54,12 @@ const struct opt run_table[] = {
 	  "a name for what is measured (kernel, build), kept in run.json"),
 	R("server-threads", OPT_INT, server_threads, 0, 1024, "0", "N",
 	  "server worker threads, 0 = online CPUs"),
+	R("max-error-ratio", OPT_DOUBLE, max_error_ratio, 0, 1, "0.05", "RATIO",
+	  "the run failed (the service under test did) past this share of failed "
+	  "connections or transactions; 1 = never"),
+	{ "failed-runs", 0, OPT_CHOICE, offsetof(struct run_opts, failed_runs), 0, 0,
+	  failed_runs_names, "skip", "WHAT", "what a bisection makes of a commit whose "
+	  "service fails: skip it, or call it bad (a crash is a regression)" },
 	OPT_END_ROW
 };
 
@@ -77,6 +85,7 @@ struct run_state {
 	json_t *phases;		/* seconds the harness spent, by phase */
 	double t_phase;		/* when the current phase began */
 	const char *failure;	/* why the run failed, or NULL */
+	struct strbuf why;	/* the service's failure, when failure points here */
 	enum run_status status;	/* skipped or aborted by the deploy */
 	int prepared;		/* the hosts' transports are up */
 };
@@ -514,8 +523,13 @@ static enum run_status finish(struct run_state *st)
 	write_meta(st);
 	if (!st->failure) {
 		sum = summary_build(st->tmp);
-		if (!sum)
+		if (!sum) {
 			st->failure = "the results could not be summarized";
+		} else if (summary_workload_failed(sum, st->r->max_error_ratio, &st->why)) {
+			st->failure = st->why.buf;	/* measured a failure, not a speed */
+			json_set(st->meta, "workload_failed", json_true());
+			error("%s", st->failure);
+		}
 	}
 	phase_done(st, "summarize");
 	if (st->failure && st->status == RUN_COMPLETE)
@@ -776,6 +790,7 @@ enum run_status run_measure(const struct run_request *rq, char **dir_out)
 
 	st.phases = json_object();
 	st.t_phase = mono_s();
+	strbuf_init(&st.why);
 	note_abandoned(st.r->results);
 	st.id = make_run_id(st.w);
 	st.tmp = xasprintf("%s/.tmp-%s", st.r->results, st.id);
@@ -801,5 +816,6 @@ out:
 	free(st.tmp);
 	free(st.final);
 	free(st.state);
+	strbuf_release(&st.why);
 	return ret;
 }

@@ -7,6 +7,7 @@
 #include "store/summary.h"
 #include "store/metric.h"
 #include "common/json.h"
+#include "common/strbuf.h"
 #include "common/hist.h"
 #include "common/util.h"
 
@@ -640,4 +641,48 @@ json_t *summary_build(const char *dir)
 	json_decref(cs);
 	layout_release(&l);
 	return sum;
+}
+
+/* "578 errors (refused 578)": the kinds that happened. */
+static void errors_said(const json_t *sum, double total, struct strbuf *why)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+
+	strbuf_addf(why, "%.0f error%s", total, total == 1 ? "" : "s");
+	json_object_foreach(json_object_get(sum, "errors"), k, v)
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			strbuf_addf(why, "%s%s %lld", n++ ? ", " : " (", k,
+				    (long long)json_integer_value(v));
+	if (n)
+		strbuf_addch(why, ')');
+}
+
+int summary_workload_failed(const json_t *sum, double max_error_ratio, struct strbuf *why)
+{
+	const char *workload = json_get_str(sum, "workload");
+	int bulk = workload && !strcmp(workload, "bulk");
+	double work = bulk ? json_get_num(sum, "conn_opened") : json_get_num(sum, "transactions");
+	double bytes = json_get_num(sum, "bytes_rx") + json_get_num(sum, "bytes_tx");
+	double errors = json_get_num(sum, "errors_total");
+
+	if (bulk ? bytes == 0 : work == 0) {
+		strbuf_addstr(why, bulk ? "the service under test moved no byte"
+				       : "the service under test did no transaction");
+		strbuf_addstr(why, " in the measured window");
+		if (errors > 0) {
+			strbuf_addstr(why, ": ");
+			errors_said(sum, errors, why);
+		}
+		return 1;
+	}
+	if (errors > 0 && work >= 0 && errors > max_error_ratio * (errors + work)) {
+		strbuf_addstr(why, "the service under test failed too often: ");
+		errors_said(sum, errors, why);
+		strbuf_addf(why, " for %.0f %s, past max-error-ratio = %g", work,
+			    bulk ? "connections" : "transactions", max_error_ratio);
+		return 1;
+	}
+	return 0;
 }

@@ -1,0 +1,34 @@
+#!/bin/sh
+# perflab-test: measures (runs alone: its runs load the machine)
+test_description='perflab run with a service that fails, careless results paths, crowded seconds (issue 14)'
+. "$(dirname "$0")/test-lib.sh"
+
+# A port nothing listens on: every connection is refused.
+dead_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+test_expect_success 'a service that refuses every connection: the run failed, with the reason (#15)' '
+	port=$(dead_port) &&
+	test_exit_code 1 perflab run --workload chunk --url http://127.0.0.1:$port/x \
+		--duration 1 --warmup 0 --collectors none --results f15 >out 2>err &&
+	cat out err &&
+	d=f15/$(ls f15) &&
+	json $d/run.json "d[\"status\"] == \"failed\" and d[\"workload_failed\"] is True" &&
+	json $d/run.json "\"did no transaction in the measured window\" in d[\"failure\"] and \"refused\" in d[\"failure\"]" &&
+	grep -q "error: the service under test did no transaction in the measured window: .* errors (refused" err &&
+	grep -q "^run $d: failed: the service under test did no transaction" out &&
+	test_must_fail perflab report --text $d 2>err &&
+	grep -q "is a failed run (the service under test did no transaction" err &&
+	perflab history --results f15 >h && ! grep -q "goodput" h
+'
+
+test_expect_success 'max-error-ratio = 1 and a job: a run that moved nothing still failed (#15)' '
+	printf "[workload]\nworkload = chunk\nurl = http://127.0.0.1:$port/x\n[run]\nmax-error-ratio = 1\n" >job &&
+	perflab config check job &&
+	test_exit_code 1 perflab run --job job --duration 1 --warmup 0 --collectors none \
+		--results f15b 2>err &&
+	json f15b/*/run.json "d[\"status\"] == \"failed\""
+'
+
+test_done
