@@ -7,6 +7,7 @@
  */
 #include "lab/run.h"
 #include "store/summary.h"
+#include "store/rundir.h"
 #include "common/version.h"
 #include "lab/build.h"
 #include "lab/deploy.h"
@@ -97,23 +98,6 @@ static void phase_done(struct run_state *st, const char *name)
 
 	json_set_num(st->phases, name, now - st->t_phase);
 	st->t_phase = now;
-}
-
-static char *make_run_id(const struct load_client_opts *w)
-{
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	unsigned rnd;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
-		rnd = (unsigned)getpid() ^ (unsigned)mono_ns();
-	if (fd >= 0)
-		close(fd);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	return xasprintf("%s-%s-%04x", stamp, load_workload_names[w->workload], rnd & 0xffff);
 }
 
 /* Start perflab ARGS on a host; with line, wait for its ready line. */
@@ -792,14 +776,14 @@ enum run_status run_measure(const struct run_request *rq, char **dir_out)
 	st.t_phase = mono_s();
 	strbuf_init(&st.why);
 	note_abandoned(st.r->results);
-	st.id = make_run_id(st.w);
-	st.tmp = xasprintf("%s/.tmp-%s", st.r->results, st.id);
-	st.final = xasprintf("%s/%s", st.r->results, st.id);
-	st.state = xasprintf("%s/.perflab-ssh", st.r->results);
-	if (pick_hosts(&st) || mkdir_p(st.tmp)) {
+	/* .tmp-<id> made exclusively: a run of the same second has its own */
+	if (pick_hosts(&st) || run_dir_create(st.r->results, load_workload_names[st.w->workload],
+					      &st.id, &st.tmp)) {
 		release_hosts(&st);
 		goto out;
 	}
+	st.final = xasprintf("%s/%s", st.r->results, st.id);
+	st.state = xasprintf("%s/.perflab-ssh", st.r->results);
 	st.meta = make_meta(&st, rq->argv);
 	if (write_meta(&st))
 		st.failure = "run.json could not be written";
