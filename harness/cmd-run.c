@@ -253,10 +253,13 @@ static int measure_all(const struct run_request *rq)
 		if (dirs[i])
 			run_dir_release(&rd);
 		fflush(stdout);
+		if (!dirs[i])
+			break;	/* nowhere to put the others either */
 	}
-	if (r->repeat > 1)
+	if (r->repeat > 1 && dirs[r->repeat - 1])	/* every run has a directory */
 		print_table(dirs, sums, (int)r->repeat);
-	printf("results: %s/\n", r->results);
+	if (dirs[0])
+		printf("results: %s/\n", r->results);
 	for (long i = 0; i < r->repeat; i++) {
 		free(dirs[i]);
 		json_decref(sums[i]);

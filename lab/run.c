@@ -111,12 +111,31 @@ static int start_remote(struct run_state *st, struct run_host *rh, char *const *
 	return ret;
 }
 
+/*
+ * A process failed: its log's error lines on the terminal too, and the
+ * log named where it will be once the run directory has its name.
+ */
+static int log_said(struct run_state *st, struct run_host *rh, const char *role)
+{
+	char *path = xasprintf("%s/%s%s.log", st->tmp, role, rh->log_tag);
+	char *text = read_file(path, 1 << 16, NULL), *line, *save = NULL;
+	int n = 0;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && n < 5;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, "error: ", 7) && ++n)
+			error("the %s on host '%s': %s", role, rh->h->name, line + 7);
+	free(text);
+	free(path);
+	return error("its log is '%s/%s%s.log'", st->final, role, rh->log_tag);
+}
+
 static int wait_ready(struct run_state *st, struct run_host *rh, int fd, const char *role,
 		      char *line, size_t len)
 {
 	if (!host_read_line(rh, fd, line, len, role))
 		return 0;
-	return error("see '%s/%s%s.log'", st->tmp, role, rh->log_tag);
+	return log_said(st, rh, role);
 }
 
 static char *traffic_address(const struct run_state *st)
@@ -321,8 +340,9 @@ static int wait_clients(struct run_state *st)
 			ret = error("the client on host '%s' did not finish within %.0f s",
 				    rh->h->name, limit);
 		} else if (child_exit_code(&rh->client)) {
-			ret = error("the client on host '%s' failed (exit %d); see its log in '%s'",
-				    rh->h->name, child_exit_code(&rh->client), st->tmp);
+			error("the client on host '%s' failed (exit %d)", rh->h->name,
+			      child_exit_code(&rh->client));
+			ret = log_said(st, rh, "client");
 		}
 	}
 	return ret;
@@ -528,7 +548,9 @@ static enum run_status finish(struct run_state *st)
 		json_decref(sum);
 	}
 	if (rename_noreplace(st->tmp, st->final)) {
-		error("cannot move '%s' to '%s'", st->tmp, st->final);
+		error("cannot move '%s' to '%s': the run stays there", st->tmp, st->final);
+		free(st->final);
+		st->final = xstrdup(st->tmp);	/* where it is */
 		return RUN_FAILED;
 	}
 	history_index_run(st->r->results, st->final);

@@ -31,4 +31,35 @@ test_expect_success 'max-error-ratio = 1 and a job: a run that moved nothing sti
 	json f15b/*/run.json "d[\"status\"] == \"failed\""
 '
 
+test_expect_success 'a results path that is a file, or read-only: said, never "(null)" (#12)' '
+	echo x >afile &&
+	test_exit_code 1 perflab run --duration 1 --results afile >out 2>err &&
+	cat out err &&
+	grep -q "afile. exists and is not a directory" err &&
+	! grep -q "(null)" out err &&
+	grep -q "^run: not started" out &&
+	test_exit_code 1 perflab run --duration 1 --repeat 3 --results afile/sub >out 2>err &&
+	grep -q "afile/sub" err && ! grep -q "(null)" out &&
+	test $(grep -c "^run" out) = 1
+'
+
+test_expect_success ROOT 'a read-only results directory (#12)' '
+	mkdir ro && mount -t tmpfs -o ro none ro &&
+	test_when_finished_all "umount $TRASH/ro" &&
+	test_exit_code 1 perflab run --duration 1 --results ro >out 2>err &&
+	grep -q "cannot create the run directory .ro/.tmp-.*Read-only file system" err &&
+	! grep -q "(null)" out
+'
+
+test_expect_success 'a client that needs more files than the limit says so on the terminal, naming the renamed log (#12)' '
+	test_exit_code 1 perflab run --connections 1100000 --duration 1 --warmup 0 \
+		--collectors none --results fd >out 2>err &&
+	cat out err &&
+	d=fd/$(ls fd) &&
+	grep -q "1100000 connections need 1100064 open files" $d/client.log &&
+	grep -q "error: the client on host .local.: 1100000 connections need 1100064 open files" err &&
+	grep -q "its log is .$d/client.log." err &&
+	! grep -q "\.tmp-" err
+'
+
 test_done
