@@ -43,6 +43,20 @@ int mkdir_p(const char *path)
 	return ret;
 }
 
+int mkdir_private(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return error_errno("cannot create directory '%s'", path);
+	if (lstat(path, &st))
+		return error_errno("cannot stat '%s'", path);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return error("refusing '%s': it must be a directory of user %ld alone "
+			     "(mode 0700)", path, (long)geteuid());
+	return 0;
+}
+
 static char *parent_dir(const char *path)
 {
 	char *tmp = xstrdup(path);

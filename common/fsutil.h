@@ -12,6 +12,13 @@
 /* Create a directory and its parents (mode 0755); existing ones are fine. */
 int mkdir_p(const char *path);
 /*
+ * A directory that is this user's alone: made 0700 if missing, else
+ * refused (error, -1) unless it is a directory (not a symlink) owned by
+ * the effective user and closed to group and others, as ssh demands of
+ * its files. For private state in shared places such as /tmp.
+ */
+int mkdir_private(const char *path);
+/*
  * Write data to path atomically: a temporary in the same directory,
  * fsync, then rename. With noreplace, fail with PERFLAB_EEXISTS if path
  * exists instead of replacing it.
