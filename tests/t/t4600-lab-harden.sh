@@ -43,4 +43,14 @@ test_expect_success 'a host that never answers: ssh says why (#3)' '
 	grep -q "cannot reach host .dut1. (root@127.0.0.1:$port) over ssh (exit 255): .*banner exchange" err
 '
 
+test_expect_success 'a host that never answers: one connect timeout, no fetch after it (#11)' '
+	start=$(date +%s.%N) &&
+	test_exit_code 128 perflab run --hosts silent.hosts --duration 1 --results sres2 2>err &&
+	end=$(date +%s.%N) &&
+	cat err &&
+	python3 -c "import sys; t = $end - $start; print(t); sys.exit(t >= 3.5)" &&
+	! grep -q "cannot fetch" err &&
+	test $(grep -c . err) = 1
+'
+
 test_done
