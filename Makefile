@@ -134,6 +134,17 @@ check: deps
 check-layers:
 	@scripts/check-layers.sh
 
+# A real kernel bisection on a QEMU DUT (linux-source-6.1, about 15-30 min
+# here, the first kernel build included); not part of `make check`.
+check-kernel:
+	@scripts/deps.sh kernel
+	@$(MAKE) --no-print-directory all
+	@mkdir -p build/test-logs
+	@sh tests/kernel/t9100-kernel-bisect.sh 2>&1 | tee build/test-logs/t9100-kernel-bisect.out; \
+	 p=$$(grep -c '^ok ' build/test-logs/t9100-kernel-bisect.out); \
+	 f=$$(grep -c '^not ok ' build/test-logs/t9100-kernel-bisect.out); \
+	 echo "$$p passed, $$f failed"; [ "$$f" = 0 ]
+
 # Compile each engine header alone: headers must not lean on what a .c
 # happened to include before them.
 check-headers:
@@ -157,7 +168,7 @@ build/bench/%: bench/%.c build/opt/libperflab.a
 clean:
 	rm -rf build perflab perflab-agent
 
-.PHONY: all check check-headers check-layers deps demo bench fuzz clean FORCE
+.PHONY: all check check-headers check-layers check-kernel deps demo bench fuzz clean FORCE
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

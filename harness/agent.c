@@ -9,6 +9,7 @@
 #include "harness/builtin.h"
 #include "collectors/fingerprint.h"
 #include "common/json.h"
+#include "common/sha256.h"
 #include "common/util.h"
 #include "common/version.h"
 
@@ -25,7 +26,13 @@ static int agent_version(int argc, char **argv)
 		       "what the controller checks.\n");
 		return EXIT_OK;
 	}
-	printf("perflab-agent %s protocol %d\n", perflab_version(), PERFLAB_AGENT_PROTOCOL);
+	char hex[SHA256_HEX];
+
+	/* the build itself: a managed agent must be this very file */
+	if (sha256_file_hex("/proc/self/exe", hex))
+		snprintf(hex, sizeof(hex), "-");
+	printf("perflab-agent %s protocol %d sha256 %s\n", perflab_version(),
+	       PERFLAB_AGENT_PROTOCOL, hex);
 	return EXIT_OK;
 }
 

@@ -139,6 +139,7 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 	struct items it = { 0 };
 	struct knobs_ctx k = { 0 };
 	struct knobs_result res = { 0 };
+	struct lease_set leases = { 0 };
 	int i, ret = EXIT_USAGE;
 
 	opt_defaults(knobs_table, &cli);
@@ -167,6 +168,11 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 		for (size_t g = 0; g < js.ngates; g++)
 			if (js.gates[g].m == k.gate.m)
 				k.gate.threshold = js.gates[g].threshold;
+		/* the lab, for the whole search: released when the command ends */
+		if ((ret = job_setup_lease(&js, &leases, "bisect knobs"))) {
+			job_setup_release(&js);
+			goto out;
+		}
 		job_setup_release(&js);
 	}
 	k.cli = &cli;
@@ -193,6 +199,7 @@ int cmd_bisect_knobs_job(int argc, char **argv)
 	}
 	knobs_result_release(&res);
 out:
+	lease_release_all(&leases);
 	free(k.base);
 	knob_items_release(&it);
 	opt_release(knobs_table, &cli);

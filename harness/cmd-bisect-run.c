@@ -601,6 +601,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	struct job_setup js;
 	struct optset sets[] = { { brun_table, &cli }, { NULL, NULL } };
 	struct hunt h = { 0 };
+	struct lease_set leases = { 0 };
 	int i, ret = EXIT_USAGE, loaded = 0;
 
 	if (wants_help(argc, argv)) {
@@ -628,6 +629,9 @@ static int run_or_resume(int argc, char **argv, int resume)
 	loaded = 1;
 	if (pick_gate(&h.gate, &js, &cli))
 		goto out;
+	if ((ret = job_setup_lease(&js, &leases, cli.one ? "bisect run --one" : "bisect run")))
+		goto out;
+	ret = EXIT_USAGE;
 	if (cli.one) {
 		ret = judge_one(&cli, &js, &h.gate, argv);
 		goto out;
@@ -650,6 +654,7 @@ out:
 			free(h.end_dirs[s][k]);
 		free(h.end_dirs[s]);
 	}
+	lease_release_all(&leases);
 	if (loaded)
 		job_setup_release(&js);
 	opt_release(brun_table, &cli);

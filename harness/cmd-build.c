@@ -127,7 +127,7 @@ int cmd_build(int argc, char **argv)
 	rev = i < argc ? argv[i] : NULL;
 	if (load_source(&job, o.job)) {
 		ret = EXIT_USAGE;
-	} else if (!argv_len(job.source.build)) {
+	} else if (!argv_len(job.source.build) && job.source.kind != SOURCE_KERNEL) {
 		error("job file '%s' has no 'build' command in [source]", o.job);
 		ret = EXIT_USAGE;
 	} else if (build_at(&r, &job.source, rev, o.retry_failed ? BUILD_RETRY_FAILED : 0)) {

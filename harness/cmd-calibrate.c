@@ -190,6 +190,7 @@ done:
 
 int cmd_calibrate(int argc, char **argv)
 {
+	struct lease_set leases = { 0 };
 	struct calibrate_cli cli = { 0 };
 	struct job_setup js;
 	struct optset pre[] = { { calibrate_table, &cli }, { NULL, NULL } };
@@ -205,8 +206,10 @@ int cmd_calibrate(int argc, char **argv)
 		error("unexpected argument '%s'", argv[i]);
 	else if (i >= 0 && !cli.job)
 		error("calibrate needs '--job FILE'");
-	else if (i >= 0 && !job_setup_load(&js, cli.job, cli.hosts))
+	else if (i >= 0 && !job_setup_load(&js, cli.job, cli.hosts) &&
+		 !(ret = job_setup_lease(&js, &leases, "calibrate")))
 		ret = calibrate(&cli, &js, argv);
+	lease_release_all(&leases);
 	if (i >= 0 && cli.job)
 		job_setup_release(&js);
 	opt_release(calibrate_table, &cli);

@@ -212,6 +212,7 @@ static json_t *medians_json(const struct job_setup *js, char *const *dirs, size_
 }
 
 struct night {
+	struct lease_set *leases;	/* the lab, held for the night */
 	struct nightly_cli *cli;
 	struct job_setup *js;
 	struct history *h;
@@ -448,6 +449,8 @@ static int bisect_range(struct night *n)
 
 		av[0] = self_exe();
 		so.stdin_path = NULL;
+		/* the night is measured: the bisection takes the lab (or a bigger one) itself */
+		lease_release_all(n->leases);
 		if (spawn_argv(&c, (char *const *)av, &so) || child_wait(&c, -1))
 			return error("cannot start the bisection");
 		st = child_exit_code(&c);
@@ -456,9 +459,10 @@ static int bisect_range(struct night *n)
 	return st;
 }
 
-static int nightly(struct nightly_cli *cli, struct job_setup *js, char **argv)
+static int nightly(struct nightly_cli *cli, struct job_setup *js, char **argv,
+		   struct lease_set *leases)
 {
-	struct night n = { .cli = cli, .js = js, .exit = EXIT_FATAL };
+	struct night n = { .cli = cli, .js = js, .exit = EXIT_FATAL, .leases = leases };
 	char id[13], t[40];
 	int r;
 
@@ -531,6 +535,7 @@ done:
 
 int cmd_nightly(int argc, char **argv)
 {
+	struct lease_set leases = { 0 };
 	struct nightly_cli cli = { 0 };
 	struct job_setup js;
 	struct optset pre[] = { { nightly_table, &cli }, { NULL, NULL } };
@@ -546,8 +551,10 @@ int cmd_nightly(int argc, char **argv)
 		error("unexpected argument '%s'", argv[i]);
 	else if (i >= 0 && !cli.job)
 		error("nightly needs '--job FILE'");
-	else if (i >= 0 && !job_setup_load(&js, cli.job, cli.hosts))
-		ret = nightly(&cli, &js, argv);
+	else if (i >= 0 && !job_setup_load(&js, cli.job, cli.hosts) &&
+		 !(ret = job_setup_lease(&js, &leases, "nightly")))
+		ret = nightly(&cli, &js, argv, &leases);
+	lease_release_all(&leases);
 	if (i >= 0 && cli.job)
 		job_setup_release(&js);
 	opt_release(nightly_table, &cli);

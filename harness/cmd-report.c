@@ -50,7 +50,7 @@ static void usage(FILE *f)
 		"One self-contained HTML page (plots inline as SVG, nothing fetched from a\n"
 		"network): the summary in plain words, the comparison table, what changed in\n"
 		"the hosts, the plots, and the commands to reproduce. A BISECTDIR holds\n"
-		"result.json and trace.json (formats in reports/report.h and reports/plot.h).\n"
+		"result.json and trace.json (formats in bisect/result.h).\n"
 		"The PNG and SVG of every plot, with data and gnuplot script, stay beside the\n"
 		"page. Exit 0, or 1 when the inputs cannot be read.\n\n");
 	opt_usage(f, report_table);

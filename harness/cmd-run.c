@@ -10,6 +10,7 @@
 #include "lab/job.h"
 #include "lab/jobsetup.h"
 #include "lab/run.h"
+#include "lab/lease.h"
 #include "store/metric.h"
 #include "store/rundir.h"
 #include "collectors/collector.h"
@@ -279,6 +280,7 @@ int cmd_run(int argc, char **argv)
 	struct optset sets[] = { { cli_table, &cli }, { run_table, &r },
 				 { load_client_table, &w }, { NULL, NULL } };
 	const char *job = find_job(argc, argv);
+	struct lease_set leases = { 0 };
 	struct hostlist hl;
 	struct job j;
 	struct build_result b;
@@ -302,10 +304,16 @@ int cmd_run(int argc, char **argv)
 	if (strcmp(w.out, "-"))
 		warning("'--out' is ignored: the run directory holds client.ndjson");
 	if (cli.hosts) {
+		struct lease_wait lw = { r.lease_wait, "run" };
+
 		if (hostlist_load(&hl, cli.hosts))
 			goto done;
 		have_hosts = 1;
 		rq.hosts = &hl;
+		if (lease_take_all(&leases, &hl, &lw)) {
+			ret = EXIT_FATAL;
+			goto done;
+		}
 	}
 	if (cli.image && !cli.hosts) {
 		error("'--image' needs '--hosts': an image is deployed on a lab's DUT");
@@ -333,6 +341,7 @@ done:
 		build_result_release(&b);
 		job_release(&j);
 	}
+	lease_release_all(&leases);
 	if (have_hosts)
 		hostlist_release(&hl);
 	opt_release(deploy_table, &d);

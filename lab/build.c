@@ -38,6 +38,9 @@ struct source {
 	char *workdir;		/* absolute */
 	char *images;		/* absolute */
 	char *worktree;		/* absolute: WORKDIR/worktrees/NAME-ID */
+	char *builddir;		/* kind = kernel: WORKDIR/kbuild/NAME-ID, kept between builds */
+	char *config;		/* kind = kernel: the fragment, absolute, or NULL */
+	char *kernel_key;	/* kind = kernel: the config inputs as key text */
 	char *toolchain;	/* the fingerprint text */
 	char commit_hex[65];	/* the commit's id */
 	char tree_hex[65];	/* its tree's id */
@@ -76,6 +79,9 @@ static void source_release(struct source *s)
 	free(s->workdir);
 	free(s->images);
 	free(s->worktree);
+	free(s->builddir);
+	free(s->config);
+	free(s->kernel_key);
 	free(s->toolchain);
 	image_unlock(s->wt_fd);
 	memset(s, 0, sizeof(*s));
@@ -134,6 +140,8 @@ void build_key(char out[SHA256_HEX], const struct build_key_input *in)
 		key_field(&c, "env", in->env[i]);
 	key_field(&c, "artifact", in->artifact ? in->artifact : "");
 	key_field(&c, "toolchain", in->toolchain ? in->toolchain : "");
+	if (in->kernel)
+		key_field(&c, "kernel", in->kernel);
 	sha256_final_hex(&c, out);
 }
 
@@ -165,6 +173,9 @@ static char *worktree_slug(const struct job_source *src)
 		strbuf_addf(&id, "argv %zu:%s\n", strlen(src->build[i]), src->build[i]);
 	for (int i = 0; src->env && src->env[i]; i++)
 		strbuf_addf(&id, "env %zu:%s\n", strlen(src->env[i]), src->env[i]);
+	if (src->kind == SOURCE_KERNEL)
+		strbuf_addf(&id, "kernel %s %s %s %s\n", src->config, src->base_config, src->target,
+			    src->arch);
 	res = slug(src->repo, id.buf);
 	strbuf_release(&id);
 	return res;
@@ -201,6 +212,12 @@ static int source_paths(struct source *s)
 		ret = -1;
 	else
 		s->worktree = xasprintf("%s/worktrees/%s", s->workdir, wt);
+	if (!ret && s->src->kind == SOURCE_KERNEL) {
+		s->builddir = xasprintf("%s/kbuild/%s", s->workdir, wt);
+		if (*s->src->config && !(s->config = realpath(s->src->config, NULL)))
+			ret = error_errno("cannot find the kernel config fragment '%s'",
+					  s->src->config);
+	}
 	free(images);
 	free(wt);
 	return ret;
@@ -593,6 +610,9 @@ static int checkout(struct source *s, const char *tc_hash)
 	state_load(&st, s->worktree);
 	base = baseline(s, &st, tc_hash);
 	ret = base ? mkdir_p(s->worktree) : wipe_worktree(s->worktree);
+	/* a wiped worktree starts a kernel's build directory afresh too */
+	if (!ret && !base && s->builddir && path_exists(s->builddir))
+		ret = remove_tree(s->builddir);
 	if (!ret)
 		ret = attach_worktree(s);
 	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
@@ -848,12 +868,72 @@ static void collect_image(struct run *r, struct source *s)
 	free(from);
 }
 
+/* One step of a kernel build, its command logged; r->reason says if it failed. */
+static int kernel_step(struct run *r, struct source *s, char *const *argv, const char *key)
+{
+	int fd = log_open(r, s, argv, key), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = spawn_build(r, s, argv, fd);
+	close(fd);
+	return ret;
+}
+
+/*
+ * kind = kernel: the base config (a make target, or a file copied in),
+ * the fragment merged on it by the kernel's own merge_config.sh, make
+ * olddefconfig, make TARGET, all out of tree in the build directory
+ * kept between builds (so the next commit rebuilds only what changed).
+ */
+static int run_kernel_build(struct run *r, struct source *s, const char *key)
+{
+	const struct job_source *src = s->src;
+	char *o = xasprintf("O=%s", s->builddir), *dotconfig = xasprintf("%s/.config", s->builddir);
+	char *merge = xasprintf("%s/scripts/kconfig/merge_config.sh", s->worktree);
+	char *jobs = xasprintf("-j%ld", src->jobs > 0 ? src->jobs : sysconf(_SC_NPROCESSORS_ONLN));
+	char *image = xasprintf("%s/arch/%s/boot/%s", s->builddir, src->arch, src->target);
+	char *base[] = { "make", "-s", o, src->base_config, NULL };
+	char *frag[] = { merge, "-m", "-O", s->builddir, dotconfig, s->config, NULL };
+	char *old[] = { "make", "-s", o, "olddefconfig", NULL };
+	char *build[] = { "make", "-s", o, jobs, src->target, NULL };
+	int file_base = strchr(src->base_config, '/') || path_exists(src->base_config);
+	int ret = mkdir_p(s->builddir);
+
+	if (!ret && file_base && copy_file(src->base_config, dotconfig, 0644))
+		r->reason = xasprintf("cannot copy the base config '%s'", src->base_config);
+	if (!ret && !file_base)
+		ret = kernel_step(r, s, base, key);
+	if (!ret && !r->reason && s->config)
+		ret = kernel_step(r, s, frag, key);
+	if (!ret && !r->reason)
+		ret = kernel_step(r, s, old, key);
+	if (!ret && !r->reason)
+		ret = kernel_step(r, s, build, key);
+	if (!ret && !r->reason) {
+		if (!path_exists(image))
+			r->reason = xasprintf("no '%s' after the build", image);
+		else if (copy_path(image, r->image))
+			r->reason = xasprintf("cannot copy '%s' into the cache", image);
+	}
+	if (!ret)
+		log_outcome(r);
+	free(o);
+	free(dotconfig);
+	free(merge);
+	free(jobs);
+	free(image);
+	return ret;
+}
+
 static int run_build(struct run *r, struct source *s, const char *key)
 {
 	struct job_vars v = { s->commit_hex, s->worktree, r->image };
 	char **argv = NULL;
 	int fd, ret;
 
+	if (s->src->kind == SOURCE_KERNEL)
+		return run_kernel_build(r, s, key);
 	if (job_expand_argv(&argv, s->src->build, &v))
 		return -1;
 	fd = log_open(r, s, argv, key);
@@ -1020,13 +1100,35 @@ static int serve(struct source *s, struct build_result *out, unsigned flags)
 	return build_miss(s, out);
 }
 
+/* What a kernel image depends on besides the tree: the config inputs, by content. */
+static int kernel_key(struct source *s)
+{
+	const struct job_source *src = s->src;
+	struct strbuf sb = STRBUF_INIT;
+	char hex[SHA256_HEX];
+	int file_base = strchr(src->base_config, '/') || path_exists(src->base_config);
+
+	strbuf_addf(&sb, "target %s\narch %s\nbase %s", src->target, src->arch, src->base_config);
+	if (file_base && sha256_file_hex(src->base_config, hex))
+		return error_errno("cannot read the base config '%s'", src->base_config);
+	if (file_base)
+		strbuf_addf(&sb, " sha256 %s", hex);
+	if (s->config && sha256_file_hex(s->config, hex)) {
+		strbuf_release(&sb);
+		return error_errno("cannot read the config fragment '%s'", s->config);
+	}
+	strbuf_addf(&sb, "\nfragment %s", s->config ? hex : "none");
+	s->kernel_key = strbuf_detach(&sb, NULL);
+	return 0;
+}
+
 static int prepare(struct source *s, const char *rev, struct build_result *out)
 {
 	struct strbuf tc = STRBUF_INIT;
 	struct build_key_input in = { 0 };
 	int ret;
 
-	if (!argv_len(s->src->build))
+	if (!argv_len(s->src->build) && s->src->kind != SOURCE_KERNEL)
 		return error("the job has no 'build' command in [source]");
 	if ((ret = source_paths(s)) || (ret = open_repo(s, rev)) || (ret = resolve(s, rev, out)))
 		return ret;
@@ -1038,6 +1140,9 @@ static int prepare(struct source *s, const char *rev, struct build_result *out)
 	in.env = s->src->env;
 	in.artifact = s->src->artifact;
 	in.toolchain = s->toolchain;
+	if (s->src->kind == SOURCE_KERNEL && kernel_key(s))
+		return -1;
+	in.kernel = s->kernel_key;
 	build_key(out->key, &in);
 	return 0;
 }

@@ -115,6 +115,7 @@ struct build_key_input {
 	char *const *env;
 	const char *artifact;
 	const char *toolchain;
+	const char *kernel;	/* kind = kernel: its config inputs as text, else NULL */
 };
 void build_key(char out[SHA256_HEX], const struct build_key_input *in);
 

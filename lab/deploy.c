@@ -1,6 +1,9 @@
 #include "lab/deploy.h"
+#include "lab/runhost.h"
+#include "lab/vm.h"
 #include "lab/hosts.h"
 #include "lab/transport.h"
+#include "common/fsutil.h"
 #include "common/json.h"
 #include "common/parse.h"
 #include "common/spawn.h"
@@ -16,6 +19,7 @@
 #include <string.h>
 
 static const char *const server_names[] = { "perflab", "image", NULL };
+static const char *const kind_names[] = { "commands", "kernel", NULL };
 
 #define D(name, type, field, lo, hi, ch, def, argh, help) \
 	{ name, 0, type, offsetof(struct deploy_opts, field), lo, hi, ch, def, argh, help }
@@ -33,6 +37,9 @@ const struct opt deploy_table[] = {
 	  "who answers the workload on the DUT: perflab (load server) or image (its own service)"),
 	D("port", OPT_INT, port, 0, 65535, NULL, "0", "PORT",
 	  "the image's service port, with server = image"),
+	D("kind", OPT_CHOICE, kind, 0, 0, kind_names, "commands", "KIND",
+	  "commands: install, reboot and ready as given; kernel: the image is the kernel a VM "
+	  "DUT boots (lab up --vm)"),
 	OPT_END_ROW
 };
 
@@ -256,12 +263,92 @@ static void install(struct deploy_result *r, struct transport *t, const struct d
 	free(mk_dir);
 }
 
+/* The console of the VM's boot, kept with the run. */
+static void keep_console(const struct transport *t, const char *logdir)
+{
+	char *from = xasprintf("%s/console.log", t->h->vm), *name = name_as_path(t->h->name);
+	char *to = xasprintf("%s/console-%s.log", logdir, name);
+	size_t len;
+	char *text = read_file(from, 64u << 20, &len);
+
+	if (!text || write_file_atomic(to, text, len, 0))
+		warning("the console of VM '%s' is not kept ('%s')", t->h->name, from);
+	free(text);
+	free(to);
+	free(name);
+	free(from);
+}
+
+/*
+ * A VM DUT boots the kernel: into the boot slot, power off and on, the
+ * guest's init says it is ready (a panic, QEMU dying or silence past
+ * the boot timeout make the commit a skip, the VM off), then ssh answers.
+ */
+static void boot_kernel(struct deploy_result *r, struct transport *t, const struct deploy_opts *d,
+			const char *image, const char *logdir)
+{
+	double timeout = d->boot_timeout > 0 ? d->boot_timeout : t->h->boot_timeout;
+	uint64_t start = mono_ns();
+	char nonce[40], why[512], *boot = NULL;
+	struct vm_spec v;
+	enum vm_boot b;
+
+	r->image_remote = xasprintf("%s/kernel", t->h->vm);
+	if (vm_spec_load(&v, t->h->vm)) {
+		fail(r, DEPLOY_ABORT, "host '%s' is not a VM of a lab ('%s'): the lab needs a hand",
+		     t->h->name, t->h->vm);
+		return;
+	}
+	if (vm_power_off(t->h->vm) || vm_set_kernel(t->h->vm, image)) {
+		fail(r, DEPLOY_ABORT, "cannot put the kernel into VM '%s'", t->h->name);
+		goto out;
+	}
+	r->install_s = (double)(mono_ns() - start) / 1e9;
+	start = mono_ns();
+	snprintf(nonce, sizeof(nonce), "%llx", (unsigned long long)(real_ns() ^ mono_ns()));
+	if (vm_power_on(&v, nonce)) {
+		fail(r, DEPLOY_ABORT, "VM '%s' cannot be powered on", t->h->name);
+		goto out;
+	}
+	if (*v.cgroup)
+		vm_join_cgroup(&v);
+	b = vm_wait_ready(t->h->vm, nonce, timeout, &boot, why, sizeof(why));
+	if (b == VM_READY &&
+	    wait_back(t, NULL, mono_ns() + (uint64_t)(t->h->connect_timeout * 2e9)) == 0) {
+		r->boot_s = (double)(mono_ns() - start) / 1e9;
+		goto out;
+	}
+	r->boot_s = (double)(mono_ns() - start) / 1e9;
+	vm_power_off(t->h->vm);
+	if (b == VM_READY)
+		fail(r, DEPLOY_SKIP, "VM '%s' booted but ssh does not answer", t->h->name);
+	else
+		fail(r, DEPLOY_SKIP, "the kernel of VM '%s' %s (skip this commit): %s", t->h->name,
+		     b == VM_PANIC ? "panicked" : b == VM_EXITED ? "stopped its VM" :
+		     "did not become ready within the boot timeout", why);
+out:
+	keep_console(t, logdir);
+	free(boot);
+	vm_spec_release(&v);
+}
+
 void deploy_image(struct deploy_result *r, struct transport *t, const struct deploy_opts *d,
 		  const char *image, const char *commit, const char *logdir)
 {
 	struct child console;
 
 	memset(r, 0, sizeof(*r));
+	if (d->kind == DEPLOY_KERNEL) {
+		if (!*t->h->vm) {
+			fail(r, DEPLOY_ABORT, "[deploy] kind = kernel needs a VM DUT (lab up --vm); "
+			     "host '%s' is not one", t->h->name);
+			return;
+		}
+		boot_kernel(r, t, d, image, logdir);
+		if (r->outcome == DEPLOY_OK)
+			wait_ready(r, t, d, commit);
+		return;
+	}
 	install(r, t, d, image, commit);
 	if (r->outcome != DEPLOY_OK)
 		return;

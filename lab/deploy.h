@@ -15,6 +15,13 @@ struct json_t;
  * host's commands.
  */
 enum deploy_server { SERVER_PERFLAB, SERVER_IMAGE };
+/*
+ * How an image gets on the DUT: by the commands of the host and the job
+ * (install, reboot, ready), or as the kernel a VM DUT of the lab boots
+ * (lab/vm.h): install puts it in the VM's boot slot, reboot powers the
+ * VM off and on, and the guest's init says when it is ready.
+ */
+enum deploy_kind { DEPLOY_COMMANDS, DEPLOY_KERNEL };
 
 struct deploy_opts {
 	char **install;		/* argv run on the DUT; NULL = the host's */
@@ -22,6 +29,7 @@ struct deploy_opts {
 	char **ready;		/* argv run on the DUT until it succeeds */
 	double boot_timeout;	/* seconds, 0 = the host's */
 	int server;		/* enum deploy_server: who answers the workload */
+	int kind;		/* enum deploy_kind */
 	long port;		/* the image's service port (server = image) */
 };
 

@@ -60,6 +60,8 @@ const struct opt host_table[] = {
 	  "the cgroup holding this host's processes (a namespace host): its CPU is the host's"),
 	H("cpus", OPT_STRING, cpus, 0, 0, NULL, "", "LIST",
 	  "the CPUs this host has to itself (a namespace host pinned by lab up), \"\" = shared"),
+	H("vm", OPT_STRING, vm, 0, 0, NULL, "", "DIR",
+	  "a QEMU DUT of `perflab lab up --vm` (its directory): [deploy] kind = kernel boots it"),
 	OPT_END_ROW
 };
 

@@ -39,6 +39,7 @@ struct host {
 	char *netns;		/* network namespace the controller's ssh runs in */
 	char *cgroup;		/* the cgroup whose CPU is this host's, "" = the machine's */
 	char *cpus;		/* CPUs the host runs on alone ("1", "2-3"), "" = shared */
+	char *vm;		/* a QEMU DUT of a lab on this machine: its directory, "" = none */
 };
 
 struct hostlist {

@@ -15,7 +15,12 @@ const char *const job_placeholders[] = { "commit", "worktree", "image", NULL };
 #define S(name, type, field, lo, hi, def, argh, help) \
 	{ name, 0, type, offsetof(struct job_source, field), lo, hi, NULL, def, argh, help }
 
+static const char *const kind_names[] = { "commands", "kernel", NULL };
+
 const struct opt job_source_table[] = {
+	{ "kind", 0, OPT_CHOICE, offsetof(struct job_source, kind), 0, 0, kind_names, "commands",
+	  "KIND", "commands: the build command below; kernel: a Linux kernel, configured and built "
+	  "out of tree by perflab" },
 	S("repo", OPT_STRING, repo, 0, 0, NULL, "REPO",
 	  "path or URL of the git repository (required)"),
 	S("branch", OPT_STRING, branch, 0, 0, "main", "BRANCH",
@@ -32,6 +37,14 @@ const struct opt job_source_table[] = {
 	  "the image cache, \"\" = WORKDIR/images"),
 	S("env", OPT_ARGV, env, 0, 0, "", "NAME=VALUE...",
 	  "extra environment entries for the build, separated by spaces"),
+	S("config", OPT_STRING, config, 0, 0, "", "FILE",
+	  "kind = kernel: a config fragment merged onto base_config (scripts/kconfig/merge_config.sh)"),
+	S("base_config", OPT_STRING, base_config, 0, 0, "tinyconfig", "TARGET|FILE",
+	  "kind = kernel: the base config, a make target or a .config file"),
+	S("target", OPT_STRING, target, 0, 0, "bzImage", "TARGET", "kind = kernel: what make builds"),
+	S("arch", OPT_STRING, arch, 0, 0, "x86", "ARCH",
+	  "kind = kernel: the image is arch/ARCH/boot/TARGET of the build directory"),
+	S("jobs", OPT_INT, jobs, 0, 1024, "0", "N", "kind = kernel: make -jN, 0 = the online CPUs"),
 	OPT_END_ROW
 };
 
@@ -206,7 +219,16 @@ static int check_source_build(const struct cfg_file *f, const struct cfg_section
 			    line_of(s, "build"), bad);
 		free(bad);
 	}
-	if (argv_len(src->build) && !*src->artifact && !job_argv_uses(src->build, "image"))
+	if (src->kind == SOURCE_KERNEL) {
+		if (argv_len(src->build))
+			ret = error("%s:%d: kind = kernel builds by itself: no 'build' command",
+				    f->path, line_of(s, "build"));
+		if (!*src->target || strpbrk(src->target, "/ ") || !*src->arch ||
+		    strpbrk(src->arch, "/ "))
+			ret = error("%s:%d: 'target' and 'arch' are plain names (bzImage, x86)",
+				    f->path, s->line);
+	} else if (argv_len(src->build) && !*src->artifact &&
+		   !job_argv_uses(src->build, "image"))
 		ret = error("%s:%d: the build command has no {image} and there is no "
 			    "'artifact': nothing would become the image", f->path,
 			    line_of(s, "build"));

@@ -12,7 +12,10 @@ struct cfg_section;
  * (repo, workdir, images) are relative to the current directory, like
  * the results directory.
  */
+enum source_kind { SOURCE_COMMANDS, SOURCE_KERNEL };
+
 struct job_source {
+	int kind;		/* enum source_kind: a build command, or a Linux kernel */
 	char *repo;		/* path or URL of a git repository */
 	char *branch;		/* built when no revision is given */
 	char **build;		/* argv with {commit} {worktree} {image} */
@@ -21,6 +24,12 @@ struct job_source {
 	char *workdir;		/* worktrees, mirrors and (by default) images */
 	char *images;		/* the image cache, "" = WORKDIR/images */
 	char **env;		/* extra NAME=value entries for the build */
+	/* kind = kernel: built out of tree in a build directory kept between builds */
+	char *config;		/* config fragment merged onto the base config */
+	char *base_config;	/* a make target (tinyconfig, defconfig) or a .config file */
+	char *target;		/* what make builds: bzImage */
+	char *arch;		/* the kernel's ARCH: where the image lands (arch/ARCH/boot) */
+	long jobs;		/* make -j, 0 = the online CPUs */
 };
 
 extern const struct opt job_source_table[];

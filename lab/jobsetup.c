@@ -99,3 +99,16 @@ void job_setup_session(struct session *s, struct job_setup *js, const char *kind
 	s->series = series;
 	s->argv = argv;
 }
+
+int job_setup_lease(struct job_setup *js, struct lease_set *out, const char *what)
+{
+	struct lease_wait w = { js->run.lease_wait, NULL };
+	char *desc = xasprintf("%s %s", what, js->job.path);
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	w.what = desc;
+	ret = js->have_hosts ? lease_take_all(out, &js->hosts, &w) : 0;
+	free(desc);
+	return ret ? EXIT_FATAL : 0;
+}

@@ -5,6 +5,7 @@
 #include "lab/deploy.h"
 #include "lab/hosts.h"
 #include "lab/job.h"
+#include "lab/lease.h"
 #include "lab/run.h"
 #include "lab/session.h"
 
@@ -31,6 +32,12 @@ struct job_setup {
 /* Load job_path (and hosts_path, may be NULL). Release even on failure. */
 int job_setup_load(struct job_setup *out, const char *job_path, const char *hosts_path);
 void job_setup_release(struct job_setup *s);
+/*
+ * Take the lab's hosts for this command (lab/lease.h), waiting as the
+ * job's [run] lease-wait says; what describes the holder ("nightly").
+ * 0, or an exit code after a message (128: the lab is busy).
+ */
+int job_setup_lease(struct job_setup *js, struct lease_set *out, const char *what);
 /* A session over the job's lab. */
 void job_setup_session(struct session *out, struct job_setup *js, const char *kind,
 		       const char *series, char *const *argv);

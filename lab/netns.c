@@ -1,5 +1,7 @@
 #include "lab/netns.h"
+#include "lab/vm.h"
 #include "lab/hosts.h"
+#include "lab/lease.h"
 #include "lab/transport.h"
 #include "common/cgroup.h"
 #include "common/fsutil.h"
@@ -37,6 +39,12 @@ const struct opt lab_table[] = {
 	L("rate", OPT_RATE, rate, 0, 0, "0", "BPS", "tbf rate limit on every host link, 0 = none"),
 	L("dir", OPT_STRING, dir, 0, 0, ".perflab-lab", "DIR", "the lab's state: keys, configs, workdirs"),
 	L("hosts-out", OPT_STRING, hosts_out, 0, 0, "lab.hosts", "FILE", "the hosts file to write"),
+	L("vm", OPT_INT, vms, 0, 9, "0", "N",
+	  "N DUTs that are QEMU VMs booting the kernel deployed to them (KVM, else TCG)"),
+	L("kernel", OPT_STRING, kernel, 0, 0, NULL, "FILE",
+	  "a kernel (bzImage) the VMs boot at once; without it they are off until a deploy"),
+	L("vm-mem", OPT_INT, vm_mem, 64, 65536, "256", "MIB", "memory of each VM"),
+	L("vm-smp", OPT_INT, vm_smp, 1, 64, "1", "N", "CPUs of each VM"),
 	L("pin", OPT_BOOL, pin, 0, 0, "yes", NULL,
 	  "give each DUT CPUs of its own and the clients the rest, when there are enough"),
 	OPT_END_ROW
@@ -54,6 +62,8 @@ struct lab_host {
 	int role;		/* ROLE_DUT, ROLE_CLIENT */
 	char cgroup[96];	/* perflab/plab/dut1: its CPU accounting, "" = none */
 	char cpus[64];		/* CPUs of its own ("1", "2-3"), "" = shared */
+	int vm;			/* a QEMU VM (its cgroup then holds QEMU) */
+	char tap[40];		/* its tap on the bridge (IFNAMSIZ: short names) */
 };
 
 struct lab {
@@ -62,6 +72,8 @@ struct lab {
 	char cpu_plan[256];	/* how the CPUs are shared, for humans */
 	char *dir;		/* absolute */
 	char sw[64], ctl[64];	/* switch and controller namespaces */
+	char accel[8];		/* the VMs': kvm or tcg */
+	char *hosts_abs;	/* the hosts file, absolute */
 	struct lab_host *h;
 	int nh;
 };
@@ -190,8 +202,12 @@ static int lab_init(struct lab *l, const struct lab_opts *o)
 		return error_errno("cannot use '%s' as the lab directory", o->dir);
 	chmod(abs, 0700);
 	l->dir = xstrdup(abs);
+	l->hosts_abs = o->hosts_out[0] == '/' ? xstrdup(o->hosts_out) :
+		       xasprintf("%s/%s", getcwd(abs, sizeof(abs)) ? abs : ".", o->hosts_out);
 	snprintf(l->sw, sizeof(l->sw), "%s-sw", o->name);
 	snprintf(l->ctl, sizeof(l->ctl), "%s-ctl", o->name);
+	if (o->vms && o->duts != o->vms)
+		return error("a lab's DUTs are namespaces or VMs, not both: give --vm N alone");
 	l->nh = (int)(o->duts + o->clients);
 	l->h = xcalloc((size_t)l->nh, sizeof(*l->h));
 	for (int i = 0; i < l->nh; i++) {
@@ -202,6 +218,9 @@ static int lab_init(struct lab *l, const struct lab_opts *o)
 		snprintf(h->name, sizeof(h->name), "%s%d", dut ? "dut" : "client", k);
 		snprintf(h->ns, sizeof(h->ns), "%s-%s", o->name, h->name);
 		snprintf(h->addr, sizeof(h->addr), NET ".%d", dut ? 10 + k : 100 + k);
+		h->vm = dut && o->vms > 0;
+		if (h->vm)
+			snprintf(h->tap, sizeof(h->tap), "tap%s", h->name);
 	}
 	plan_cpus(l);
 	return 0;
@@ -210,6 +229,7 @@ static int lab_init(struct lab *l, const struct lab_opts *o)
 static void lab_release(struct lab *l)
 {
 	cgroup_fs_release(&l->fs);
+	free(l->hosts_abs);
 	free(l->dir);
 	free(l->h);
 }
@@ -255,6 +275,16 @@ static int make_host_net(const struct lab *l, const struct lab_host *h)
 		   "tbf", "rate", rate, "burst", burst, "latency", "50ms", NULL);
 }
 
+/* A VM's link: a tap on the bridge, which QEMU opens by name. */
+static int make_tap(const struct lab *l, const struct lab_host *h)
+{
+	if (run("ip", "-n", l->sw, "tuntap", "add", "dev", h->tap, "mode", "tap", NULL) ||
+	    run("ip", "-n", l->sw, "link", "set", h->tap, "master", "br0", NULL) ||
+	    run("ip", "-n", l->sw, "link", "set", h->tap, "up", NULL))
+		return error("cannot make the tap of VM '%s'", h->name);
+	return 0;
+}
+
 static int make_network(const struct lab *l)
 {
 	struct lab_host ctl = { .role = -1 };
@@ -270,7 +300,7 @@ static int make_network(const struct lab *l)
 	if (make_host_net(l, &ctl))
 		return -1;
 	for (int i = 0; i < l->nh; i++)
-		if (make_host_net(l, &l->h[i]))
+		if (l->h[i].vm ? make_tap(l, &l->h[i]) : make_host_net(l, &l->h[i]))
 			return -1;
 	return 0;
 }
@@ -400,8 +430,26 @@ done:
 	return ret;
 }
 
+/* A VM DUT: reached in its guest; booted, and power-cycled, by perflab. */
+static void vm_section(const struct lab *l, const struct lab_host *h, struct strbuf *sb)
+{
+	strbuf_addf(sb, "\n[host %s]\naddress = %s\nrole = dut\nuser = root\n", h->name, h->addr);
+	strbuf_addf(sb, "identity = %s/id_ed25519\nknown_hosts = %s/known_hosts\n", l->dir, l->dir);
+	strbuf_addf(sb, "host_key_policy = strict\nnetns = %s\ntraffic = %s\ninterface = eth0\n",
+		    l->ctl, h->addr);
+	strbuf_addf(sb, "workdir = /root/perflab\nconnect_timeout = 5s\nboot_timeout = %s\n",
+		    strcmp(l->accel, "kvm") ? "90s" : "30s");
+	strbuf_addf(sb, "vm = %s/%s\n", l->dir, h->name);
+	strbuf_addf(sb, "power_cycle = \"%s\" lab power-cycle %s --name %s --dir \"%s\" "
+		    "--hosts-out \"%s\"\n", self_exe(), h->name, l->o->name, l->dir, l->hosts_abs);
+}
+
 static void host_section(const struct lab *l, const struct lab_host *h, struct strbuf *sb)
 {
+	if (h->vm) {
+		vm_section(l, h, sb);
+		return;
+	}
 	strbuf_addf(sb, "\n[host %s]\naddress = %s\nrole = %s\nuser = root\n", h->name, h->addr,
 		    host_role_names[h->role]);
 	strbuf_addf(sb, "identity = %s/id_ed25519\nknown_hosts = %s/known_hosts\n", l->dir, l->dir);
@@ -444,6 +492,9 @@ static json_t *state_json(const struct lab *l)
 	json_set_int(s, "clients", l->o->clients);
 	json_set_num(s, "rate_bps", l->o->rate);
 	json_set_int(s, "pin", l->o->pin);
+	json_set_int(s, "vms", l->o->vms);
+	json_set_int(s, "vm_mem", l->o->vm_mem);
+	json_set_int(s, "vm_smp", l->o->vm_smp);
 	json_set_str(s, "switch_netns", l->sw);
 	json_set_str(s, "controller_netns", l->ctl);
 	json_set_str(s, "created_utc", fmt_time_utc(real_ns(), t, sizeof(t)));
@@ -520,6 +571,12 @@ static int hosts_file_is_ours(const struct lab *l)
 static int teardown(struct lab *l)
 {
 	for (int i = 0; i < l->nh; i++) {
+		if (l->h[i].vm) {
+			char *dir = path_in(l, l->h[i].name);
+
+			vm_power_off(dir);
+			free(dir);
+		}
 		remove_ns(l->h[i].ns);
 		if (*l->h[i].cgroup)
 			remove_cgroup(l, &l->h[i]);
@@ -545,6 +602,11 @@ static int load_state(struct lab_opts *o, const char *dir)
 		o->duts = 0;	/* a damaged lab.json */
 	if (json_object_get(s, "pin"))
 		o->pin = json_get_num(s, "pin") != 0;
+	if (json_get_num(s, "vms") > 0) {
+		o->vms = (long)json_get_num(s, "vms");
+		o->vm_mem = (long)json_get_num(s, "vm_mem");
+		o->vm_smp = (long)json_get_num(s, "vm_smp");
+	}
 	json_decref(s);
 	return o->duts >= 1 && o->clients >= 0 ? 0 : -1;
 }
@@ -558,6 +620,9 @@ static int wait_sshd(const struct lab *l)
 		return -1;
 	for (size_t i = 0; i < hl.nr && !ret; i++) {
 		struct transport t;
+
+		if (*hl.v[i].vm && !vm_pid(hl.v[i].vm))
+			continue;	/* a VM that is off: nothing answers until a deploy boots it */
 		char *argv[] = { "true", NULL };
 		uint64_t deadline = mono_ns() + 10 * NSEC_PER_SEC;
 		int r = -1;
@@ -582,6 +647,100 @@ static int wait_sshd(const struct lab *l)
 	return ret;
 }
 
+/* The dropbear host key of a VM, and its public half as a known_hosts line. */
+static int vm_host_key(const struct lab_host *h, const char *key, struct strbuf *known)
+{
+	char *pub[] = { "dropbearkey", "-y", "-f", (char *)key, NULL };
+	struct strbuf out = STRBUF_INIT;
+	char *line;
+	int ret = 0;
+
+	if (!path_exists(key)) {
+		char *gen[] = { "dropbearkey", "-t", "ed25519", "-f", (char *)key, NULL };
+		struct strbuf quiet = STRBUF_INIT;
+		int bad = run_capture_err(gen, CMD_TIMEOUT, &quiet, "/dev/null");
+
+		strbuf_release(&quiet);
+		if (bad)
+			return error("dropbearkey (dropbear-bin) cannot make '%s'", key);
+	}
+	if (run_capture(pub, CMD_TIMEOUT, &out) || !(line = strstr(out.buf, "ssh-ed25519 "))) {
+		ret = error("cannot read the public key of '%s'", key);
+	} else {
+		size_t n = strcspn(line, "\n");
+		char *text = xstrndup(line, n);
+
+		/* "ssh-ed25519 AAAA... root@host" -> "ADDR ssh-ed25519 AAAA..." */
+		if (strrchr(text, ' ') != strchr(text, ' '))
+			*strrchr(text, ' ') = '\0';
+		strbuf_addf(known, "%s %s\n", h->addr, text);
+		free(text);
+	}
+	strbuf_release(&out);
+	return ret;
+}
+
+static void vm_spec_of(const struct lab *l, const struct lab_host *h, struct vm_spec *v,
+		       char *dir, char *initrd)
+{
+	static char mac[32], addr[48];
+	int k = atoi(h->name + 3);
+
+	snprintf(mac, sizeof(mac), "52:54:00:12:00:%02x", 10 + k);
+	snprintf(addr, sizeof(addr), "%s/24", h->addr);
+	*v = (struct vm_spec){
+		.name = (char *)h->name, .dir = dir, .netns = (char *)l->sw, .tap = (char *)h->tap,
+		.mac = mac, .address = addr, .initrd = initrd, .mem_mb = l->o->vm_mem,
+		.smp = l->o->vm_smp, .accel = (char *)l->accel, .cgroup = (char *)h->cgroup,
+	};
+}
+
+/* Power a VM on and wait until its guest is ready; QEMU joins the VM's cgroup. */
+static int boot_vm(const struct lab *l, const struct lab_host *h, const struct vm_spec *v)
+{
+	char nonce[32], why[256], *boot = NULL;
+	double timeout = strcmp(l->accel, "kvm") ? 90 : 30;
+	enum vm_boot b;
+
+	snprintf(nonce, sizeof(nonce), "%llx", (unsigned long long)(real_ns() ^ (uint64_t)getpid()));
+	if (vm_power_on(v, nonce))
+		return -1;
+	if (vm_join_cgroup(v))
+		warning("QEMU of VM '%s' stays out of its cgroup", h->name);
+	b = vm_wait_ready(v->dir, nonce, timeout, &boot, why, sizeof(why));
+	free(boot);
+	if (b != VM_READY) {
+		vm_power_off(v->dir);
+		return error("VM '%s' did not boot: %s (console: %s/console.log)", h->name, why,
+			     v->dir);
+	}
+	return 0;
+}
+
+/* A VM DUT: its directory, key, initramfs (with the agent) and, given a kernel, its boot. */
+static int start_vm(const struct lab *l, const struct lab_host *h, struct strbuf *known)
+{
+	char *dir = path_in(l, h->name), *key = xasprintf("%s/host_key", dir);
+	char *initrd = xasprintf("%s/initramfs.cpio", dir), *auth = path_in(l, "authorized_keys");
+	const char *agent = agent_local_path();
+	struct vm_spec v;
+	int ret = -1;
+
+	vm_spec_of(l, h, &v, dir, initrd);
+	if (!agent || mkdir_p(dir) || chmod(dir, 0700) || vm_host_key(h, key, known) ||
+	    vm_make_initramfs(initrd, agent, key, auth) || vm_spec_save(&v))
+		goto done;
+	ret = 0;
+	if (l->o->kernel)
+		ret = vm_set_kernel(dir, l->o->kernel) || boot_vm(l, h, &v) ? -1 : 0;
+done:
+	free(dir);
+	free(key);
+	free(initrd);
+	free(auth);
+	return ret;
+}
+
 static int make_cgroup(const struct lab *l, const struct lab_host *h)
 {
 	if (!*h->cgroup)
@@ -599,12 +758,32 @@ static int attach_sshd(const struct lab *l, const struct lab_host *h)
 	long pid = text ? strtol(text, NULL, 10) : 0;
 	int ret = 0;
 
+	if (h->vm) {
+		free(text);
+		free(pidfile);
+		return 0;	/* QEMU joined its cgroup when it booted */
+	}
 	if (*h->cgroup && (pid <= 1 || cgroup_attach(&l->fs, h->cgroup, (pid_t)pid)))
 		ret = error("cannot put the sshd of lab host '%s' (pid file '%s') in its cgroup",
 			    h->name, pidfile);
 	free(text);
 	free(pidfile);
 	return ret;
+}
+
+/* KVM where /dev/kvm can run a guest, else TCG: said once. */
+static void pick_accel(struct lab *l)
+{
+	char why[256];
+
+	if (!l->o->vms)
+		return;
+	if (vm_kvm_usable(why, sizeof(why))) {
+		snprintf(l->accel, sizeof(l->accel), "kvm");
+		return;
+	}
+	snprintf(l->accel, sizeof(l->accel), "tcg");
+	note("%s: the VMs run under TCG (software emulation, several times slower)", why);
 }
 
 static int bring_up(struct lab *l)
@@ -625,8 +804,10 @@ static int bring_up(struct lab *l)
 		goto done;
 	}
 	free(key);
+	pick_accel(l);
 	for (int i = 0; i < l->nh; i++)
-		if (make_cgroup(l, &l->h[i]) || start_sshd(l, &l->h[i], &known))
+		if (make_cgroup(l, &l->h[i]) || (l->h[i].vm ? start_vm(l, &l->h[i], &known) :
+						  start_sshd(l, &l->h[i], &known)))
 			goto done;
 	if (write_text(kh, known.buf) || write_hosts_file(l) || wait_sshd(l))
 		goto done;
@@ -650,24 +831,27 @@ static int all_up(const struct lab *l)
 	if (!ns_exists(l->sw) || !ns_exists(l->ctl))
 		return 0;
 	for (int i = 0; i < l->nh; i++)
-		if (!ns_exists(l->h[i].ns))
+		if (!l->h[i].vm && !ns_exists(l->h[i].ns))
 			return 0;
 	return path_exists(l->o->hosts_out) && wait_sshd(l) == 0;
 }
 
-int lab_up(const struct lab_opts *o)
+int lab_up(const struct lab_opts *asked)
 {
-	struct lab_opts old = *o;
+	struct lab_opts shape = *asked, *o = &shape, old;
 	struct lab l;
 	int ret;
 
 	if (!is_root())
 		return error("a lab of network namespaces needs root");
+	if (o->vms)
+		o->duts = o->vms;
+	old = *o;
 	if (lab_init(&l, o))
 		return -1;
 	if (!load_state(&old, l.dir)) {
 		if (old.duts == o->duts && old.clients == o->clients && old.pin == o->pin &&
-		    all_up(&l)) {
+		    old.vms == o->vms && !o->kernel && all_up(&l)) {
 			printf("lab '%s' is up: %s\n", o->name, o->hosts_out);
 			lab_release(&l);
 			return 0;
@@ -690,9 +874,11 @@ int lab_up(const struct lab_opts *o)
 		error("lab '%s' did not come up; taking down what was made", o->name);
 		teardown(&l);
 	} else {
-		printf("lab '%s' is up: %d DUT%s, %d client%s; hosts file %s\n", o->name,
-		       (int)o->duts, o->duts > 1 ? "s" : "", (int)o->clients,
-		       o->clients == 1 ? "" : "s", o->hosts_out);
+		printf("lab '%s' is up: %d DUT%s%s%s%s, %d client%s; hosts file %s\n", o->name,
+		       (int)o->duts, o->duts > 1 ? "s" : "", o->vms ? " (QEMU VMs, " : "",
+		       o->vms ? l.accel : "", o->vms ? (o->kernel ? ", booted)" : ", off until "
+							"a kernel is deployed)") : "",
+		       (int)o->clients, o->clients == 1 ? "" : "s", o->hosts_out);
 		printf("CPUs: %s\n", l.cpu_plan);
 	}
 	lab_release(&l);
@@ -718,6 +904,22 @@ int lab_down(const struct lab_opts *o)
 	return ret;
 }
 
+/* Kill QEMU, start it again on the boot slot's kernel, wait for the guest. */
+static int power_cycle_vm(struct lab *l, const struct lab_host *h)
+{
+	char *dir = path_in(l, h->name);
+	struct vm_spec v;
+	int ret = -1;
+
+	if (!vm_spec_load(&v, dir)) {
+		snprintf(l->accel, sizeof(l->accel), "%s", v.accel);
+		ret = vm_power_off(dir) || boot_vm(l, h, &v) ? -1 : 0;
+		vm_spec_release(&v);
+	}
+	free(dir);
+	return ret;
+}
+
 int lab_power_cycle(const struct lab_opts *o, const char *host)
 {
 	struct lab_opts shape = *o;
@@ -736,15 +938,40 @@ int lab_power_cycle(const struct lab_opts *o, const char *host)
 
 		if (strcmp(h->name, host))
 			continue;
-		/* off: everything the host runs; on: its sshd, in its cgroup */
-		kill_ns_procs(h->ns);
-		ret = start_sshd(&l, h, &known) || wait_sshd(&l) || attach_sshd(&l, h) ? -1 : 0;
+		if (h->vm) {
+			ret = power_cycle_vm(&l, h);
+		} else {
+			/* off: everything the host runs; on: its sshd, in its cgroup */
+			kill_ns_procs(h->ns);
+			ret = start_sshd(&l, h, &known) || wait_sshd(&l) || attach_sshd(&l, h) ?
+			      -1 : 0;
+		}
 		if (!ret)
 			printf("lab host '%s' power-cycled\n", host);
 	}
 	strbuf_release(&known);
 	lab_release(&l);
 	return ret;
+}
+
+/* The host as the hosts file of the lab names it: its lease's identity. */
+static void show_lease(const struct lab *l, const struct lab_host *h)
+{
+	struct host as = { .name = (char *)h->name, .user = "root", .address = (char *)h->addr,
+			   .port = 22, .netns = (char *)l->ctl };
+	char who[512];
+
+	if (lease_holder(&as, who, sizeof(who)) > 0)
+		printf("  %-10s leased by %s\n", "", who);
+}
+
+static const char *vm_state(const struct lab *l, const struct lab_host *h)
+{
+	char *dir = path_in(l, h->name);
+	pid_t pid = vm_pid(dir);
+
+	free(dir);
+	return pid ? "on" : "off";
 }
 
 int lab_status(const struct lab_opts *o)
@@ -763,12 +990,14 @@ int lab_status(const struct lab_opts *o)
 	printf("  %-10s %-7s %-16s %-14s %-8s %s\n", "host", "role", "address", "namespace",
 	       "cpus", "");
 	for (int i = 0; i < l.nh; i++) {
-		int ns = ns_exists(l.h[i].ns);
+		int ns = l.h[i].vm || ns_exists(l.h[i].ns);
 
 		up &= ns;
 		printf("  %-10s %-7s %-16s %-14s %-8s %s\n", l.h[i].name,
-		       host_role_names[l.h[i].role], l.h[i].addr, l.h[i].ns,
-		       *l.h[i].cpus ? l.h[i].cpus : "shared", ns ? "present" : "MISSING");
+		       host_role_names[l.h[i].role], l.h[i].addr, l.h[i].vm ? "(VM)" : l.h[i].ns,
+		       *l.h[i].cpus ? l.h[i].cpus : "shared", l.h[i].vm ? vm_state(&l, &l.h[i]) :
+		       ns ? "present" : "MISSING");
+		show_lease(&l, &l.h[i]);
 	}
 	printf("CPUs: %s\n", l.cpu_plan);
 	up &= ns_exists(l.sw) && ns_exists(l.ctl);

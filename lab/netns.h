@@ -18,6 +18,10 @@ struct lab_opts {
 	char *dir;		/* state: keys, sshd configs, host workdirs */
 	char *hosts_out;	/* the hosts file written for the lab */
 	int pin;		/* give DUTs CPUs of their own when there are enough */
+	long vms;		/* DUTs that are QEMU VMs (then duts = vms) */
+	char *kernel;		/* a kernel the VMs boot at once, or NULL: off until deployed */
+	long vm_mem;		/* MiB per VM */
+	long vm_smp;		/* CPUs per VM */
 };
 
 extern const struct opt lab_table[];

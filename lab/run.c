@@ -6,6 +6,8 @@
  * file, this machine plays every part over loopback.
  */
 #include "lab/run.h"
+#include "lab/vm.h"
+#include "common/cgroup.h"
 #include "store/summary.h"
 #include "store/rundir.h"
 #include "common/version.h"
@@ -61,6 +63,9 @@ const struct opt run_table[] = {
 	{ "failed-runs", 0, OPT_CHOICE, offsetof(struct run_opts, failed_runs), 0, 0,
 	  failed_runs_names, "skip", "WHAT", "what a bisection makes of a commit whose "
 	  "service fails: skip it, or call it bad (a crash is a regression)" },
+	R("lease-wait", OPT_DOUBLE, lease_wait, -1, 1e9, "-1", "SECS",
+	  "how long to wait for lab hosts another job holds: -1 = as long as it takes, "
+	  "0 = not at all (exit 128 naming the holder)"),
 	OPT_END_ROW
 };
 
@@ -316,6 +321,39 @@ static void show_clock(struct run_state *st, struct child *c, uint64_t deadline)
 	progress_clear();
 }
 
+/*
+ * QEMU's CPU time on this machine for the VM DUTs (their cgroup): begin
+ * when the workload starts, end when it is over.
+ */
+static void qemu_cpu(struct run_state *st, int end)
+{
+	for (int i = 0; i < st->nhosts; i++) {
+		struct run_host *rh = &st->hosts[i];
+		struct cgroup_cpu cpu;
+		struct cgroup_fs fs;
+		struct vm_spec v;
+		char *list = NULL;
+
+		if (!end)
+			rh->qemu_cpu_s = rh->qemu_wall_s = NAN;
+		if (!*rh->h->vm || vm_spec_load(&v, rh->h->vm))
+			continue;
+		if (*v.cgroup && !cgroup_fs_probe(&fs)) {
+			if (!cgroup_cpu_read(&fs, v.cgroup, &cpu)) {
+				double now = mono_s();
+
+				rh->qemu_cpu_s = end ? (double)cpu.usage_ns / 1e9 - rh->qemu_cpu_s
+					: (double)cpu.usage_ns / 1e9;
+				rh->qemu_wall_s = end ? now - rh->qemu_wall_s : now;
+				rh->qemu_ncpu = cgroup_cpus(&fs, v.cgroup, &list);
+				free(list);
+			}
+			cgroup_fs_release(&fs);
+		}
+		vm_spec_release(&v);
+	}
+}
+
 static int wait_clients(struct run_state *st)
 {
 	const struct load_client_opts *w = st->w;
@@ -461,6 +499,17 @@ static json_t *hosts_meta(const struct run_state *st)
 		json_set_num(o, "clock_offset_s", rh->offset);
 		json_set_num(o, "clock_offset_err_s", rh->offset_err);
 		json_set_num(o, "client_cpu_s", rh->drives ? rh->client.cpu_s : NAN);
+		if (*rh->h->vm) {
+			/* the guest's CPU is in its files; QEMU's, on this machine, beside */
+			json_t *q = json_object();
+
+			json_set_num(q, "cpu_s", rh->qemu_cpu_s);
+			json_set_num(q, "wall_s", rh->qemu_wall_s);
+			json_set_int(q, "ncpu", rh->qemu_ncpu);
+			json_set_num(q, "util_pct", rh->qemu_wall_s > 0 && rh->qemu_ncpu > 0 ?
+				     100 * rh->qemu_cpu_s / rh->qemu_wall_s / rh->qemu_ncpu : NAN);
+			json_set(o, "qemu", q);
+		}
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -784,8 +833,10 @@ static void measure(struct run_state *st)
 	if (!st->failure && start_all(st))
 		st->failure = "the workload or its collectors did not start";
 	phase_done(st, "start");
+	qemu_cpu(st, 0);
 	if (!st->failure && wait_clients(st))
 		st->failure = "a workload client failed";
+	qemu_cpu(st, 1);
 	phase_done(st, "workload");
 }
 

@@ -23,6 +23,7 @@ struct run_opts {
 	long server_threads;	/* 0 = online CPUs */
 	double max_error_ratio;	/* errors / attempts past which the run failed */
 	int failed_runs;	/* enum failed_runs: what a bisection makes of them */
+	double lease_wait;	/* seconds to wait for hosts another job holds, <0 = forever */
 };
 
 /*

@@ -3,6 +3,7 @@
 #include "lab/hosts.h"
 #include "common/fsutil.h"
 #include "common/parse.h"
+#include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "common/util.h"
@@ -190,7 +191,7 @@ static char **prepare_argv(const struct run_host *rh, const char *path)
  */
 static int agent_fits(const struct run_host *rh, const struct pending *p, struct strbuf *why)
 {
-	char ours[128];
+	char ours[256];
 	const char *text = p->text.buf;
 	int proto = -1;
 	const char *at = strstr(text, " protocol ");
@@ -200,8 +201,13 @@ static int agent_fits(const struct run_host *rh, const struct pending *p, struct
 	if (at)
 		proto = atoi(at + 10);
 	if (managed(rh)) {
-		snprintf(ours, sizeof(ours), "perflab-agent %s protocol %d\n", perflab_version(),
-			 PERFLAB_AGENT_PROTOCOL);
+		const char *local = agent_local_path();
+		char hex[SHA256_HEX];
+
+		if (!local || sha256_file_hex(local, hex))
+			return 0;
+		snprintf(ours, sizeof(ours), "perflab-agent %s protocol %d sha256 %s\n",
+			 perflab_version(), PERFLAB_AGENT_PROTOCOL, hex);
 		return !strcmp(text, ours);
 	}
 	if (strncmp(text, "perflab-agent ", 14) || proto != PERFLAB_AGENT_PROTOCOL) {

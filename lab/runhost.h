@@ -23,6 +23,9 @@ struct run_host {
 	int collect_in, server_in;	/* their stdin: closing it stops them */
 	int collect_out, server_out;
 	int serves, drives;	/* DUT (runs the server), client (drives traffic) */
+	/* a VM DUT: the CPU its QEMU used on this machine while the workload ran */
+	double qemu_cpu_s, qemu_wall_s;	/* NaN when not a VM or not measured */
+	int qemu_ncpu;		/* CPUs QEMU may use */
 };
 
 /* A host name as a file name: [A-Za-z0-9._-] kept, the rest %XX. */

@@ -358,6 +358,7 @@ struct layout_host {
 	char *dir;		/* absolute */
 	double offset;		/* its clock minus the controller's, seconds */
 	int serves, drives;
+	double qemu_util;	/* a VM DUT: its QEMU's CPU on the lab's machine, %; NaN */
 };
 
 struct layout {
@@ -398,7 +399,7 @@ static int read_layout(const char *dir, struct layout *l)
 	hosts = json_object_get(meta, "hosts");
 	if (!json_is_array(hosts) || !json_array_size(hosts)) {
 		l->v = xcalloc(1, sizeof(*l->v));
-		l->v[0] = (struct layout_host){ xstrdup("local"), xstrdup(dir), 0, 1, 1 };
+		l->v[0] = (struct layout_host){ xstrdup("local"), xstrdup(dir), 0, 1, 1, NAN };
 		l->n = 1;
 		json_decref(meta);
 		return 0;
@@ -416,7 +417,8 @@ static int read_layout(const char *dir, struct layout *l)
 		l->v[l->n++] = (struct layout_host){
 			xstrdup(name), xasprintf("%s/%s", dir, sub), isnan(off) ? 0 : off,
 			json_is_true(json_object_get(h, "serves")),
-			json_is_true(json_object_get(h, "drives")) };
+			json_is_true(json_object_get(h, "drives")),
+			json_get_num(h, "qemu.util_pct") };
 		l->multi |= strcmp(sub, ".") != 0;
 	}
 	json_decref(meta);
@@ -571,6 +573,8 @@ static json_t *hosts_json(const struct layout *l, const struct window *ctl)
 		copy_keys(one, full, keys);
 		json_set_str(one, "role", l->v[i].serves ? "dut" : l->v[i].drives ? "client" : NULL);
 		json_set_num(one, "clock_offset_s", l->v[i].offset);
+		if (!isnan(l->v[i].qemu_util))
+			json_set_num(one, "qemu_" SUM_CPU, l->v[i].qemu_util);
 		json_set(hosts, l->v[i].name, one);
 		json_decref(full);
 	}
@@ -633,6 +637,8 @@ json_t *summary_build(const char *dir)
 	json_set_num(sum, "window_end_mono_s", wd.t1);
 	add_host_files(sum, l.v[d].dir, &wd, 1);
 	json_set_str(sum, "dut", l.multi ? l.v[d].name : NULL);
+	if (!isnan(l.v[d].qemu_util))
+		json_set_num(sum, "qemu_" SUM_CPU, l.v[d].qemu_util);
 	if (l.multi)
 		json_set(sum, "hosts", hosts_json(&l, &w));
 	gbps = json_get_num(cs, SUM_GOODPUT) / 1e9;

@@ -100,7 +100,7 @@ static int client_sockopts(struct loop_worker *w, int fd, int stack)
 	struct loop *e = w->e;
 	const struct load_client_opts *o = cl_of(w)->o;
 	int one = 1;
-	int receiver = !(o->workload == LOAD_BULK && o->direction == LOAD_UP);
+	int receiver = o->direction != LOAD_UP;
 	uint64_t buf = receiver ? o->rcvbuf : o->sndbuf;
 
 	if (buf && setsockopt(fd, SOL_SOCKET, receiver ? SO_RCVBUF : SO_SNDBUF,
@@ -110,7 +110,8 @@ static int client_sockopts(struct loop_worker *w, int fd, int stack)
 		return -1;
 	if (e->stack[stack][0] && tcp_stack_set(fd, e->stack[stack]))
 		return -1;
-	if (o->delay_ms > 0 && tcp_tx_delay_set(fd, (uint32_t)(o->delay_ms * 1000)))
+	/* the receiver delays its ACKs; an upload's receiver is the server */
+	if (receiver && o->delay_ms > 0 && tcp_tx_delay_set(fd, (uint32_t)(o->delay_ms * 1000)))
 		return -1;
 	return 0;
 }
@@ -327,6 +328,8 @@ static void do_reply(struct loop_worker *w, struct conn *c)
 	if (cl->mode == PROTO_SINK) {
 		c->state = CS_TX;
 		c->rate = cl->conn_rate;
+		c->want = cl->o->workload == LOAD_XFER ? cl->o->size : 0;
+		c->upload = cl->o->workload == LOAD_XFER;
 	} else {
 		c->state = CS_RX;
 		c->want = cl->mode == PROTO_SOURCE && cl->o->workload == LOAD_BULK
@@ -364,6 +367,12 @@ static void do_rx(struct loop_worker *w, struct conn *c)
 			conn_error(w, c, errno);
 			return;
 		}
+		/* an upload ends when the server, having read it all, closes */
+		if (c->upload) {
+			transaction_done(w, c);
+			conn_done(w, c, -1, NULL);
+			return;
+		}
 		/* EOF: the server closes after a response; a stream must not end */
 		if (streaming || c->want) {
 			unit_finished(cl);
@@ -386,6 +395,8 @@ static void do_tx(struct loop_worker *w, struct conn *c)
 		uint64_t allow = pace_allow(w, c, w->e->bufsize);
 		ssize_t n;
 
+		if (c->upload && allow > c->want)
+			allow = c->want;
 		if (!allow)
 			return;
 		n = conn_send(w, c, allow, use_sf);
@@ -396,6 +407,12 @@ static void do_tx(struct loop_worker *w, struct conn *c)
 		c->tx += (uint64_t)n;
 		st->bytes_tx += (uint64_t)n;
 		pace_spend(c, (uint64_t)n);
+		if (c->upload && !(c->want -= (uint64_t)n)) {
+			/* all sent: the server reads to EOF and closes; its close is the end */
+			shutdown(c->fd, SHUT_WR);
+			c->state = CS_RX;
+			return;
+		}
 	}
 }
 
@@ -765,7 +782,7 @@ static void setup_hello(struct loop *e, struct client *cl)
 {
 	const struct load_client_opts *o = cl->o;
 	struct proto_hello h = { 0 };
-	int up = o->workload == LOAD_BULK && o->direction == LOAD_UP;
+	int up = o->direction == LOAD_UP;
 
 	h.mode = (uint8_t)cl->mode;
 	h.flags = (o->nodelay ? PROTO_F_NODELAY : 0) |
@@ -775,6 +792,7 @@ static void setup_hello(struct loop *e, struct client *cl)
 	h.req_bytes = (uint32_t)(o->workload == LOAD_CRR ? o->request_size : 0);
 	h.sndbuf = up ? 0 : (uint32_t)o->sndbuf;
 	h.rcvbuf = up ? (uint32_t)o->rcvbuf : 0;
+	h.tx_delay_us = up ? (uint32_t)(o->delay_ms * 1000) : 0;
 	h.rate = up ? 0 : cl->conn_rate;
 	for (int s = 0; s < e->nstacks; s++) {
 		strcpy(h.cc, e->stack[s]);
@@ -788,7 +806,7 @@ static int client_setup(struct loop *e, struct client *cl)
 	static const int modes[] = { PROTO_SOURCE, PROTO_RR, PROTO_SOURCE, 0 };
 
 	cl->mode = modes[o->workload];
-	if (o->workload == LOAD_BULK && o->direction == LOAD_UP)
+	if (o->direction == LOAD_UP)
 		cl->mode = PROTO_SINK;
 	cl->goodput_acked = cl->mode == PROTO_SINK;
 	cl->conn_rate = (uint64_t)(o->rate / 8 / (double)o->connections);

@@ -27,7 +27,7 @@ const struct opt load_client_table[] = {
 	C("connections", 'c', OPT_INT, connections, 1, 10000000, NULL, "1", "N",
 	  "concurrent connections"),
 	C("direction", 0, OPT_CHOICE, direction, 0, 0, direction_names, "down", "DIR",
-	  "bulk: down (server sends) or up (client sends)"),
+	  "bulk and xfer: down (the server sends) or up (the client sends)"),
 	C("bufsize", 0, OPT_SIZE, bufsize, 1, 1 << 30, NULL, "64K", "BYTES",
 	  "bytes per send or receive call"),
 	C("sndbuf", 0, OPT_SIZE, sndbuf, 0, 1 << 30, NULL, "0", "BYTES",
@@ -42,7 +42,8 @@ const struct opt load_client_table[] = {
 	C("rate", 'r', OPT_RATE, rate, 0, 0, NULL, "0", "BPS",
 	  "total send rate in bits/s (100M, 1G), 0 = unlimited"),
 	C("delay-ms", 0, OPT_DOUBLE, delay_ms, 0, 60000, NULL, "0", "MS",
-	  "add MS to the RTT (TCP_TX_DELAY on the client, needs root)"),
+	  "add MS to the RTT: TCP_TX_DELAY on the receiving side, which delays its ACKs "
+	  "(the client; the server of an upload); needs root and the fq qdisc there"),
 	C("size", 's', OPT_SIZE, size, 0, 0, NULL, "0", "BYTES",
 	  "bytes per transfer (xfer 10M), response (crr 64) or chunk (chunk 1M)"),
 	C("request-size", 0, OPT_SIZE, request_size, 0, 1 << 30, NULL, "0", "BYTES",
@@ -123,8 +124,8 @@ int load_client_resolve(struct load_client_opts *o)
 		return error("'--url' applies to the chunk workload only");
 	if (o->url && *o->url && strncmp(o->url, "http://", 7))
 		return error("unsupported URL '%s': only http:// is supported", o->url);
-	if (o->direction == LOAD_UP && o->workload != LOAD_BULK)
-		return error("'--direction up' applies to bulk only");
+	if (o->direction == LOAD_UP && o->workload != LOAD_BULK && o->workload != LOAD_XFER)
+		return error("'--direction up' applies to bulk and xfer only");
 	if (o->rate && o->workload != LOAD_BULK && o->workload != LOAD_CHUNK)
 		return error("'--rate' applies to bulk and chunk; crr and xfer run flat out");
 	if (o->workload == LOAD_CHUNK && o->cc && strchr(o->cc, ','))

@@ -26,7 +26,7 @@ struct load_client_opts {
 	long ports;		/* spread connections over this many ports */
 	long threads;		/* 0 = min(connections, online CPUs) */
 	long connections;	/* concurrent connections (crr, xfer: slots) */
-	int direction;		/* enum load_direction (bulk) */
+	int direction;		/* enum load_direction (bulk, xfer) */
 	uint64_t bufsize;	/* bytes per send/recv call */
 	uint64_t sndbuf;	/* SO_SNDBUF of the sender, 0 = autotuning */
 	uint64_t rcvbuf;	/* SO_RCVBUF of the receiver, 0 = autotuning */
@@ -34,7 +34,7 @@ struct load_client_opts {
 	int sendfile;		/* the sender uses sendfile(2), no user copies */
 	int recv_copy;		/* the client copies what it receives (else discards) */
 	double rate;		/* total send rate, bits/s, 0 = unlimited */
-	double delay_ms;	/* added RTT, ms (TCP_TX_DELAY on the client) */
+	double delay_ms;	/* added RTT, ms (TCP_TX_DELAY on the receiving side) */
 	uint64_t size;		/* bytes per transfer/response/chunk, 0 = default */
 	uint64_t request_size;	/* crr: request payload bytes after the hello */
 	long burst;		/* crr: connections opened at once, 0 = steady */

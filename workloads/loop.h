@@ -58,6 +58,7 @@ struct conn {
 	uint8_t hdr_len;	/* bytes of hdr in use */
 	uint8_t established;	/* the handshake completed */
 	uint8_t queued;		/* in the worker's ready list */
+	uint8_t upload;		/* xfer up: sent all, the server's close ends the transfer */
 	int fd;
 	uint32_t slot;		/* index in the worker's conns[] */
 	uint32_t heap_idx;	/* index in the timer heap, or NO_HEAP */
