@@ -53,4 +53,23 @@ test_expect_success 'a host that never answers: one connect timeout, no fetch af
 	test $(grep -c . err) = 1
 '
 
+test_expect_success NETNS 'a reboot command that exits 0 must still bring a new boot (#5)' '
+	echo image >image &&
+	printf "[deploy]\ninstall = true\nreboot = true\n" >job-reboot &&
+	sed -e "s/^boot_timeout = 30s$/boot_timeout = 2s/" lab.hosts >fast.hosts &&
+	test_exit_code 128 perflab run --hosts fast.hosts --job job-reboot --image ./image \
+		--duration 1 --warmup 0 --collectors none --results rb 2>err &&
+	cat err &&
+	grep -q "host .dut1. answers but did not boot anew within 2 s .*say kind = service" err &&
+	json rb/*/run.json "d[\"status\"] == \"aborted\" and d[\"deploy\"][\"outcome\"] == \"abort\""
+'
+
+test_expect_success NETNS 'kind = service: a restart that exits 0 needs no new boot (#5)' '
+	printf "[deploy]\ninstall = true\nreboot = true\nkind = service\n" >job-restart &&
+	perflab config check job-restart &&
+	perflab run --hosts fast.hosts --job job-restart --image ./image \
+		--duration 1 --warmup 0 --collectors none --results rs &&
+	json rs/*/run.json "d[\"status\"] == \"complete\" and d[\"deploy\"][\"outcome\"] == \"ok\""
+'
+
 test_done
