@@ -159,13 +159,15 @@ static int wait_back(struct transport *t, const char *old_boot, uint64_t deadlin
 static void console_start(struct transport *t, struct child *c, const char *logdir)
 {
 	struct spawn_opts so = SPAWN_OPTS_INIT;
-	char *log;
+	char *log, *name;
 	char **argv;
 
 	memset(c, 0, sizeof(*c));
 	if (!argv_len(t->h->console))
 		return;
-	log = xasprintf("%s/console-%s.log", logdir, t->h->name);
+	name = name_as_path(t->h->name);	/* a '/' in it stays in logdir */
+	log = xasprintf("%s/console-%s.log", logdir, name);
+	free(name);
 	argv = host_command(t, t->h->console, NULL, NULL);
 	so.stdout_path = log;
 	so.stderr_path = "&1";

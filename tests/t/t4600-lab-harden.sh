@@ -72,4 +72,16 @@ test_expect_success NETNS 'kind = service: a restart that exits 0 needs no new b
 	json rs/*/run.json "d[\"status\"] == \"complete\" and d[\"deploy\"][\"outcome\"] == \"ok\""
 '
 
+test_expect_success NETNS 'a / in the host name: the console log stays in the run directory (#14)' '
+	sed -e "s|^\[host dut1\]$|[host ../esc/dut1]|" \
+	    -e "/^\[host \.\.\/esc\/dut1\]$/a console = sh -c \"echo console of \$1\" console {host}" \
+	    lab.hosts >slash.hosts &&
+	perflab config check slash.hosts &&
+	mkdir -p sl && perflab run --hosts slash.hosts --job job-restart --image ./image \
+		--duration 1 --warmup 0 --collectors none --results sl/res &&
+	d=sl/res/$(ls sl/res) &&
+	grep -q "^console of ../esc/dut1$" "$d/console-%2E.%2Fesc%2Fdut1.log" &&
+	test ! -e sl/esc && test ! -e sl/res/esc
+'
+
 test_done
