@@ -62,4 +62,12 @@ test_expect_success 'a client that needs more files than the limit says so on th
 	! grep -q "\.tmp-" err
 '
 
+test_expect_success 'without RENAME_NOREPLACE (NFS): the run directory is still finalised (#2)' '
+	PERFLAB_TEST_NO_RENAMEAT2=1 perflab run --duration 1 --warmup 0 --collectors none \
+		--results nfs >out 2>err &&
+	d=nfs/$(ls nfs) &&
+	json $d/run.json "d[\"status\"] == \"complete\"" &&
+	test -z "$(ls -A nfs | grep "^\.tmp-")"
+'
+
 test_done
