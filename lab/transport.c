@@ -179,6 +179,7 @@ static char **with_options(char **prefix, char *const *extra)
 
 int transport_connect_start(struct transport *t, struct child *c)
 {
+	static unsigned seq;
 	char *check[] = { "-O", "check", NULL };
 	char *extra[] = { "-N", "-f", "-o", "ControlMaster=yes", NULL };
 	struct spawn_opts so = SPAWN_OPTS_INIT;
@@ -196,8 +197,8 @@ int transport_connect_start(struct transport *t, struct child *c)
 		return 0;	/* a master from an earlier step is still there */
 	}
 	argv = with_options(t->ssh, extra);
-	free(t->connect_err);
-	t->connect_err = xasprintf("%s/connect-%ld.err", t->ctl_dir, (long)getpid());
+	free(t->connect_err);	/* one per connection: hosts connect side by side */
+	t->connect_err = xasprintf("%s/connect-%ld-%u.err", t->ctl_dir, (long)getpid(), ++seq);
 	so.stdout_path = "/dev/null";	/* the master must not hold our pipes */
 	so.stderr_path = t->connect_err;	/* a file: the master may keep it open */
 	so.new_pgrp = 1;
@@ -230,9 +231,11 @@ static int connect_finish(struct transport *t, struct child *c, int quiet)
 	if (child_wait(c, t->h->connect_timeout + 5) == PERFLAB_ETIMEOUT) {
 		child_stop(c, 1);
 		ret = -1;
+		said = connect_said(t);
 		if (!quiet)
-			error("cannot reach host %s within %.0f s", host_desc(t, &desc),
-			      t->h->connect_timeout);
+			error("cannot reach host %s within %.0f s%s", host_desc(t, &desc),
+			      t->h->connect_timeout, said);
+		free(said);
 	} else if (child_exit_code(c)) {
 		ret = -1;
 		said = connect_said(t);
