@@ -281,8 +281,9 @@ void transport_release_keep(struct transport *t, int keep_master)
 				child_stop(&c, 1);
 		}
 		free(stop);
-		rmdir(t->ctl_dir);	/* when no other master is left there */
 	}
+	if (t->ctl_dir)
+		rmdir(t->ctl_dir);	/* only when no master is left there */
 	argv_free(t->ssh);
 	free(t->state_dir);
 	free(t->ctl_dir);
