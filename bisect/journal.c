@@ -33,22 +33,50 @@ int journal_create(struct journal *out, const char *path)
 	return journal_fdopen(out, path, O_CREAT | O_EXCL);
 }
 
+static int known_event(const json_t *o);
+
+/* Does buf[0..len) hold one journal event (a line without its newline)? */
+static int whole_event(const char *buf, size_t len)
+{
+	json_t *o = json_loadb(buf, len, 0, NULL);
+	int ok = o && known_event(o);
+
+	json_decref(o);
+	return ok;
+}
+
+/*
+ * Where the text after the last newline starts, and whether it is torn:
+ * an event that parses was written whole and only misses its newline.
+ */
+static size_t last_line(const char *buf, size_t len, int *torn)
+{
+	size_t start = len;
+
+	while (start && buf[start - 1] != '\n')
+		start--;
+	*torn = start < len && !whole_event(buf + start, len - start);
+	return start;
+}
+
 int journal_open(struct journal *out, const char *path)
 {
-	size_t len;
+	size_t len, start;
 	char *buf = read_file(path, 0, &len);
-	size_t keep = len;
+	int torn, ret;
 
 	if (!buf)
 		return error_errno("cannot read the journal '%s'", path);
-	while (keep && buf[keep - 1] != '\n')
-		keep--;
-	if (keep < len && truncate(path, (off_t)keep) < 0) {
-		free(buf);
-		return error_errno("cannot cut the torn last line of '%s'", path);
-	}
+	start = last_line(buf, len, &torn);
 	free(buf);
-	return journal_fdopen(out, path, 0);
+	if (torn && truncate(path, (off_t)start) < 0)
+		return error_errno("cannot cut the torn last line of '%s'", path);
+	if (torn)
+		warning("'%s': cut its torn last line (a crash while writing it)", path);
+	ret = journal_fdopen(out, path, 0);
+	if (!ret && !torn && start < len && write_all(out->fd, "\n", 1) < 0)
+		ret = error_errno("cannot end the last line of '%s'", path);
+	return ret;
 }
 
 int journal_close(struct journal *j)
@@ -279,9 +307,12 @@ int journal_read(const char *path, journal_fn fn, void *data, int *torn)
 
 		lineno++;
 		if (!(nl = memchr(p, '\n', (size_t)(buf + len - p)))) {
-			if (torn)
-				*torn = 1;	/* a crash mid-write: never reported written */
-			break;
+			nl = buf + len;	/* the last line, without its newline */
+			if (!whole_event(p, len - (size_t)(p - buf))) {
+				if (torn)
+					*torn = 1;	/* a crash mid-write: never reported written */
+				break;
+			}
 		}
 		o = json_loadb(p, (size_t)(nl - p), 0, &err);
 		if (!o || !known_event(o))
@@ -319,12 +350,13 @@ static int config_from(struct engine_config *c, const json_t *o)
 {
 	unsigned long long n, k, mr, mb, cr, ms;
 	const char *seed = json_get_str(o, "seed");
-	double dir = json_get_num(o, "direction");
+	long dir;
 
 	if (get_uint(o, "n", 1u << 30, &n) || get_uint(o, "k", 64, &k) ||
 	    get_uint(o, "max_runs", 1u << 30, &mr) || get_uint(o, "max_builds", 1u << 30, &mb) ||
 	    get_uint(o, "confirm_runs", 1u << 20, &cr) ||
-	    get_uint(o, "max_side_runs", 1u << 20, &ms) || !seed)
+	    get_uint(o, "max_side_runs", 1u << 20, &ms) || !seed ||
+	    json_get_long(o, "direction", -1, 1, &dir) || !dir)
 		return -1;
 	engine_config_init(c, (size_t)n);
 	c->direction = (int)dir;
@@ -441,7 +473,7 @@ static int replay_line(const json_t *o, unsigned long lineno, void *data)
 {
 	struct replay *rp = data;
 	const char *ev = json_get_str(o, "ev");
-	double commit = json_get_num(o, "commit");
+	long commit;
 
 	if (!strcmp(ev, "start"))
 		return replay_start(rp, o, lineno);
@@ -451,12 +483,13 @@ static int replay_line(const json_t *o, unsigned long lineno, void *data)
 		return replay_round(rp, o, lineno);
 	if (strcmp(ev, "measurement") && strcmp(ev, "unbuildable"))
 		return 0;	/* verdicts and results are derived, not inputs */
-	if (isnan(commit) || commit != (long)commit)
+	/* the good endpoint (-1) or a commit of the range */
+	if (json_get_long(o, "commit", BISECT_GOOD_END, 1L << 30, &commit))
 		return error("%s:%lu: no commit index", rp->path, lineno);
 	if (!strcmp(ev, "unbuildable"))
-		return engine_unbuildable(rp->e, (long)commit) < 0 ?
+		return engine_unbuildable(rp->e, commit) < 0 ?
 		       error("%s:%lu: bad commit index", rp->path, lineno) : 0;
-	return replay_measurement(rp, o, (long)commit, lineno);
+	return replay_measurement(rp, o, commit, lineno);
 }
 
 int journal_replay(const char *path, struct engine **out, struct bisect_revs *revs)

@@ -33,8 +33,11 @@ struct journal {
 /* Create path (exclusively: an existing journal is never overwritten). */
 int journal_create(struct journal *out, const char *path);
 /*
- * Open an existing journal to append (resume). A torn last line is cut
- * off first (it was never reported written).
+ * Open an existing journal to append (resume): this writes. A torn last
+ * line (no newline, and not an event that parses) is cut off first: it
+ * was never reported written. A last line that is a whole event and only
+ * misses its newline is kept and ended. Readers use journal_read, which
+ * never writes.
  */
 int journal_open(struct journal *out, const char *path);
 int journal_close(struct journal *j);	/* safe on a closed journal */
@@ -67,8 +70,9 @@ int journal_result(struct journal *j, const struct bisect_revs *r,
 /*
  * Read a journal: fn is called for every line that parses (a JSON object
  * with a known "ev"), with its 1-based line number. A torn last line
- * (no newline at the end of the file) is skipped with *torn set; any
- * other bad line is an error naming the file and line.
+ * (no newline at the end of the file, and not an event that parses) is
+ * skipped with *torn set; any other bad line is an error naming the file
+ * and line. The file is never written.
  */
 struct json_t;
 typedef int (*journal_fn)(const struct json_t *ev, unsigned long lineno, void *data);

@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <unistd.h>
 #include <math.h>
 #include <stdio.h>
@@ -405,15 +406,14 @@ static int on_event(const json_t *ev, unsigned long lineno, void *data)
 	struct steps *st = data;
 	const char *type = json_get_str(ev, "ev");
 	const char *dir = json_get_str(ev, "run");
-	unsigned round = (unsigned)json_get_num(ev, "round");
-	double ci = json_get_num(ev, "commit");
-	long c;
+	long round = 0, c;
 	struct step *s;
 	size_t k;
 
-	if (!type || strcmp(type, "measurement") || !(ci >= -1) || ci >= (double)st->f->b->revs.n)
+	if (!type || strcmp(type, "measurement") ||
+	    json_get_long(ev, "commit", -1, (long)st->f->b->revs.n - 1, &c))
 		return 0;
-	c = (long)ci;
+	json_get_long(ev, "round", 0, UINT_MAX, &round);
 	k = (size_t)(c + 1);
 	st->values[k] = xrealloc(st->values[k], (st->nvalues[k] + 1) * sizeof(double));
 	st->values[k][st->nvalues[k]++] = json_get_num(ev, "value");

@@ -240,9 +240,10 @@ static int print_next(struct bisect *b)
 	return EXIT_OK;
 }
 
-static int open_current(struct bisect *b, const char *results)
+/* The current bisection: to continue it (writable), or only to look. */
+static int open_current(struct bisect *b, const char *results, int writable)
 {
-	int r = bisect_resume(b, results);
+	int r = writable ? bisect_resume(b, results) : bisect_read(b, results);
 
 	if (r == PERFLAB_ENOTFOUND)
 		error("no bisection in progress in '%s' (no %s/bisect/CURRENT): "
@@ -334,7 +335,7 @@ static int mark(int argc, char **argv, enum bisect_verdict v)
 	if ((n = parse(state_table, &o, argc, argv, pos, 1)) < 0)
 		goto out;
 	ret = EXIT_FAIL;
-	if (open_current(&b, o.results)) {
+	if (open_current(&b, o.results, 1)) {
 		bisect_release(&b);
 		goto out;
 	}
@@ -589,7 +590,7 @@ static int status_manual(const char *results, json_t *st)
 	char *jpath;
 	struct jstat js = { 0, 0, 0, NAN, NAN, 0, 1 };
 
-	if (open_current(&b, results)) {
+	if (open_current(&b, results, 0)) {
 		bisect_release(&b);
 		return -1;
 	}

@@ -209,12 +209,53 @@ static void mark_unbuildable(struct hunt *h, long commit)
 	h->unbuildable[h->nunbuildable++] = commit;
 }
 
+/* Did the run fail because the service under test did (run.json says so)? */
+static int service_failed(enum run_status st, const char *dir)
+{
+	struct run_dir rd;
+	int failed;
+
+	if (st != RUN_FAILED || !dir)
+		return 0;
+	failed = !run_dir_read(&rd, dir) &&
+		 json_is_true(json_object_get(rd.run, "workload_failed"));
+	run_dir_release(&rd);
+	return failed;
+}
+
+/*
+ * With failed-runs = bad, a run whose service failed stands for a bad
+ * one: it is journaled at the bad end's level (its median so far), or,
+ * before that is known, twice the threshold worse than the good end's.
+ * NaN (a failed run, which the engine skips) when neither is known.
+ */
+static double bad_stand_in(const struct hunt *h)
+{
+	struct engine_result res;
+	double bad = NAN, good = NAN;
+
+	if (!engine_result(h->b.engine, &res)) {
+		bad = res.n ? res.commits[res.n - 1].median : NAN;
+		good = res.good_end.median;
+		engine_result_release(&res);
+	}
+	if (isfinite(bad) && isfinite(good) && (bad - good) * h->gate.m->worse > 0)
+		return bad;
+	return good * (1 + 2 * fabs(h->gate.threshold) * h->gate.m->worse);
+}
+
 /* A measured run lands: journal it and keep what the report needs. */
 static int land(void *data, const struct sched_job *job, enum run_status st, const char *dir)
 {
 	struct hunt *h = data;
 	long commit = job->tag;
 	double v = st == RUN_COMPLETE ? run_dir_metric(dir, h->gate.m) : NAN;
+
+	if (h->js->run.failed_runs == FAILED_BAD && service_failed(st, dir)) {
+		v = bad_stand_in(h);
+		printf("    %.12s: its service failed: counted as bad (failed-runs = bad)\n",
+		       bisect_commit_id(&h->b, commit));
+	}
 
 	if (st == RUN_ABORTED) {
 		h->aborted = 1;
@@ -406,10 +447,13 @@ static int save_context(struct hunt *h)
 {
 	json_t *o = json_object();
 	char *path = xasprintf("%s/" CONTEXT, h->b.dir);
+	char *job = path_absolute(h->cli->job);
+	char *hosts = h->cli->hosts ? path_absolute(h->cli->hosts) : NULL;
 	int ret;
 
-	json_set_str(o, "job", h->cli->job);
-	json_set_str(o, "hosts", h->cli->hosts);
+	/* absolute: a resume may run from another directory */
+	json_set_str(o, "job", job);
+	json_set_str(o, "hosts", hosts);
 	json_set_str(o, "metric", h->gate.m->name);
 	json_set_num(o, "threshold", h->gate.threshold);
 	json_set(o, "improvement", json_boolean(h->cli->improvement));
@@ -417,6 +461,8 @@ static int save_context(struct hunt *h)
 	ret = json_write_file(path, o, 0);
 	json_decref(o);
 	free(path);
+	free(job);
+	free(hosts);
 	return ret;
 }
 
@@ -449,8 +495,8 @@ static int load_context(struct brun_cli *cli, const char *results)
 		cli->metric = xstrdup(json_get_str(o, "metric"));
 	if (cli->threshold == 0 && isfinite(json_get_num(o, "threshold")))
 		cli->threshold = json_get_num(o, "threshold");
-	if (!cli->duts && json_get_num(o, "duts") > 0)
-		cli->duts = (long)json_get_num(o, "duts");
+	if (!cli->duts)
+		json_get_long(o, "duts", 1, 1024, &cli->duts);
 	if (json_is_true(json_object_get(o, "improvement")))
 		cli->improvement = 1;
 	ret = 0;
@@ -580,6 +626,17 @@ static int judge_one(struct brun_cli *cli, struct job_setup *js, const struct ga
 					free(dir);
 					printf("%s does not build: skip\n", side ? cli->one : cli->goods.v[0]);
 					ret = side ? EXIT_SKIP : EXIT_FATAL;
+					goto out;
+				}
+				if (service_failed(st, dir)) {
+					int bad = js->run.failed_runs == FAILED_BAD;
+
+					free(dir);
+					printf("%s: the service under test failed: %s\n",
+					       side ? cli->one : cli->goods.v[0],
+					       !side ? "the good commit cannot be measured" :
+					       bad ? "bad (failed-runs = bad)" : "skip");
+					ret = !side ? EXIT_FATAL : bad ? EXIT_FAIL : EXIT_SKIP;
 					goto out;
 				}
 				if (side)

@@ -1,8 +1,9 @@
 #include "tests/unit/test.h"
 #include "bisect/bisect.h"
 #include "bisect/simulate.h"
-#include "common/rand.h"
 #include "common/fsutil.h"
+#include "common/json.h"
+#include "common/rand.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -325,8 +326,11 @@ TEST(bisect, journal_torn_line_and_damage)
 	CHECK_INT(journal_read(p, count_lines, &n, &torn), 0);
 	CHECK_INT(n, 2);
 	CHECK_INT(torn, 1);
-	/* Opening to append cuts the torn tail first. */
+	/* Opening to append cuts the torn tail first, and says so. */
+	test_capture_start();
 	REQUIRE(journal_open(&j, p) == 0);
+	CHECK_CONTAINS(test_captured(), "cut its torn last line");
+	test_capture_end();
 	journal_close(&j);
 	n = 0;
 	CHECK_INT(journal_read(p, count_lines, &n, &torn), 0);
@@ -346,6 +350,97 @@ TEST(bisect, journal_torn_line_and_damage)
 	CHECK(journal_read(p, NULL, NULL, &torn) < 0);
 	CHECK_CONTAINS(test_captured(), "unknown.ndjson:1: not a journal event");
 	test_capture_end();
+}
+
+/*
+ * A last line that is a whole event without its newline is an event, not
+ * a torn line: reading counts it and never writes; opening to append
+ * ends it instead of cutting it (issue 14 #4).
+ */
+TEST(bisect, journal_whole_last_line_is_kept)
+{
+	const char *good = "{\"ev\":\"round\",\"round\":1,\"requests\":[]}";
+	const char *p = test_write("whole.ndjson", good);
+	unsigned long n = 0;
+	int torn = 1;
+	struct journal j;
+	char *text;
+
+	CHECK_INT(journal_read(p, count_lines, &n, &torn), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(torn, 0);
+	text = read_file(p, 0, NULL);
+	CHECK_STR(text, good);	/* reading never writes */
+	free(text);
+	REQUIRE(journal_open(&j, p) == 0);
+	CHECK_INT(journal_append(&j, json_pack("{s:s, s:i, s:[]}", "ev", "round", "round", 2,
+					       "requests")), 0);
+	journal_close(&j);
+	n = 0;
+	CHECK_INT(journal_read(p, count_lines, &n, &torn), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(torn, 0);
+}
+
+/*
+ * Numbers a journal may hold but a long cannot: a commit index of 1e300
+ * or 2^63, a direction missing or not a number. Each is an error naming
+ * the line, never an out-of-range conversion (issue 14 #10; the unit
+ * tests halt on undefined behaviour).
+ */
+static const char *start_line(const char *direction)
+{
+	static char line[1024];
+
+	snprintf(line, sizeof(line),
+		 "{\"ev\":\"start\",\"config\":{\"n\":2,%s\"threshold\":0.05,\"k\":1,"
+		 "\"max_runs\":40,\"max_builds\":4,\"confirm_runs\":2,\"max_side_runs\":4,"
+		 "\"confidence\":0.99,\"seed\":\"1\"},\"metric\":\"cpu\","
+		 "\"bad\":\"%040x\",\"goods\":[\"%040x\"],\"first_parent\":0,"
+		 "\"commits\":[{\"id\":\"%040x\",\"subject\":\"a\",\"parents\":[]},"
+		 "{\"id\":\"%040x\",\"subject\":\"b\",\"parents\":[0]}]}\n",
+		 direction, 2, 9, 1, 2);
+	return line;
+}
+
+static void replay_refused(const char *name, const char *text, const char *want)
+{
+	struct bisect_revs r;
+	struct engine *e = NULL;
+	const char *p = test_write(name, text);
+
+	test_capture_start();
+	CHECK(journal_replay(p, &e, &r) < 0);
+	CHECK(e == NULL);
+	CHECK_CONTAINS(test_captured(), want);
+	test_capture_end();
+}
+
+TEST(bisect, journal_replay_out_of_range_numbers)
+{
+	char *ok = xstrdup(start_line("\"direction\":1,")), *text;
+
+	replay_refused("nodir.ndjson", start_line(""), "nodir.ndjson:1: a damaged start line");
+	replay_refused("strdir.ndjson", start_line("\"direction\":\"up\","),
+		       "strdir.ndjson:1: a damaged start line");
+	replay_refused("bigdir.ndjson", start_line("\"direction\":1e300,"),
+		       "bigdir.ndjson:1: a damaged start line");
+	text = xasprintf("%s{\"ev\":\"measurement\",\"commit\":1e300,\"value\":1}\n", ok);
+	replay_refused("c1e300.ndjson", text, "c1e300.ndjson:2: no commit index");
+	free(text);
+	text = xasprintf("%s{\"ev\":\"unbuildable\",\"commit\":9.223372036854775808e18}\n", ok);
+	replay_refused("c2p63.ndjson", text, "c2p63.ndjson:2: no commit index");
+	free(text);
+	text = xasprintf("%s{\"ev\":\"unbuildable\",\"commit\":9223372036854775808}\n", ok);
+	replay_refused("i2p63.ndjson", text, "i2p63.ndjson:2:");	/* jansson: too big */
+	free(text);
+	text = xasprintf("%s{\"ev\":\"measurement\",\"commit\":-9.3e18,\"value\":1}\n", ok);
+	replay_refused("cneg.ndjson", text, "cneg.ndjson:2: no commit index");
+	free(text);
+	text = xasprintf("%s{\"ev\":\"measurement\",\"commit\":0.5,\"value\":1}\n", ok);
+	replay_refused("chalf.ndjson", text, "chalf.ndjson:2: no commit index");
+	free(text);
+	free(ok);
 }
 
 TEST(bisect, simulation_rates_are_deterministic)
