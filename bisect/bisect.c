@@ -11,6 +11,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,7 @@ static int write_state(const struct bisect *b, int manual)
 
 	json_set_str(s, "id", b->id);
 	json_set_str(s, "repo", b->repo);
+	json_set_str(s, "results", b->results);
 	json_set_str(s, "metric", b->metric);
 	json_set_str(s, "job", b->job);
 	json_set(s, "manual", json_boolean(manual));
@@ -120,9 +122,10 @@ int bisect_create(struct bisect *out, const struct bisect_opts *o, int with_engi
 		return error("nothing to bisect: %s is not after the good commits", o->bad);
 	out->id = new_id(o->results, out->revs.bad);
 	out->dir = xasprintf("%s/bisect/%s", o->results, out->id);
-	out->repo = xstrdup(o->repo);
+	out->repo = path_absolute(o->repo);	/* read again from any directory */
+	out->results = path_absolute(o->results);
 	out->metric = o->metric ? xstrdup(o->metric) : NULL;
-	out->job = o->job ? xstrdup(o->job) : NULL;
+	out->job = o->job ? path_absolute(o->job) : NULL;
 	out->last = xcalloc(out->revs.n, sizeof(*out->last));
 	if (!with_engine) {
 		out->bad = xstrdup(out->revs.bad);
@@ -177,7 +180,7 @@ static char **json_strv(const json_t *a)
 	return v;
 }
 
-int bisect_resume(struct bisect *out, const char *results)
+static int bisect_open(struct bisect *out, const char *results, int writable)
 {
 	char *id, *spath, *jpath;
 	json_t *s;
@@ -198,6 +201,7 @@ int bisect_resume(struct bisect *out, const char *results)
 		goto out;
 	}
 	out->repo = xstrdup(json_get_str(s, "repo"));
+	out->results = path_absolute(results);
 	out->metric = json_get_str(s, "metric") ? xstrdup(json_get_str(s, "metric")) : NULL;
 	out->job = json_get_str(s, "job") ? xstrdup(json_get_str(s, "job")) : NULL;
 	manual = json_is_true(json_object_get(s, "manual"));
@@ -206,14 +210,16 @@ int bisect_resume(struct bisect *out, const char *results)
 		out->bad = xstrdup(json_get_str(s, "bad"));
 		out->goods = json_strv(json_object_get(s, "goods"));
 		out->skips = json_strv(json_object_get(s, "skips"));
-		out->steps = (unsigned)json_get_num(s, "steps");
 		{
 			size_t ng = 0;
+			long steps = 0, fp = 0;
 
+			json_get_long(s, "steps", 0, UINT_MAX, &steps);
+			json_get_long(s, "first_parent", 0, 1, &fp);
+			out->steps = (unsigned)steps;
 			while (out->goods[ng])
 				ng++;
-			if (revs_load(&out->revs, out->repo, out->bad, out->goods, ng,
-				      (int)json_get_num(s, "first_parent")))
+			if (revs_load(&out->revs, out->repo, out->bad, out->goods, ng, (int)fp))
 				goto out;
 		}
 	} else {
@@ -231,12 +237,22 @@ int bisect_resume(struct bisect *out, const char *results)
 	}
 	if (!out->last)
 		out->last = xcalloc(out->revs.n ? out->revs.n : 1, sizeof(*out->last));
-	ret = journal_open(&out->journal, jpath);
+	ret = writable ? journal_open(&out->journal, jpath) : 0;
 out:
 	json_decref(s);
 	free(spath);
 	free(jpath);
 	return ret;
+}
+
+int bisect_resume(struct bisect *out, const char *results)
+{
+	return bisect_open(out, results, 1);
+}
+
+int bisect_read(struct bisect *out, const char *results)
+{
+	return bisect_open(out, results, 0);
 }
 
 void bisect_release(struct bisect *b)
@@ -247,6 +263,7 @@ void bisect_release(struct bisect *b)
 	free(b->dir);
 	free(b->id);
 	free(b->repo);
+	free(b->results);
 	free(b->metric);
 	free(b->job);
 	free(b->last);
@@ -313,6 +330,16 @@ int bisect_record(struct bisect *b, long commit, double value, const char *run_d
 	return journal_changes(b);
 }
 
+int bisect_record_block(struct bisect *b, long commit, unsigned block, double value,
+			const char *run_dir)
+{
+	if (journal_measurement_block(&b->journal, &b->revs, commit, block, value, run_dir,
+				      b->round) ||
+	    engine_observe_block(b->engine, commit, block, value))
+		return -1;
+	return journal_changes(b);
+}
+
 int bisect_record_unbuildable(struct bisect *b, long commit)
 {
 	if (journal_unbuildable(&b->journal, &b->revs, commit, b->round) ||
@@ -351,9 +378,10 @@ int bisect_import(struct bisect *out, const char *results, const char *journal,
 		;	/* a torn last line was never reported written */
 	out->id = new_id(results, out->revs.bad);
 	out->dir = xasprintf("%s/bisect/%s", results, out->id);
-	out->repo = xstrdup(repo);
+	out->repo = path_absolute(repo);
+	out->results = path_absolute(results);
 	out->metric = metric ? xstrdup(metric) : NULL;
-	out->job = job ? xstrdup(job) : NULL;
+	out->job = job ? path_absolute(job) : NULL;
 	out->round = engine_round(out->engine);
 	out->last = xcalloc(out->revs.n ? out->revs.n : 1, sizeof(*out->last));
 	if (!engine_result(out->engine, &res)) {

@@ -47,9 +47,10 @@ struct bisect_opts {
 struct bisect {
 	char *dir;		/* RESULTS/bisect/<id> (owned) */
 	char *id;		/* <id>: UTC time and the bad commit's short id (owned) */
-	char *repo;		/* repository (owned) */
+	char *repo;		/* repository, an absolute path (owned) */
+	char *results;		/* the results directory, an absolute path (owned) */
 	char *metric;		/* (owned, may be NULL) */
-	char *job;		/* (owned, may be NULL) */
+	char *job;		/* an absolute path (owned, may be NULL) */
 	struct bisect_revs revs;	/* the range */
 	struct engine *engine;		/* NULL in a manual (human) bisection */
 	struct journal journal;
@@ -72,9 +73,16 @@ struct bisect {
 int bisect_create(struct bisect *out, const struct bisect_opts *opts, int with_engine);
 /*
  * Open the current bisection of results (CURRENT), reload its range and
- * replay its journal into a fresh engine. PERFLAB_ENOTFOUND when none.
+ * replay its journal into a fresh engine, to continue it: the journal is
+ * opened to append, a torn last line cut (journal_open). PERFLAB_ENOTFOUND
+ * when none.
  */
 int bisect_resume(struct bisect *out, const char *results);
+/*
+ * The same to look at it (status): nothing is written, the journal is
+ * not opened (b->journal.fd stays -1).
+ */
+int bisect_read(struct bisect *out, const char *results);
 void bisect_release(struct bisect *b);
 /*
  * The id CURRENT names (owned), or NULL: errno ENOENT when there is no
@@ -91,6 +99,12 @@ const char *bisect_commit_id(const struct bisect *b, long commit);
 int bisect_next(struct bisect *b, struct engine_request *out, size_t max);
 /* engine_observe / engine_unbuildable, journaled (and verdict changes). */
 int bisect_record(struct bisect *b, long commit, double value, const char *run_dir);
+/*
+ * engine_observe_block: a run of commit measured in block (its request's),
+ * NaN for a run that failed or was lost with its DUT; journaled.
+ */
+int bisect_record_block(struct bisect *b, long commit, unsigned block, double value,
+			const char *run_dir);
 int bisect_record_unbuildable(struct bisect *b, long commit);
 /* engine_result, journaled as the result line once finished. */
 int bisect_finish(struct bisect *b, struct engine_result *out);

@@ -1,9 +1,11 @@
 /*
  * The bisection engine: endpoints, then a posterior over the first bad
- * commit fed by every run, then the culprit against its parent. See
- * engine.h for the contract; simulate.c measures it.
+ * commit fed by every run, then the culprit against its parent, all in
+ * blocks that carry their own reference. See engine.h for the contract,
+ * model.c for the posterior; simulate.c measures it.
  */
-#include "bisect/engine.h"
+#include "bisect/engine-int.h"
+#include "common/rand.h"
 #include "common/stats.h"
 #include "common/util.h"
 
@@ -13,66 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REQ 64
-#define OUTLIER_P 0.05		/* weight of the broad component of the likelihood */
-#define OUTLIER_WIDTH 5.0	/* its width, in sigmas */
-#define CONFIRM_ALPHA 0.05	/* culprit against parent: one-sided level */
+#define ENDS_ALPHA 0.05	/* endpoints: one-sided, spent over the looks (one of two gates) */
+#define CONFIRM_ALPHA 0.05	/* culprit against parent: one-sided, spent over the looks, */
+#define CONFIRM_ALPHA_MIN 0.005	/* ... scaled down to this when the posterior doubts the pair */
+#define WRONG_BUDGET 0.004	/* the chance of a wrong culprit one confirmation may add */
 #define GOOD_STRICT 0.2		/* GOOD before the last look: at alpha x this too */
-#define TAB_Z 12.0		/* the mixture's log density is tabulated on [-TAB_Z, TAB_Z] */
-#define TAB_STEP 64		/* points per sigma */
-#define TAB_N ((size_t)(2 * TAB_Z * TAB_STEP) + 1)
-#define GRID_STEP 8		/* level grid points per sigma */
-#define PROBE_NATS 1.0		/* expected log odds one probe moves (runs per probe) */
-#define BUILD_PENALTY 0.2	/* a new build must be this much nearer 1/2 */
+#define CONF_ENTER 0.5		/* posterior mass of a class that sends it to confirmation */
+#define PROBE_NATS 1.0		/* expected log odds one probe moves (sizes probes) */
 #define PROBE_MIN 2		/* runs per probe, at least */
-#define GRID_MIN 64
-#define GRID_MAX 1024
-
-enum phase { PH_ENDPOINTS, PH_PROBE, PH_CONFIRM, PH_DONE };
-
-struct cdata {
-	double *v;		/* valid values */
-	unsigned *batch;	/* [nv]: the round each value was measured in (its boot) */
-	size_t nv, alloc, balloc;
-	unsigned runs;		/* runs, failed included */
-	unsigned nan;		/* failed runs */
-	int skip;		/* unbuildable or unmeasurable */
-};
-
-struct engine {
-	struct engine_config c;
-	struct cdata *cd;		/* [n + 1]; cd[0] is the good endpoint */
-	enum phase phase;
-	enum bisect_status status;
-	char reason[256];
-	struct engine_request req[MAX_REQ];	/* the round being measured */
-	unsigned left[MAX_REQ];			/* runs still due per request */
-	size_t nreq;
-	unsigned round, runs, builds;
-	struct stats_looks looks;	/* endpoints and confirmation */
-	unsigned end_look, conf_look;
-	double mu_g, mu_b, sigma;	/* levels (posterior means) and run noise */
-	double tau2;			/* between-batch variance (boots), 0 if none seen */
-	double *tab;			/* [TAB_N] log density of the run noise */
-	double *grid, *ell;		/* level grid [ng], per-commit log likelihoods [(n + 1) * ng] */
-	size_t ng, gridcap;
-	double *logp, *post, *pbad;	/* [n]: log posterior, posterior, P(bad) */
-	long best, lo, hi;		/* MAP culprit and its class */
-	double conf;			/* posterior mass of [lo, hi] */
-	long conf_a, conf_b;		/* confirmation: parent side, culprit side */
-	struct stats_verdict last;	/* last verdict (endpoints or confirmation) */
-	int have_last;
-};
-
-static struct cdata *D(struct engine *e, long commit)
-{
-	return &e->cd[commit + 1];
-}
-
-static const struct cdata *CD(const struct engine *e, long commit)
-{
-	return &e->cd[commit + 1];
-}
+#define PROBE_MAX 4		/* and at most: more runs on one commit early are mostly wasted */
+#define MOVED_P 0.95		/* posterior chance that the ground moved, to say so */
+#define BIG_CONTROL_P 0.5	/* ... to give probes a control as large as themselves */
+#define SCALE_DF 8		/* degrees of freedom of the pooled spread of pairs, to use it */
+#define BUILD_PENALTY 0.25	/* a new build must be this much nearer 1/2 */
 
 const char *bisect_status_name(enum bisect_status s)
 {
@@ -104,50 +59,80 @@ void engine_config_init(struct engine_config *out, size_t n)
 	out->seed = 0x5eedb15ec7ULL;
 }
 
-struct engine *engine_new(const struct engine_config *c)
+/* Looks at first, first + step, ... up to last blocks, alpha spent Pocock-like. */
+static void looks_init(struct stats_looks *l, unsigned first, unsigned step, unsigned last,
+		       double alpha)
 {
-	struct engine *e;
 	unsigned runs[STATS_MAX_LOOKS];
 	size_t nl;
 
+	for (nl = 0; nl < ARRAY_SIZE(runs) - 1 && first + nl * step < last; nl++)
+		runs[nl] = first + (unsigned)nl * step;
+	runs[nl++] = last;
+	stats_looks_init(l, alpha, runs, nl);
+}
+
+/* The confirmation's looks: every 3/5 of confirm_runs blocks (6 of 10), at least 2. */
+static unsigned confirm_step(const struct engine_config *c)
+{
+	unsigned s = (3 * c->confirm_runs + 4) / 5;
+
+	return s < 2 ? 2 : s;
+}
+
+static int config_ok(const struct engine_config *c)
+{
 	if (!c->n)
-		return error("bisect engine: an empty range"), NULL;
+		return error("bisect engine: an empty range");
 	if (c->direction != 1 && c->direction != -1)
-		return error("bisect engine: direction %d is not +1 or -1", c->direction), NULL;
+		return error("bisect engine: direction %d is not +1 or -1", c->direction);
 	if (!(c->threshold > 0) || c->threshold >= 1)
-		return error("bisect engine: threshold %g is not in (0, 1)", c->threshold), NULL;
-	if (!c->k || c->k > MAX_REQ / 2 || c->confirm_runs < 2 ||
-	    c->max_side_runs < 2 * c->confirm_runs || !(c->confidence > 0.5 && c->confidence < 1))
+		return error("bisect engine: threshold %g is not in (0, 1)", c->threshold);
+	if (!c->k || c->k > 64 || c->confirm_runs < 2 ||
+	    c->max_side_runs < 2 * c->confirm_runs || c->max_side_runs > 1000 ||
+	    !(c->confidence > 0.5 && c->confidence < 1))
 		return error("bisect engine: bad configuration (k %u, confirm runs %u, "
 			     "side runs %u, confidence %g)", c->k, c->confirm_runs,
-			     c->max_side_runs, c->confidence), NULL;
+			     c->max_side_runs, c->confidence);
+	return 0;
+}
+
+/* The uniform prior over the culprit: a commit is bad with the share it reaches. */
+static void prior(struct engine *e)
+{
+	for (size_t c = 0; c < e->c.n; c++)
+		e->post[c] = 1.0 / (double)e->c.n;
+	for (size_t x = 0; x < e->c.n; x++) {
+		size_t m = 0;
+
+		for (size_t c = 0; c < e->c.n; c++)
+			m += engine_reaches(e, x, c);
+		e->pbad[x] = (double)m / (double)e->c.n;
+	}
+}
+
+struct engine *engine_new(const struct engine_config *c)
+{
+	struct engine *e;
+
+	if (config_ok(c) < 0)
+		return NULL;
 	e = xcalloc(1, sizeof(*e));
 	e->c = *c;
 	e->cd = xcalloc(c->n + 1, sizeof(*e->cd));
 	e->logp = xcalloc(c->n, sizeof(double));
 	e->post = xcalloc(c->n, sizeof(double));
 	e->pbad = xcalloc(c->n, sizeof(double));
-	/* Looks at confirm_runs, 2x, 3x ... per side, up to max_side_runs. */
-	for (nl = 0; nl < ARRAY_SIZE(runs) - 1 && (nl + 1) * c->confirm_runs < c->max_side_runs; nl++)
-		runs[nl] = (unsigned)(nl + 1) * c->confirm_runs;
-	runs[nl++] = c->max_side_runs;
-	stats_looks_init(&e->looks, STATS_ALPHA_DEFAULT, runs, nl);
-	e->conf_look = 0;	/* confirmation starts at confirm_runs per side */
+	e->lane_t = xcalloc(c->k, sizeof(double));
+	e->lane_nb = xcalloc(c->k, sizeof(unsigned));
+	e->lane_afirst = xcalloc(c->k, sizeof(int));
+	looks_init(&e->looks, c->confirm_runs, c->confirm_runs, c->max_side_runs, ENDS_ALPHA);
+	/* the confirmation borrows the pairs' spread: its looks come sooner */
+	looks_init(&e->clooks, confirm_step(c), confirm_step(c), c->max_side_runs, CONFIRM_ALPHA);
 	e->best = e->lo = e->hi = e->conf_a = e->conf_b = -1;
 	e->conf = NAN;
-	e->mu_g = e->mu_b = e->sigma = NAN;
-	for (size_t i = 0; i < c->n; i++)
-		e->post[i] = 1.0 / (double)c->n;
-	for (size_t i = 0; i < c->n; i++)
-		e->pbad[i] = 0.5;	/* unknown until the first posterior */
-	e->tab = xcalloc(TAB_N, sizeof(double));
-	for (size_t i = 0; i < TAB_N; i++) {
-		double z = -TAB_Z + (double)i / TAB_STEP, w = OUTLIER_WIDTH;
-		double a = log(1 - OUTLIER_P) - 0.5 * z * z;
-		double b = log(OUTLIER_P / w) - 0.5 * z * z / (w * w);
-
-		e->tab[i] = a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
-	}
+	e->m.p_ground = e->m.shift = e->m.sigma = NAN;
+	prior(e);
 	return e;
 }
 
@@ -155,17 +140,17 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; i <= e->c.n; i++) {
-		free(e->cd[i].v);
-		free(e->cd[i].batch);
-	}
-	free(e->tab);
-	free(e->grid);
-	free(e->ell);
+	for (size_t i = 0; i < e->nsegs; i++)
+		free(e->segs[i].v);
+	free(e->segs);
+	free(e->blocks);
 	free(e->cd);
 	free(e->logp);
 	free(e->post);
 	free(e->pbad);
+	free(e->lane_t);
+	free(e->lane_nb);
+	free(e->lane_afirst);
 	free(e);
 }
 
@@ -184,66 +169,218 @@ static int valid_commit(const struct engine *e, long commit)
 	return commit >= BISECT_GOOD_END && commit < (long)e->c.n;
 }
 
-/* Is c an ancestor of x (or x)? Linear when no ancestry was given. */
-static int reaches(const struct engine *e, size_t x, size_t c)
+int engine_reaches(const struct engine *e, size_t x, size_t c)
 {
 	if (!e->c.anc)
 		return c <= x;
 	return (int)(e->c.anc[x * e->c.words + c / 64] >> (c % 64) & 1);
 }
 
-static void use_runs(struct engine *e, long commit)
+/* --- blocks and requests ------------------------------------------------ */
+
+static size_t new_block(struct engine *e, unsigned lane, enum bkind kind, long a, long b)
 {
-	for (size_t i = 0; i < e->nreq; i++)
-		if (e->req[i].commit == commit && e->left[i]) {
-			e->left[i]--;
-			return;
-		}
+	struct eblock *k;
+
+	ALLOC_GROW(e->blocks, e->nblocks + 1, e->blockalloc);
+	k = &e->blocks[e->nblocks];
+	memset(k, 0, sizeof(*k));
+	k->lane = lane;
+	k->round = e->round + 1;
+	k->kind = kind;
+	k->t = e->lane_t[lane];
+	k->seg0 = e->nsegs;
+	k->a = a;
+	k->b = b;
+	return e->nblocks++;
 }
 
-static void count_build(struct engine *e, struct cdata *d)
+static void new_seg(struct engine *e, size_t block, long commit, unsigned runs, const char *why)
+{
+	struct eseg *s;
+
+	ALLOC_GROW(e->segs, e->nsegs + 1, e->segalloc);
+	s = &e->segs[e->nsegs++];
+	memset(s, 0, sizeof(*s));
+	s->commit = commit;
+	s->block = (unsigned)block;
+	s->planned = s->left = runs;
+	s->why = why;
+	e->blocks[block].nseg++;
+	e->lane_t[e->blocks[block].lane] += runs;
+}
+
+/*
+ * The order of the lane's next block: ABBA quartets, the first block of
+ * each quartet A B or B A by a coin from the seed and the block number.
+ */
+static int ref_first(struct engine *e, unsigned lane)
+{
+	int first;
+
+	if (e->lane_nb[lane] % 2 == 0) {
+		uint64_t s = e->c.seed ^ (0x9e3779b97f4a7c15ULL * (e->nblocks + 1));
+
+		first = (int)(splitmix64(&s) >> 63);
+	} else {
+		first = !e->lane_afirst[lane];
+	}
+	e->lane_nb[lane]++;
+	e->lane_afirst[lane] = first;
+	return first;
+}
+
+/*
+ * A block on lane: the inner requests xs[0..nx) (runs each), with the
+ * good endpoint before them and, while the endpoints are undecided, the
+ * bad one after them; or the other way round. A commit is measured
+ * once per block: an inner request for an endpoint is left out.
+ */
+static void plan_block(struct engine *e, unsigned lane, enum bkind kind, const long *xs,
+		       unsigned nx, unsigned runs, unsigned ctrl, int ends)
+{
+	long bad = (long)e->c.n - 1, seq[8];
+	unsigned rs[8], n = 0;
+	const char *ws[8], *iw = kind == BK_CONFIRM ? "confirm" : "probe";
+	size_t b = new_block(e, lane, kind, nx ? xs[0] : bad, nx > 1 ? xs[1] : bad);
+	int first = ref_first(e, lane);
+
+	/* the confirmation's parent is its control: the good endpoint only for the ends' pairs */
+	if (ends || kind != BK_CONFIRM)
+		seq[n] = BISECT_GOOD_END, rs[n] = ctrl, ws[n++] = ends ? "endpoint" : "control";
+	for (unsigned i = 0; i < nx && n < 7; i++)
+		if ((xs[i] != BISECT_GOOD_END || !n) && (!ends || xs[i] != bad))
+			seq[n] = xs[i], rs[n] = runs, ws[n++] = iw;
+	if (ends)
+		seq[n] = bad, rs[n] = 1, ws[n++] = "endpoint";
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = first ? i : n - 1 - i;
+
+		new_seg(e, b, seq[j], rs[j], ws[j]);
+	}
+}
+
+/*
+ * The values of the blocks holding both a and b (of kind, or any kind
+ * when kind is BK_EXTRA), each side the median of its runs there.
+ */
+static size_t pair_values(const struct engine *e, enum bkind kind, long a, long b,
+			  double **va, double **vb)
+{
+	size_t n = 0;
+
+	*va = xmalloc((e->nblocks + 1) * sizeof(double));
+	*vb = xmalloc((e->nblocks + 1) * sizeof(double));
+	for (size_t i = 0; i < e->nblocks; i++) {
+		const struct eblock *k = &e->blocks[i];
+		double x = NAN, y = NAN;
+
+		if (kind != BK_EXTRA && (k->kind != kind || k->a != a || k->b != b))
+			continue;
+		for (size_t s = k->seg0; s < k->seg0 + k->nseg; s++) {
+			const struct eseg *g = &e->segs[s];
+
+			if (!g->nv)
+				continue;
+			if (g->commit == a)
+				x = stats_median(g->v, g->nv);
+			else if (g->commit == b)
+				y = stats_median(g->v, g->nv);
+		}
+		if (isnan(x) || isnan(y))
+			continue;
+		(*va)[n] = x;
+		(*vb)[n++] = y;
+	}
+	return n;
+}
+
+/* --- observations -------------------------------------------------------- */
+
+static void count_build(struct engine *e, struct ecommit *d)
 {
 	if (!d->runs && !d->skip)
 		e->builds++;
 }
 
+static void record(struct engine *e, struct eseg *s, double value)
+{
+	struct ecommit *d = engine_cd(e, s->commit);
+
+	count_build(e, d);
+	if (!s->nv && !s->nan)
+		e->boots++;
+	d->runs++;
+	e->runs++;
+	if (s->left)
+		s->left--;
+	if (isnan(value) || isinf(value)) {
+		unsigned round = e->blocks[s->block].round;
+
+		if (round != d->failround)
+			d->failrounds++;
+		d->failround = round;
+		s->nan++;
+		d->nan++;
+		/*
+		 * A commit whose runs keep failing, in two rounds or more (a DUT
+		 * lost mid-round takes all its runs of that round): a skip.
+		 */
+		if (d->nan >= 3 && d->nan > 2 * d->nv && d->failrounds >= 2)
+			d->skip = 1;
+		return;
+	}
+	ALLOC_GROW(s->v, s->nv + 1, s->alloc);
+	s->v[s->nv++] = value;
+	d->nv++;
+}
+
+int engine_observe_block(struct engine *e, long commit, unsigned block, double value)
+{
+	if (!valid_commit(e, commit))
+		return error("bisect engine: no commit %ld in a range of %zu", commit, e->c.n);
+	if (block >= e->nblocks)
+		return error("bisect engine: no block %u (%zu planned)", block, e->nblocks);
+	for (size_t i = e->blocks[block].seg0; i < e->blocks[block].seg0 + e->blocks[block].nseg; i++)
+		if (e->segs[i].commit == commit) {
+			record(e, &e->segs[i], value);
+			return 0;
+		}
+	return error("bisect engine: block %u has no request for commit %ld", block, commit);
+}
+
 int engine_observe(struct engine *e, long commit, double value)
 {
-	struct cdata *d;
+	size_t b;
 
 	if (!valid_commit(e, commit))
 		return error("bisect engine: no commit %ld in a range of %zu", commit, e->c.n);
-	d = D(e, commit);
-	count_build(e, d);
-	d->runs++;
-	e->runs++;
-	use_runs(e, commit);
-	if (isnan(value) || isinf(value)) {
-		d->nan++;
-		/* A commit whose runs mostly fail cannot be measured: a skip. */
-		if (d->nan >= 3 && d->nan > 2 * d->nv)
-			d->skip = 1;
-		return 0;
-	}
-	ALLOC_GROW(d->v, d->nv + 1, d->alloc);
-	ALLOC_GROW(d->batch, d->nv + 1, d->balloc);
-	d->batch[d->nv] = e->round;
-	d->v[d->nv++] = value;
+	for (size_t i = e->round_seg0; i < e->nsegs; i++)
+		if (e->segs[i].commit == commit && e->segs[i].left) {
+			record(e, &e->segs[i], value);
+			return 0;
+		}
+	/* a run outside the plan: a block of its own on lane 0, now */
+	b = new_block(e, 0, BK_EXTRA, commit, commit);
+	e->blocks[b].round = e->round;
+	new_seg(e, b, commit, 0, "extra");
+	record(e, &e->segs[e->nsegs - 1], value);
+	e->lane_t[0]++;
 	return 0;
 }
 
 int engine_unbuildable(struct engine *e, long commit)
 {
-	struct cdata *d;
+	struct ecommit *d;
 
 	if (!valid_commit(e, commit))
 		return error("bisect engine: no commit %ld in a range of %zu", commit, e->c.n);
-	d = D(e, commit);
+	d = engine_cd(e, commit);
 	count_build(e, d);
 	d->skip = 1;
-	for (size_t i = 0; i < e->nreq; i++)
-		if (e->req[i].commit == commit)
-			e->left[i] = 0;
+	for (size_t i = e->round_seg0; i < e->nsegs; i++)
+		if (e->segs[i].commit == commit)
+			e->segs[i].left = 0;
 	return 0;
 }
 
@@ -261,396 +398,7 @@ static void finish(struct engine *e, enum bisect_status s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* --- noise, levels and the posterior --------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * The run noise from differences of consecutive runs of one batch (one
- * commit, one round): free of the levels, whichever side a commit is.
- */
-static double within_sigma(const struct engine *e)
-{
-	double *dv = NULL, s;
-	size_t n = 0, alloc = 0;
-
-	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++) {
-		const struct cdata *d = CD(e, x);
-
-		for (size_t i = 1; i < d->nv; i++) {
-			if (d->batch[i] != d->batch[i - 1])
-				continue;
-			ALLOC_GROW(dv, n + 1, alloc);
-			dv[n++] = fabs(d->v[i] - d->v[i - 1]);
-		}
-	}
-	/* median |difference| of two N(0, s^2): 0.6745 * sqrt(2) s */
-	s = n >= 3 ? stats_median(dv, n) / (0.6744897501960817 * M_SQRT2) : NAN;
-	free(dv);
-	return s;
-}
-
-/* Batch medians and sizes of commit x, in measuring order. */
-static size_t batches(const struct cdata *d, double *med, size_t *m)
-{
-	size_t nb = 0;
-
-	for (size_t i = 0; i < d->nv;) {
-		size_t j = i;
-
-		while (j < d->nv && d->batch[j] == d->batch[i])
-			j++;
-		med[nb] = stats_median(d->v + i, j - i);
-		m[nb++] = j - i;
-		i = j;
-	}
-	return nb;
-}
-
-/*
- * Between-batch variance (a boot's offset): consecutive batches of the
- * same commit differ more than their runs allow. Kept only when the
- * excess is clear (chi-square at 1%), so independent runs lose nothing.
- */
-static double between_var(const struct engine *e, double s)
-{
-	double *z = NULL, *h = NULL, q = 0, med;
-	size_t np = 0, alloc = 0, halloc = 0, nq;
-
-	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++) {
-		const struct cdata *d = CD(e, x);
-		double *bm;
-		size_t *m, nb;
-
-		if (d->nv < 2)
-			continue;
-		bm = xmalloc(d->nv * sizeof(double));
-		m = xmalloc(d->nv * sizeof(size_t));
-		nb = batches(d, bm, m);
-		for (size_t b = 1; b < nb; b++) {
-			/* a median's variance is about pi/2 s^2 / m */
-			double v = M_PI_2 * s * s * (1.0 / (double)m[b] + 1.0 / (double)m[b - 1]);
-			double diff = bm[b] - bm[b - 1];
-
-			ALLOC_GROW(z, np + 1, alloc);
-			ALLOC_GROW(h, np + 1, halloc);
-			z[np] = diff * diff / v;
-			h[np++] = v;
-		}
-		free(bm);
-		free(m);
-	}
-	if (np < 2) {
-		free(z);
-		free(h);
-		return 0;
-	}
-	/* Drop the largest term (an outlier moves one batch), then chi-square. */
-	qsort(z, np, sizeof(double), cmp_double);
-	nq = np - 1;
-	for (size_t i = 0; i < nq; i++)
-		q += z[i];
-	med = stats_median(h, np);
-	free(z);
-	free(h);
-	/* chi-square(nq) 99th percentile, Wilson-Hilferty */
-	{
-		double k = (double)nq, t = 1 - 2 / (9 * k) + 2.326347874 * sqrt(2 / (9 * k));
-		double crit = k * t * t * t;
-
-		if (q <= crit + 1.0 * nq) /* a trimmed sum runs low: some slack */
-			return 0;
-	}
-	return (q / (double)nq - 1) * med / 2;
-}
-
-/* Log density of one run at level mu (up to a constant), from the table. */
-static double runlik(const struct engine *e, double y, double mu)
-{
-	double z = (y - mu) / e->sigma, t, f;
-	size_t i;
-
-	if (z <= -TAB_Z || z >= TAB_Z)
-		return log(OUTLIER_P / OUTLIER_WIDTH) - 0.5 * z * z / (OUTLIER_WIDTH * OUTLIER_WIDTH);
-	t = (z + TAB_Z) * TAB_STEP;
-	i = (size_t)t;
-	if (i + 1 >= TAB_N)
-		return e->tab[TAB_N - 1];
-	f = t - (double)i;
-	return e->tab[i] + f * (e->tab[i + 1] - e->tab[i]);
-}
-
-/* The level grid: every commit's median within, 4 sigmas of margin. */
-static void make_grid(struct engine *e)
-{
-	double lo = INFINITY, hi = -INFINITY, span;
-	size_t ng;
-
-	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++) {
-		const struct cdata *d = CD(e, x);
-		double m;
-
-		if (d->skip || !d->nv)
-			continue;
-		m = e->c.direction * stats_median(d->v, d->nv);
-		if (m < lo)
-			lo = m;
-		if (m > hi)
-			hi = m;
-	}
-	lo -= 4 * e->sigma;
-	hi += 4 * e->sigma;
-	span = hi - lo;
-	ng = (size_t)ceil(span / e->sigma * GRID_STEP) + 1;
-	if (ng < GRID_MIN)
-		ng = GRID_MIN;
-	if (ng > GRID_MAX)
-		ng = GRID_MAX;
-	if (ng > e->gridcap) {
-		e->grid = xrealloc(e->grid, ng * sizeof(double));
-		e->ell = xrealloc(e->ell, (e->c.n + 1) * ng * sizeof(double));
-		e->gridcap = ng;
-	}
-	e->ng = ng;
-	for (size_t j = 0; j < ng; j++)
-		e->grid[j] = lo + span * (double)j / (double)(ng - 1);
-}
-
-/*
- * ell[x] over the grid: log likelihood of commit x's runs at each level.
- * A batch of m runs counts as m / (1 + m tau2 / sigma^2) runs (a random
- * offset per boot; exact for normal runs).
- */
-static double *commit_ell(struct engine *e, long x)
-{
-	const struct cdata *d = CD(e, x);
-	double *l = e->ell + (size_t)(x + 1) * e->ng;
-
-	memset(l, 0, e->ng * sizeof(double));
-	for (size_t i = 0; i < d->nv;) {
-		size_t j = i;
-		double w;
-
-		while (j < d->nv && d->batch[j] == d->batch[i])
-			j++;
-		w = 1 / (1 + (double)(j - i) * e->tau2 / (e->sigma * e->sigma));
-		for (size_t g = 0; g < e->ng; g++) {
-			double sum = 0;
-
-			for (size_t r = i; r < j; r++)
-				sum += runlik(e, e->c.direction * d->v[r], e->grid[g]);
-			l[g] += w * sum;
-		}
-		i = j;
-	}
-	return l;
-}
-
-/*
- * log of the integral over levels g <= b (bad is no better than good) of
- * exp(G(g) + B(b)): both levels unknown, a flat prior on the grid. The
- * posterior means of the levels go to *mg and *mb when asked.
- */
-static double marginal(const struct engine *e, const double *G, const double *B,
-		       double *tmp, double *mg, double *mb)
-{
-	double ga = -INFINITY, ba = -INFINITY, suf = 0, tot = 0, sg = 0, sb = 0;
-	size_t ng = e->ng;
-
-	for (size_t j = 0; j < ng; j++) {
-		if (G[j] > ga)
-			ga = G[j];
-		if (B[j] > ba)
-			ba = B[j];
-	}
-	/* tmp[j]: sum over b >= grid[j] of exp(B - ba) */
-	for (size_t j = ng; j-- > 0;)
-		tmp[j] = suf += exp(B[j] - ba);
-	for (size_t j = 0; j < ng; j++) {
-		double w = exp(G[j] - ga) * tmp[j];
-
-		tot += w;
-		if (mg)
-			sg += w * e->grid[j];
-	}
-	if (mb) {
-		double pre = 0;
-
-		/* b's weight: exp(B) times the G mass at or below it */
-		for (size_t j = 0; j < ng; j++) {
-			pre += exp(G[j] - ga);
-			sb += pre * exp(B[j] - ba) * e->grid[j];
-		}
-		*mb = sb / tot;
-		*mg = sg / tot;
-	}
-	return log(tot) + ga + ba;
-}
-
-static void normalize(struct engine *e)
-{
-	double max = -INFINITY, sum = 0;
-
-	for (size_t c = 0; c < e->c.n; c++)
-		if (e->logp[c] > max)
-			max = e->logp[c];
-	for (size_t c = 0; c < e->c.n; c++)
-		sum += e->post[c] = exp(e->logp[c] - max);
-	for (size_t c = 0; c < e->c.n; c++)
-		e->post[c] /= sum;
-}
-
-static int measured(const struct engine *e, long x)
-{
-	const struct cdata *d = CD(e, x);
-
-	return !d->skip && d->nv;
-}
-
-/* Linear: the sides of c are [good end, c) and [c, n); piecewise constant in c. */
-static void posterior_linear(struct engine *e, double *G, double *B, double *tmp)
-{
-	size_t ng = e->ng;
-	double lp = 0, *tot = xcalloc(ng, sizeof(double));
-
-	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++)
-		if (measured(e, x)) {
-			const double *l = e->ell + (size_t)(x + 1) * ng;
-
-			for (size_t j = 0; j < ng; j++)
-				tot[j] += l[j];
-		}
-	memset(B, 0, ng * sizeof(double));
-	/* walk c down: B holds the commits >= c, G the rest */
-	for (long x = (long)e->c.n - 1; x >= 0; x--) {
-		if (measured(e, x) || x == (long)e->c.n - 1) {
-			const double *l = e->ell + (size_t)(x + 1) * ng;
-
-			if (measured(e, x))
-				for (size_t j = 0; j < ng; j++)
-					B[j] += l[j];
-			for (size_t j = 0; j < ng; j++)
-				G[j] = tot[j] - B[j];
-			lp = marginal(e, G, B, tmp, NULL, NULL);
-		}
-		e->logp[x] = lp;
-	}
-	free(tot);
-	normalize(e);
-	{
-		double acc = 0;
-
-		for (size_t x = 0; x < e->c.n; x++)
-			e->pbad[x] = (acc += e->post[x]) > 1 ? 1 : acc;
-	}
-}
-
-static void posterior_dag(struct engine *e, double *G, double *B, double *tmp)
-{
-	size_t ng = e->ng;
-	double *tot = xcalloc(ng, sizeof(double));
-
-	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++)
-		if (measured(e, x)) {
-			const double *l = e->ell + (size_t)(x + 1) * ng;
-
-			for (size_t j = 0; j < ng; j++)
-				tot[j] += l[j];
-		}
-	for (size_t c = 0; c < e->c.n; c++) {
-		memset(B, 0, ng * sizeof(double));
-		for (size_t x = 0; x < e->c.n; x++)
-			if (measured(e, (long)x) && reaches(e, x, c)) {
-				const double *l = e->ell + (x + 1) * ng;
-
-				for (size_t j = 0; j < ng; j++)
-					B[j] += l[j];
-			}
-		for (size_t j = 0; j < ng; j++)
-			G[j] = tot[j] - B[j];
-		e->logp[c] = marginal(e, G, B, tmp, NULL, NULL);
-	}
-	free(tot);
-	normalize(e);
-	for (size_t x = 0; x < e->c.n; x++) {
-		double m = 0;
-
-		for (size_t c = 0; c < e->c.n; c++)
-			if (reaches(e, x, c))
-				m += e->post[c];
-		e->pbad[x] = m > 1 ? 1 : m;
-	}
-}
-
-/* The levels' posterior means given the MAP culprit (for sizing probes). */
-static void levels_at(struct engine *e, size_t best, double *G, double *B, double *tmp)
-{
-	size_t ng = e->ng;
-
-	memset(G, 0, ng * sizeof(double));
-	memset(B, 0, ng * sizeof(double));
-	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++) {
-		const double *l;
-		double *to;
-
-		if (!measured(e, x))
-			continue;
-		l = e->ell + (size_t)(x + 1) * ng;
-		to = x >= 0 && reaches(e, (size_t)x, best) ? B : G;
-		for (size_t j = 0; j < ng; j++)
-			to[j] += l[j];
-	}
-	marginal(e, G, B, tmp, &e->mu_g, &e->mu_b);
-}
-
-/*
- * One posterior over the first bad commit, fed by every run: the levels
- * of good and bad are integrated out (not plugged in), the run noise is
- * a normal with a 5% broad component, a boot's offset a random effect.
- */
-static void posterior(struct engine *e)
-{
-	double s = within_sigma(e), *G, *B, *tmp;
-	size_t best = 0;
-
-	if (!(s > 0)) {
-		/* too few pairs: the spread of the endpoints' runs */
-		const struct cdata *g = CD(e, BISECT_GOOD_END), *b = CD(e, (long)e->c.n - 1);
-
-		s = stats_mad_scaled(g->v, g->nv);
-		if (!(s > 0))
-			s = stats_mad_scaled(b->v, b->nv);
-		if (!(s > 0))
-			s = 1e-9 * (fabs(stats_median(g->v, g->nv)) + 1e-300);
-	}
-	e->sigma = s;
-	e->tau2 = between_var(e, s);
-	make_grid(e);
-	for (long x = BISECT_GOOD_END; x < (long)e->c.n; x++)
-		if (measured(e, x))
-			commit_ell(e, x);
-	G = xmalloc(e->ng * sizeof(double));
-	B = xmalloc(e->ng * sizeof(double));
-	tmp = xmalloc(e->ng * sizeof(double));
-	if (e->c.anc)
-		posterior_dag(e, G, B, tmp);
-	else
-		posterior_linear(e, G, B, tmp);
-	for (size_t c = 1; c < e->c.n; c++)
-		if (e->post[c] > e->post[best])
-			best = c;
-	levels_at(e, best, G, B, tmp);
-	e->mu_g *= e->c.direction;
-	e->mu_b *= e->c.direction;
-	free(G);
-	free(B);
-	free(tmp);
-}
+/* --- the posterior's answer -------------------------------------------- */
 
 /* Same verdict pattern over every measurable commit: indistinguishable. */
 static int same_class(const struct engine *e, size_t a, size_t b)
@@ -661,12 +409,13 @@ static int same_class(const struct engine *e, size_t a, size_t b)
 		size_t lo = a < b ? a : b, hi = a < b ? b : a;
 
 		for (size_t x = lo; x < hi; x++)
-			if (!CD(e, (long)x)->skip)
+			if (!engine_ccd(e, (long)x)->skip)
 				return 0;
 		return 1;
 	}
 	for (size_t x = 0; x < e->c.n; x++)
-		if (!CD(e, (long)x)->skip && reaches(e, x, a) != reaches(e, x, b))
+		if (!engine_ccd(e, (long)x)->skip &&
+		    engine_reaches(e, x, a) != engine_reaches(e, x, b))
 			return 0;
 	return 1;
 }
@@ -695,47 +444,136 @@ static void find_class(struct engine *e)
 		e->conf = 1;
 }
 
-/* --- planning -------------------------------------------------------- */
-
-static void add_req(struct engine *e, long commit, unsigned runs, const char *why)
+static void fit(struct engine *e)
 {
-	if (e->nreq == MAX_REQ || !runs)
-		return;
-	e->req[e->nreq] = (struct engine_request){ commit, runs, why };
-	e->left[e->nreq++] = runs;
+	model_fit(e);
+	find_class(e);
 }
 
-/* Runs still needed for commit to hold target valid values. */
-static unsigned topup(const struct engine *e, long commit, unsigned target)
-{
-	const struct cdata *d = CD(e, commit);
+/* --- planning ------------------------------------------------------------ */
 
-	return d->nv >= target ? 0 : target - (unsigned)d->nv;
+/*
+ * A round plans one block per lane: the good endpoint as the control,
+ * and (while the endpoints' verdict is open) the bad endpoint, around
+ * what the phase needs: a probe, or the culprit's parent and the
+ * culprit. The endpoints are judged whenever their pairs reach a look;
+ * the answer is named only once they were found BAD.
+ */
+
+/* log(b / a) of every pair in va, vb (positive values only) into d; returns how many. */
+static size_t log_ratios_of(const double *va, const double *vb, size_t n, double *d)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (va[i] > 0 && vb[i] > 0)
+			d[m++] = log(vb[i] / va[i]);
+	return m;
 }
 
-static int judge(struct engine *e, long a, long b, unsigned look)
+/* Append the log ratios of pair (a, b) in blocks of kind to the groups. */
+static void add_group(const struct engine *e, enum bkind kind, long a, long b, double *d,
+		      size_t *n, size_t *gs, size_t *ng)
 {
-	const struct cdata *da = CD(e, a), *db = CD(e, b);
+	double *va, *vb;
+	size_t m = pair_values(e, kind, a, b, &va, &vb);
 
-	if (stats_verdict(&e->last, da->v, da->nv, db->v, db->nv,
-			  e->c.threshold * e->c.direction, e->looks.alpha[look]) < 0)
-		return -1;
-	e->have_last = 1;
-	return (int)e->last.outcome;
+	m = log_ratios_of(va, vb, m, d + *n);
+	if (m >= 3) {
+		gs[(*ng)++] = m;
+		*n += m;
+	}
+	free(va);
+	free(vb);
 }
 
-static int plan_pair(struct engine *e, long a, long b, unsigned look, const char *why)
+/*
+ * The spread of one pair block's log ratio, pooled over every pair the
+ * bisection measured (the endpoints', each confirmation's), each group
+ * about its own mean, blocks beyond 3.5 robust sds left out; df its
+ * degrees of freedom. NaN with too few.
+ */
+static double pair_scale(const struct engine *e, double *df)
 {
-	unsigned t = e->looks.runs[look];
+	double *d = xmalloc((2 * e->nblocks + 1) * sizeof(double)), *dev, s1, ss = 0, scale = NAN;
+	size_t *gs = xcalloc(e->nblocks + 2, sizeof(size_t)), n = 0, ng = 0, kept = 0;
 
-	add_req(e, a, topup(e, a, t), why);
-	add_req(e, b, topup(e, b, t), why);
-	return (int)e->nreq;
+	add_group(e, BK_EXTRA, BISECT_GOOD_END, (long)e->c.n - 1, d, &n, gs, &ng);
+	for (size_t i = 0; i < e->nblocks; i++) {
+		const struct eblock *k = &e->blocks[i];
+		int seen = 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = e->blocks[j].kind == BK_CONFIRM && e->blocks[j].a == k->a &&
+			       e->blocks[j].b == k->b;
+		if (k->kind == BK_CONFIRM && !seen)
+			add_group(e, BK_CONFIRM, k->a, k->b, d, &n, gs, &ng);
+	}
+	dev = xmalloc((n + 1) * sizeof(double));
+	for (size_t g = 0, at = 0; g < ng; at += gs[g++]) {
+		double med = stats_median(d + at, gs[g]);
+
+		for (size_t i = at; i < at + gs[g]; i++)
+			dev[i] = fabs(d[i] - med);
+	}
+	s1 = n ? STATS_MAD_SCALE * stats_median(dev, n) : NAN;
+	for (size_t g = 0, at = 0; s1 > 0 && g < ng; at += gs[g++]) {
+		double sum = 0, med = stats_median(d + at, gs[g]);
+		size_t m = 0;
+
+		for (size_t i = at; i < at + gs[g]; i++)
+			if (fabs(d[i] - med) <= 3.5 * s1)
+				sum += d[i], m++;
+		for (size_t i = at; i < at + gs[g]; i++)
+			if (fabs(d[i] - med) <= 3.5 * s1)
+				ss += (d[i] - sum / m) * (d[i] - sum / m);
+		kept += m > 0 ? m - 1 : 0;
+	}
+	*df = (double)kept;
+	if (kept >= 2 && ss > 0)
+		scale = sqrt(ss / (double)kept);
+	free(d);
+	free(dev);
+	free(gs);
+	return scale;
+}
+
+/*
+ * The paired verdict on the blocks of kind for (a, b) at alpha; -1 on
+ * error. The confirmation borrows the pairs' spread from every pair
+ * block once there are enough of them; the endpoints use the
+ * signed-rank test on their own blocks.
+ */
+static int judge_pairs(struct engine *e, struct stats_verdict *v, enum bkind kind,
+		       long a, long b, double alpha)
+{
+	double *va, *vb, df = 0, scale = kind == BK_CONFIRM ? pair_scale(e, &df) : NAN;
+	size_t n = pair_values(e, kind, a, b, &va, &vb);
+	double t = e->c.threshold * e->c.direction;
+	int r;
+
+	if (scale > 0 && df >= SCALE_DF)
+		r = stats_paired_verdict_scaled(v, va, vb, n, t, alpha, scale, df);
+	else
+		r = stats_paired_verdict(v, va, vb, n, t, alpha);
+	free(va);
+	free(vb);
+	return r < 0 ? -1 : (int)v->outcome;
+}
+
+static size_t complete_pairs(const struct engine *e, enum bkind kind, long a, long b)
+{
+	double *va, *vb;
+	size_t n = pair_values(e, kind, a, b, &va, &vb);
+
+	free(va);
+	free(vb);
+	return n;
 }
 
 static int unmeasurable_endpoint(struct engine *e)
 {
-	if (D(e, BISECT_GOOD_END)->skip || D(e, (long)e->c.n - 1)->skip) {
+	if (engine_cd(e, BISECT_GOOD_END)->skip || engine_cd(e, (long)e->c.n - 1)->skip) {
 		finish(e, BISECT_INCONCLUSIVE, "an endpoint cannot be built or measured");
 		return 1;
 	}
@@ -747,37 +585,40 @@ static int unmeasurable_endpoint(struct engine *e)
  * too, so an effect at the threshold is rarely called "not reproduced"
  * at an early look.
  */
-static int judge_good(struct engine *e, long a, long b, unsigned look)
+static int judge_good(struct engine *e, long bad, unsigned look)
 {
 	struct stats_verdict v;
-	const struct cdata *da = CD(e, a), *db = CD(e, b);
 
-	if (stats_verdict(&v, da->v, da->nv, db->v, db->nv, e->c.threshold * e->c.direction,
-			  e->looks.alpha[look] * GOOD_STRICT) < 0)
-		return 0;
-	return v.outcome == STATS_GOOD;
+	return judge_pairs(e, &v, BK_EXTRA, BISECT_GOOD_END, bad,
+			   e->looks.alpha[look] * GOOD_STRICT) == STATS_GOOD;
 }
 
-static int step_endpoints(struct engine *e)
+/*
+ * The endpoints' verdict when their pairs (every block holding both)
+ * reach the next look: BAD sets ends_bad; 0 when that finished the
+ * bisection (not reproduced, inconclusive).
+ */
+static int judge_ends(struct engine *e)
 {
 	long bad = (long)e->c.n - 1;
-	unsigned t = e->looks.runs[e->end_look];
 	int v;
 
 	if (unmeasurable_endpoint(e))
 		return 0;
-	if (topup(e, BISECT_GOOD_END, t) || topup(e, bad, t))
-		return plan_pair(e, BISECT_GOOD_END, bad, e->end_look, "endpoint");
-	if ((v = judge(e, BISECT_GOOD_END, bad, e->end_look)) < 0) {
+	if (e->ends_bad ||
+	    complete_pairs(e, BK_EXTRA, BISECT_GOOD_END, bad) < e->looks.runs[e->end_look])
+		return 1;
+	v = judge_pairs(e, &e->last, BK_EXTRA, BISECT_GOOD_END, bad, e->looks.alpha[e->end_look]);
+	e->have_last = v >= 0;
+	if (v < 0) {
 		finish(e, BISECT_INCONCLUSIVE, "the endpoints cannot be compared");
 		return 0;
 	}
 	if (v == STATS_BAD) {
-		e->phase = PH_PROBE;
-		return -1;
+		e->ends_bad = 1;
+		return 1;
 	}
-	if (v == STATS_GOOD && (e->end_look + 1 == e->looks.n ||
-				judge_good(e, BISECT_GOOD_END, bad, e->end_look))) {
+	if (v == STATS_GOOD && (e->end_look + 1 == e->looks.n || judge_good(e, bad, e->end_look))) {
 		finish(e, BISECT_NOT_REPRODUCED, "bad is not worse than good: %s", e->last.reason);
 		return 0;
 	}
@@ -786,55 +627,71 @@ static int step_endpoints(struct engine *e)
 		       "can tell: %s", e->last.reason);
 		return 0;
 	}
-	return -1;
+	return 1;
 }
 
-/* Runs per probe: enough for one commit to move the odds about 50:1. */
+/* Runs per probe: enough for one probe to move the odds about PROBE_NATS. */
 static unsigned probe_runs(const struct engine *e)
 {
-	const struct cdata *g = CD(e, BISECT_GOOD_END), *b = CD(e, (long)e->c.n - 1);
-	double delta = fabs(stats_median(b->v, b->nv) - stats_median(g->v, g->nv));
-	double s2 = e->sigma * e->sigma, r;
+	double delta = fabs(e->m.mu_b - e->m.mu_g) / e->m.sigma, den, r;
 
-	/* The endpoints' step, not the MAP's: both sides are certain there. */
-	r = ceil(PROBE_NATS * 2 * s2 / (delta * delta));
-	/* a boot's offset: a batch of r runs counts as r / (1 + r tau2 / s2) */
-	if (e->tau2 > 0 && r * e->tau2 / s2 < 1 && r < 20)
-		r = ceil(r / (1 - r * e->tau2 / s2));
-	if (!(r >= PROBE_MIN))
-		r = PROBE_MIN;
-	return r > 20 ? 20 : (unsigned)r;
+	if (!e->m.valid)
+		return PROBE_MIN;
+	if (!(delta > 0) || !isfinite(delta))
+		return PROBE_MAX;
+	/* a request of r runs: the level within sigma^2 (1 / r + tau2) */
+	den = delta * delta / (2 * PROBE_NATS) - e->m.tau2;
+	r = den > 1.0 / PROBE_MAX ? ceil(1 / den) : PROBE_MAX;
+	return r < PROBE_MIN ? PROBE_MIN : r > PROBE_MAX ? PROBE_MAX : (unsigned)r;
 }
 
-static int pick_probes(struct engine *e)
+/* The commit to probe for target chance of being bad, or -1. */
+static long pick_one(const struct engine *e, const char *taken, double target)
 {
-	unsigned k = e->c.k, runs = probe_runs(e);
+	double bd = INFINITY;
+	long best = -1;
+
+	for (size_t x = 0; x + 1 < e->c.n; x++) {
+		double d = fabs(e->pbad[x] - target);
+
+		if (taken[x] || engine_ccd(e, (long)x)->skip ||
+		    e->pbad[x] < 1e-9 || e->pbad[x] > 1 - 1e-9)
+			continue;
+		/* a commit not built yet costs a build: measure a built one again */
+		if (!engine_ccd(e, (long)x)->runs)
+			d += BUILD_PENALTY;
+		if (d < bd - 1e-12) {
+			bd = d;
+			best = (long)x;
+		}
+	}
+	return best;
+}
+
+/* Control runs: one, or as many as the probe's once the ground moves. */
+static unsigned control_runs(const struct engine *e, unsigned runs)
+{
+	return e->m.valid && e->m.p_ground >= BIG_CONTROL_P ? runs : 1;
+}
+
+static int plan_probes(struct engine *e)
+{
+	unsigned k = e->c.k, runs = probe_runs(e), lanes = 0;
 	char *taken = xcalloc(e->c.n, 1);
 
-	for (unsigned j = 1; j <= k; j++) {
-		double target = (double)j / (k + 1), bd = INFINITY;
-		long best = -1;
+	for (unsigned l = 0; l < k; l++) {
+		long x = pick_one(e, taken, (double)(l + 1) / (k + 1));
 
-		for (size_t x = 0; x + 1 < e->c.n; x++) {
-			double d = fabs(e->pbad[x] - target);
-
-			/* a commit not built yet costs a build: measure a built one again */
-			if (!CD(e, (long)x)->runs)
-				d += BUILD_PENALTY;
-			if (taken[x] || CD(e, (long)x)->skip)
-				continue;
-			if (d < bd - 1e-12) {
-				bd = d;
-				best = (long)x;
-			}
-		}
-		if (best < 0 || e->pbad[best] < 1e-9 || e->pbad[best] > 1 - 1e-9)
+		if (x < 0)
 			continue;
-		taken[best] = 1;
-		add_req(e, best, runs, "probe");
+		taken[x] = 1;
+		plan_block(e, lanes++, BK_PROBE, &x, 1, runs, control_runs(e, runs), !e->ends_bad);
 	}
 	free(taken);
-	return (int)e->nreq;
+	/* nothing left to probe, but the endpoints still open: their pairs alone */
+	for (unsigned l = 0; !lanes && !e->ends_bad && l < k; l++)
+		plan_block(e, l, BK_PROBE, NULL, 0, 0, 1, 1);
+	return lanes || !e->ends_bad;
 }
 
 /* The commit on the good side of class [lo, hi]: its parent. */
@@ -848,10 +705,11 @@ static long parent_side(const struct engine *e)
 	for (size_t x = 0; x < e->c.n; x++) {
 		size_t m = 0;
 
-		if (CD(e, (long)x)->skip || !reaches(e, (size_t)e->hi, x) || same_class(e, x, (size_t)e->lo))
+		if (engine_ccd(e, (long)x)->skip || !engine_reaches(e, (size_t)e->hi, x) ||
+		    same_class(e, x, (size_t)e->lo))
 			continue;
 		for (size_t c = 0; c < e->c.n; c++)
-			m += reaches(e, x, c);
+			m += engine_reaches(e, x, c);
 		if (m > most) {
 			most = m;
 			a = (long)x;
@@ -860,59 +718,161 @@ static long parent_side(const struct engine *e)
 	return a;
 }
 
-static int step_probe(struct engine *e)
+/*
+ * The confirmation's level, from the posterior's doubt about the pair
+ * when it is chosen: a pair the posterior is unsure of (often the
+ * neighbour of the culprit) is wrong that often, and each of its looks
+ * could pass by chance, so its fresh pairs must say more. Its chance of
+ * naming a wrong culprit, doubt x alpha, stays near WRONG_BUDGET.
+ */
+static double confirm_alpha(const struct engine *e)
 {
-	posterior(e);
-	find_class(e);
-	if (e->conf >= e->c.confidence) {
-		e->phase = PH_CONFIRM;
-		e->conf_a = parent_side(e);
-		e->conf_b = e->hi;
-		return -1;
+	double doubt = 1 - e->conf, a = doubt > 0 ? WRONG_BUDGET / doubt : CONFIRM_ALPHA;
+
+	/* on moving ground the model is the weaker witness: ask the pairs for more */
+	if (e->m.p_ground >= BIG_CONTROL_P)
+		a /= 2;
+	return a < CONFIRM_ALPHA_MIN ? CONFIRM_ALPHA_MIN : a > CONFIRM_ALPHA ? CONFIRM_ALPHA : a;
+}
+
+/* Confirmation of the class [lo, hi]: its first look needs new blocks. */
+static void enter_confirm(struct engine *e)
+{
+	size_t have;
+
+	e->phase = PH_CONFIRM;
+	e->pair_bad = 0;
+	e->conf_a = parent_side(e);
+	e->conf_b = e->hi;
+	have = complete_pairs(e, BK_CONFIRM, e->conf_a, e->conf_b);
+	if (have >= e->clooks.runs[e->clooks.n - 1]) {
+		/* judged at its last look already, and the posterior came back */
+		finish(e, BISECT_INCONCLUSIVE, "the likeliest culprit was measured against its "
+		       "parent %zu times and could not be confirmed: %s", have, e->last.reason);
+		return;
 	}
-	if (pick_probes(e) == 0) {
+	for (e->conf_look = 0; e->clooks.runs[e->conf_look] <= have; e->conf_look++)
+		;
+	e->conf_scale = confirm_alpha(e) / CONFIRM_ALPHA;
+}
+
+static int has_data(const struct engine *e)
+{
+	return e->cd[0].nv && e->cd[e->c.n].nv;
+}
+
+/* The endpoints' first look: their blocks alone, spread over the lanes. */
+static int plan_first_look(struct engine *e)
+{
+	size_t have = complete_pairs(e, BK_EXTRA, BISECT_GOOD_END, (long)e->c.n - 1);
+	unsigned need, per;
+
+	if (e->ends_bad || e->end_look || have >= e->looks.runs[0])
+		return 0;
+	need = e->looks.runs[0] - (unsigned)have;
+	per = (need + e->c.k - 1) / e->c.k;
+	for (unsigned l = 0; l < e->c.k; l++)
+		for (unsigned i = 0; i < per; i++)
+			plan_block(e, l, BK_PROBE, NULL, 0, 0, 1, 1);
+	return 1;
+}
+
+/* Probing: the posterior, then confirmation or the next probes. */
+static int step_search(struct engine *e)
+{
+	if (plan_first_look(e))
+		return 1;
+	if (has_data(e))
+		fit(e);
+	if (e->m.valid && (e->conf >= CONF_ENTER || e->conf >= e->c.confidence)) {
+		enter_confirm(e);
+		return e->phase == PH_DONE ? 0 : -1;
+	}
+	if (!plan_probes(e)) {
 		finish(e, BISECT_INCONCLUSIVE, "no commit left whose measurement would help");
 		return 0;
 	}
-	return (int)e->nreq;
+	return 1;
+}
+
+static void name_culprit(struct engine *e)
+{
+	if (e->lo == e->hi)
+		finish(e, BISECT_CULPRIT, "worse than its parent: %s", e->last.reason);
+	else
+		finish(e, BISECT_RANGE, "the culprit is one of %ld commits that cannot be told "
+		       "apart (unbuildable between them): %s", e->hi - e->lo + 1, e->last.reason);
+}
+
+/* More confirmation blocks, one a lane: the parent, the culprit (and the endpoints). */
+static void plan_confirm(struct engine *e, unsigned need)
+{
+	long xs[2] = { e->conf_a, e->conf_b };
+	unsigned per = (need + e->c.k - 1) / e->c.k;
+
+	if (!e->ends_bad)
+		per = 1;	/* the endpoints' pairs come one a block, looks between */
+	for (unsigned l = 0; l < e->c.k; l++)
+		for (unsigned i = 0; i < per; i++)
+			plan_block(e, l, BK_CONFIRM, xs, 2, 1, 1, !e->ends_bad);
+}
+
+/*
+ * The pair was found BAD: what is left is the posterior's doubt, which
+ * may lie elsewhere (a range probed too little): probe it, or wait for
+ * the endpoints' verdict, and name the culprit once both hold.
+ */
+static int step_confirmed(struct engine *e)
+{
+	long was = e->best;
+
+	fit(e);
+	if (e->best != was || e->conf < CONF_ENTER) {
+		e->phase = PH_SEARCH;
+		e->pair_bad = 0;
+		return -1;
+	}
+	if (e->conf >= e->c.confidence && e->ends_bad) {
+		e->last = e->pair_verdict;
+		name_culprit(e);
+		return 0;
+	}
+	if (e->conf >= e->c.confidence || !plan_probes(e))
+		plan_confirm(e, 1);	/* waiting for the endpoints' verdict */
+	return 1;
 }
 
 static int step_confirm(struct engine *e)
 {
 	long a = e->conf_a, b = e->conf_b, was = e->best;
-	unsigned t = e->looks.runs[e->conf_look];
-	struct stats_verdict v;
-	const struct cdata *da, *db;
+	size_t have = complete_pairs(e, BK_CONFIRM, a, b);
+	unsigned want = e->clooks.runs[e->conf_look];
+	int v;
 
-	if (topup(e, a, t) || topup(e, b, t))
-		return plan_pair(e, a, b, e->conf_look, "confirm");
-	da = CD(e, a);
-	db = CD(e, b);
-	if (stats_verdict(&v, da->v, da->nv, db->v, db->nv, e->c.threshold * e->c.direction,
-			  CONFIRM_ALPHA) < 0) {
+	if (e->pair_bad)
+		return step_confirmed(e);
+	if (have < want) {
+		plan_confirm(e, want - (unsigned)have);
+		return 1;
+	}
+	v = judge_pairs(e, &e->last, BK_CONFIRM, a, b,
+			e->clooks.alpha[e->conf_look] * e->conf_scale);
+	e->have_last = v >= 0;
+	if (v < 0) {
 		finish(e, BISECT_INCONCLUSIVE, "the culprit cannot be compared with its parent");
 		return 0;
 	}
-	e->last = v;
-	e->have_last = 1;
-	posterior(e);
-	find_class(e);
-	if (e->best != was || e->conf < e->c.confidence) {
-		/* The posterior moved: probe again. */
-		e->phase = PH_PROBE;
+	fit(e);
+	if (e->best != was || e->conf < CONF_ENTER || v == STATS_GOOD) {
+		e->phase = PH_SEARCH;	/* the posterior moved, or no step here: probe again */
 		return -1;
 	}
-	if (v.outcome == STATS_BAD) {
-		if (e->lo == e->hi)
-			finish(e, BISECT_CULPRIT, "worse than its parent: %s", e->last.reason);
-		else
-			finish(e, BISECT_RANGE, "the culprit is one of %ld commits that cannot "
-			       "be told apart (unbuildable between them): %s",
-			       e->hi - e->lo + 1, e->last.reason);
-		return 0;
+	if (v == STATS_BAD) {
+		e->pair_bad = 1;
+		e->pair_verdict = e->last;
+		return step_confirmed(e);
 	}
-	/* Not confirmed: more runs per side next time, or give up at the last look. */
-	if (++e->conf_look == e->looks.n) {
+	if (++e->conf_look == e->clooks.n) {
 		finish(e, BISECT_INCONCLUSIVE, "the likely culprit could not be confirmed "
 		       "against its parent: %s", e->last.reason);
 		return 0;
@@ -924,54 +884,63 @@ static int over_budget(struct engine *e)
 {
 	if (e->runs < e->c.max_runs && e->builds < e->c.max_builds)
 		return 0;
-	if (e->phase != PH_ENDPOINTS) {
-		posterior(e);
-		find_class(e);
-	}
+	if (has_data(e))
+		fit(e);
 	finish(e, BISECT_BUDGET, "the budget ran out (%u of %u runs, %u of %u builds)",
 	       e->runs, e->c.max_runs, e->builds, e->c.max_builds);
 	return 1;
+}
+
+/* The ground in words, appended to the reason when it moved. */
+static void say_ground(struct engine *e)
+{
+	size_t len = strlen(e->reason);
+
+	if (!e->m.valid || !(e->m.p_ground >= MOVED_P))
+		return;
+	snprintf(e->reason + len, sizeof(e->reason) - len,
+		 "; the ground moved under the lab (chance %.3f): the controls' level went "
+		 "%+.1f%% from the first block to the last, and every probe was judged "
+		 "against the control of its block", e->m.p_ground,
+		 100 * e->m.shift / (e->m.center ? fabs(e->m.center) : 1));
 }
 
 static int plan(struct engine *e)
 {
 	int r = -1;
 
-	e->nreq = 0;
+	e->round_seg0 = e->nsegs;
+	if (!over_budget(e) && !judge_ends(e))
+		r = 0;
 	for (int guard = 0; r < 0 && e->phase != PH_DONE; guard++) {
 		if (guard == 64) {
 			finish(e, BISECT_INCONCLUSIVE, "the engine made no progress (a bug)");
-			return 0;
+			break;
 		}
-		if (over_budget(e))
-			return 0;
-		switch (e->phase) {
-		case PH_ENDPOINTS:
-			r = step_endpoints(e);
-			break;
-		case PH_PROBE:
-			r = step_probe(e);
-			break;
-		case PH_CONFIRM:
-			r = step_confirm(e);
-			break;
-		default:
-			r = 0;
-		}
+		r = e->phase == PH_SEARCH ? step_search(e) : step_confirm(e);
 	}
-	if (r > 0)
+	if (r > 0) {
 		e->round++;
-	return r > 0 ? r : 0;
+		return 1;
+	}
+	say_ground(e);
+	return 0;
 }
 
+/* The current round's requests with runs due, lane by lane, in order. */
 static size_t outstanding(const struct engine *e, struct engine_request *out, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < e->nreq && n < max; i++)
-		if (e->left[i]) {
-			out[n] = e->req[i];
-			out[n++].runs = e->left[i];
+	for (unsigned l = 0; l < e->c.k; l++)
+		for (size_t i = e->round_seg0; i < e->nsegs && n < max; i++) {
+			const struct eseg *s = &e->segs[i];
+			const struct eblock *k = &e->blocks[s->block];
+
+			if (k->lane != l || !s->left || k->kind == BK_EXTRA)
+				continue;
+			out[n++] = (struct engine_request){ s->commit, s->left, s->why,
+							    s->block, k->lane };
 		}
 	return n;
 }
@@ -980,49 +949,105 @@ int engine_next(struct engine *e, struct engine_request *out, size_t max)
 {
 	size_t n = outstanding(e, out, max);
 
-	if (n)
+	if (n || !max)
 		return (int)n;
-	if (e->phase == PH_DONE || plan(e) == 0)
+	if (e->phase == PH_DONE || !plan(e))
 		return 0;
 	return (int)outstanding(e, out, max);
 }
 
-/* --- the result ------------------------------------------------------ */
+/* --- the result ---------------------------------------------------------- */
+
+static double commit_median(const struct engine *e, long x)
+{
+	double *v = NULL, m;
+	size_t n = 0, alloc = 0;
+
+	for (size_t i = 0; i < e->nsegs; i++)
+		if (e->segs[i].commit == x)
+			for (size_t j = 0; j < e->segs[i].nv; j++) {
+				ALLOC_GROW(v, n + 1, alloc);
+				v[n++] = e->segs[i].v[j];
+			}
+	m = n ? stats_median(v, n) : NAN;
+	free(v);
+	return m;
+}
 
 static void fill_commit(const struct engine *e, struct engine_commit *out, long x)
 {
-	const struct cdata *d = CD(e, x);
+	const struct ecommit *d = engine_ccd(e, x);
 	double p = x < 0 ? 0 : e->pbad[x];
 
 	out->runs = d->runs;
-	out->median = d->nv ? stats_median(d->v, d->nv) : NAN;
-	out->p_bad = d->nv && e->phase != PH_ENDPOINTS ? p : NAN;
+	out->median = commit_median(e, x);
+	out->p_bad = d->nv && e->m.valid ? p : NAN;
 	if (d->skip)
 		out->verdict = VERDICT_SKIP;
 	else if (!d->runs)
 		out->verdict = VERDICT_UNTESTED;
 	else if (x < 0)
 		out->verdict = VERDICT_GOOD;
-	else if (x == (long)e->c.n - 1 && e->phase != PH_ENDPOINTS)
+	else if (x == (long)e->c.n - 1 && e->ends_bad)
 		out->verdict = VERDICT_BAD;
-	else if (e->phase == PH_ENDPOINTS || !d->nv)
+	else if (!e->m.valid || !d->nv)
 		out->verdict = VERDICT_INCONCLUSIVE;
 	else
 		out->verdict = p > e->c.confidence ? VERDICT_BAD :
 			       p < 1 - e->c.confidence ? VERDICT_GOOD : VERDICT_INCONCLUSIVE;
 }
 
+/* The smallest range around the likeliest culprit holding the confidence. */
+static double doubt_range(const struct engine *e, long *lo, long *hi)
+{
+	double mass;
+
+	*lo = *hi = e->best;
+	mass = e->post[e->best];
+	if (e->c.anc) {
+		for (size_t c = 0; c < e->c.n; c++)
+			if (e->post[c] >= 1e-3) {
+				*lo = (long)c < *lo ? (long)c : *lo;
+				*hi = (long)c > *hi ? (long)c : *hi;
+			}
+		mass = 0;
+		for (long c = *lo; c <= *hi; c++)
+			mass += e->post[c];
+		return mass > 1 ? 1 : mass;
+	}
+	while (mass < e->c.confidence && (*lo > 0 || *hi + 1 < (long)e->c.n)) {
+		double l = *lo > 0 ? e->post[*lo - 1] : -1, h = *hi + 1 < (long)e->c.n ?
+			   e->post[*hi + 1] : -1;
+
+		if (l >= h)
+			mass += e->post[--*lo];
+		else
+			mass += e->post[++*hi];
+	}
+	return mass > 1 ? 1 : mass;
+}
+
+static void result_range(const struct engine *e, struct engine_result *out)
+{
+	int probed = e->m.valid && e->best >= 0;
+
+	out->culprit = e->status == BISECT_CULPRIT ? e->best : -1;
+	out->lo = probed ? e->lo : -1;
+	out->hi = probed ? e->hi : -1;
+	out->confidence = probed ? e->conf : NAN;
+	if (e->status == BISECT_NOT_REPRODUCED || !probed) {
+		out->lo = out->hi = -1;
+		out->confidence = NAN;
+	} else if (e->status == BISECT_INCONCLUSIVE || e->status == BISECT_BUDGET) {
+		out->confidence = doubt_range(e, &out->lo, &out->hi);
+	}
+}
+
 int engine_result(const struct engine *e, struct engine_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->status = e->status;
-	out->culprit = e->status == BISECT_CULPRIT ? e->best : -1;
-	out->lo = e->lo;
-	out->hi = e->hi;
-	out->confidence = e->phase == PH_ENDPOINTS || e->status == BISECT_NOT_REPRODUCED ?
-			  NAN : e->conf;
-	if (e->status == BISECT_NOT_REPRODUCED || (e->status == BISECT_INCONCLUSIVE && e->lo < 0))
-		out->lo = out->hi = -1;
+	result_range(e, out);
 	out->ratio = e->have_last ? e->last.ratio : NAN;
 	out->ratio_lo = e->have_last ? e->last.lo : NAN;
 	out->ratio_hi = e->have_last ? e->last.hi : NAN;
@@ -1030,13 +1055,18 @@ int engine_result(const struct engine *e, struct engine_result *out)
 	out->runs = e->runs;
 	out->builds = e->builds;
 	out->rounds = e->round;
+	out->blocks = (unsigned)e->nblocks;
+	out->boots = e->boots;
+	out->p_ground = e->m.valid ? e->m.p_ground : NAN;
+	out->ground_moved = out->p_ground >= MOVED_P;
+	out->ground_shift = e->m.valid && e->m.center ? e->m.shift / fabs(e->m.center) : NAN;
 	out->n = e->c.n;
 	out->commits = xcalloc(e->c.n, sizeof(*out->commits));
 	out->skipped = xcalloc(e->c.n + 1, sizeof(size_t));
 	fill_commit(e, &out->good_end, BISECT_GOOD_END);
 	for (size_t x = 0; x < e->c.n; x++) {
 		fill_commit(e, &out->commits[x], (long)x);
-		if (CD(e, (long)x)->skip)
+		if (engine_ccd(e, (long)x)->skip)
 			out->skipped[out->nskipped++] = x;
 	}
 	snprintf(out->reason, sizeof(out->reason), "%s", e->reason);

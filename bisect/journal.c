@@ -33,22 +33,50 @@ int journal_create(struct journal *out, const char *path)
 	return journal_fdopen(out, path, O_CREAT | O_EXCL);
 }
 
+static int known_event(const json_t *o);
+
+/* Does buf[0..len) hold one journal event (a line without its newline)? */
+static int whole_event(const char *buf, size_t len)
+{
+	json_t *o = json_loadb(buf, len, 0, NULL);
+	int ok = o && known_event(o);
+
+	json_decref(o);
+	return ok;
+}
+
+/*
+ * Where the text after the last newline starts, and whether it is torn:
+ * an event that parses was written whole and only misses its newline.
+ */
+static size_t last_line(const char *buf, size_t len, int *torn)
+{
+	size_t start = len;
+
+	while (start && buf[start - 1] != '\n')
+		start--;
+	*torn = start < len && !whole_event(buf + start, len - start);
+	return start;
+}
+
 int journal_open(struct journal *out, const char *path)
 {
-	size_t len;
+	size_t len, start;
 	char *buf = read_file(path, 0, &len);
-	size_t keep = len;
+	int torn, ret;
 
 	if (!buf)
 		return error_errno("cannot read the journal '%s'", path);
-	while (keep && buf[keep - 1] != '\n')
-		keep--;
-	if (keep < len && truncate(path, (off_t)keep) < 0) {
-		free(buf);
-		return error_errno("cannot cut the torn last line of '%s'", path);
-	}
+	start = last_line(buf, len, &torn);
 	free(buf);
-	return journal_fdopen(out, path, 0);
+	if (torn && truncate(path, (off_t)start) < 0)
+		return error_errno("cannot cut the torn last line of '%s'", path);
+	if (torn)
+		warning("'%s': cut its torn last line (a crash while writing it)", path);
+	ret = journal_fdopen(out, path, 0);
+	if (!ret && !torn && start < len && write_all(out->fd, "\n", 1) < 0)
+		ret = error_errno("cannot end the last line of '%s'", path);
+	return ret;
 }
 
 int journal_close(struct journal *j)
@@ -157,14 +185,16 @@ int journal_round(struct journal *j, unsigned round, const struct bisect_revs *r
 		json_set_str(o, "id", id_of(r, req[i].commit));
 		json_set_int(o, "runs", req[i].runs);
 		json_set_str(o, "why", req[i].why);
+		json_set_int(o, "block", req[i].block);
+		json_set_int(o, "lane", req[i].lane);
 		json_array_append_new(a, o);
 	}
 	json_set(ev, "requests", a);
 	return journal_append(j, ev);
 }
 
-int journal_measurement(struct journal *j, const struct bisect_revs *r, long commit,
-			double value, const char *run_dir, unsigned round)
+static json_t *measurement(const struct bisect_revs *r, long commit, double value,
+			   const char *run_dir, unsigned round)
 {
 	json_t *ev = event("measurement");
 
@@ -173,6 +203,21 @@ int journal_measurement(struct journal *j, const struct bisect_revs *r, long com
 	json_set_num(ev, "value", value);
 	json_set_str(ev, "run", run_dir);
 	json_set_int(ev, "round", round);
+	return ev;
+}
+
+int journal_measurement(struct journal *j, const struct bisect_revs *r, long commit,
+			double value, const char *run_dir, unsigned round)
+{
+	return journal_append(j, measurement(r, commit, value, run_dir, round));
+}
+
+int journal_measurement_block(struct journal *j, const struct bisect_revs *r, long commit,
+			      unsigned block, double value, const char *run_dir, unsigned round)
+{
+	json_t *ev = measurement(r, commit, value, run_dir, round);
+
+	json_set_int(ev, "block", block);
 	return journal_append(j, ev);
 }
 
@@ -262,9 +307,12 @@ int journal_read(const char *path, journal_fn fn, void *data, int *torn)
 
 		lineno++;
 		if (!(nl = memchr(p, '\n', (size_t)(buf + len - p)))) {
-			if (torn)
-				*torn = 1;	/* a crash mid-write: never reported written */
-			break;
+			nl = buf + len;	/* the last line, without its newline */
+			if (!whole_event(p, len - (size_t)(p - buf))) {
+				if (torn)
+					*torn = 1;	/* a crash mid-write: never reported written */
+				break;
+			}
 		}
 		o = json_loadb(p, (size_t)(nl - p), 0, &err);
 		if (!o || !known_event(o))
@@ -302,12 +350,13 @@ static int config_from(struct engine_config *c, const json_t *o)
 {
 	unsigned long long n, k, mr, mb, cr, ms;
 	const char *seed = json_get_str(o, "seed");
-	double dir = json_get_num(o, "direction");
+	long dir;
 
 	if (get_uint(o, "n", 1u << 30, &n) || get_uint(o, "k", 64, &k) ||
 	    get_uint(o, "max_runs", 1u << 30, &mr) || get_uint(o, "max_builds", 1u << 30, &mb) ||
 	    get_uint(o, "confirm_runs", 1u << 20, &cr) ||
-	    get_uint(o, "max_side_runs", 1u << 20, &ms) || !seed)
+	    get_uint(o, "max_side_runs", 1u << 20, &ms) || !seed ||
+	    json_get_long(o, "direction", -1, 1, &dir) || !dir)
 		return -1;
 	engine_config_init(c, (size_t)n);
 	c->direction = (int)dir;
@@ -379,32 +428,52 @@ static int replay_start(struct replay *rp, const json_t *o, unsigned long lineno
 
 static int replay_round(struct replay *rp, const json_t *o, unsigned long lineno)
 {
-	struct engine_request req[64];
+	struct engine_request req[256];
 	const json_t *a = json_get(o, "requests");
-	int n = engine_next(rp->e, req, ARRAY_SIZE(req));
+	size_t want = json_is_array(a) ? json_array_size(a) : 0;
+	/* a caller with room for fewer requests journaled the first ones */
+	int n = want && want <= ARRAY_SIZE(req) ? engine_next(rp->e, req, want) : -1;
 	double round = json_get_num(o, "round");
 
-	if (!json_is_array(a) || (size_t)n != json_array_size(a) ||
+	if (!json_is_array(a) || (size_t)n != want ||
 	    round != (double)engine_round(rp->e))
 		return error("%s:%lu: round %g is not the one the engine plans (its round %u, "
 			     "%d requests)", rp->path, lineno, round, engine_round(rp->e), n);
 	for (int i = 0; i < n; i++) {
 		const json_t *q = json_array_get(a, (size_t)i);
+		double block = json_get_num(q, "block");
 
 		if (json_get_num(q, "commit") != (double)req[i].commit ||
-		    json_get_num(q, "runs") != (double)req[i].runs)
+		    json_get_num(q, "runs") != (double)req[i].runs ||
+		    (!isnan(block) && block != (double)req[i].block))
 			return error("%s:%lu: request %d is not the one the engine plans "
-				     "(commit %ld, %u runs)", rp->path, lineno, i + 1,
-				     req[i].commit, req[i].runs);
+				     "(commit %ld, %u runs, block %u)", rp->path, lineno, i + 1,
+				     req[i].commit, req[i].runs, req[i].block);
 	}
 	return 0;
+}
+
+/* A measurement: in its block when the line names one (older journals do not). */
+static int replay_measurement(struct replay *rp, const json_t *o, long commit,
+			      unsigned long lineno)
+{
+	double block = json_get_num(o, "block"), value = json_get_num(o, "value");
+	int r;
+
+	if (isnan(block))
+		r = engine_observe(rp->e, commit, value);
+	else if (!(block >= 0 && block < 4294967296.0 && block == (unsigned)block))
+		return error("%s:%lu: bad block", rp->path, lineno);
+	else
+		r = engine_observe_block(rp->e, commit, (unsigned)block, value);
+	return r < 0 ? error("%s:%lu: a measurement the engine does not take", rp->path, lineno) : 0;
 }
 
 static int replay_line(const json_t *o, unsigned long lineno, void *data)
 {
 	struct replay *rp = data;
 	const char *ev = json_get_str(o, "ev");
-	double commit = json_get_num(o, "commit");
+	long commit;
 
 	if (!strcmp(ev, "start"))
 		return replay_start(rp, o, lineno);
@@ -414,13 +483,13 @@ static int replay_line(const json_t *o, unsigned long lineno, void *data)
 		return replay_round(rp, o, lineno);
 	if (strcmp(ev, "measurement") && strcmp(ev, "unbuildable"))
 		return 0;	/* verdicts and results are derived, not inputs */
-	if (isnan(commit) || commit != (long)commit)
+	/* the good endpoint (-1) or a commit of the range */
+	if (json_get_long(o, "commit", BISECT_GOOD_END, 1L << 30, &commit))
 		return error("%s:%lu: no commit index", rp->path, lineno);
 	if (!strcmp(ev, "unbuildable"))
-		return engine_unbuildable(rp->e, (long)commit) < 0 ?
+		return engine_unbuildable(rp->e, commit) < 0 ?
 		       error("%s:%lu: bad commit index", rp->path, lineno) : 0;
-	return engine_observe(rp->e, (long)commit, json_get_num(o, "value")) < 0 ?
-	       error("%s:%lu: bad commit index", rp->path, lineno) : 0;
+	return replay_measurement(rp, o, commit, lineno);
 }
 
 int journal_replay(const char *path, struct engine **out, struct bisect_revs *revs)

@@ -12,8 +12,11 @@ struct bisect_revs;
  * every event that was reported written is there and at most the last
  * line is torn. Events ("ev"):
  *   start        config, metric, good/bad ids, commits [{id, subject}]
- *   round        round number, requests [{commit, id, runs, why}] side by side
- *   measurement  commit index and id, value (null: failed run), run dir or null, round
+ *   round        round number, requests [{commit, id, runs, why, block, lane}] in the
+ *                order engine_next gave them (block and lane since blocks came in)
+ *   measurement  commit index and id, value (null: failed run), run dir or null, round,
+ *                block (the request's; missing in journals written before blocks, whose
+ *                runs replay in request order, see engine_observe)
  *   unbuildable  commit index and id, round
  *   verdict      commit index and id, verdict name, p_bad
  *   result       status, culprit, range, confidence, runs, builds, skipped
@@ -30,8 +33,11 @@ struct journal {
 /* Create path (exclusively: an existing journal is never overwritten). */
 int journal_create(struct journal *out, const char *path);
 /*
- * Open an existing journal to append (resume). A torn last line is cut
- * off first (it was never reported written).
+ * Open an existing journal to append (resume): this writes. A torn last
+ * line (no newline, and not an event that parses) is cut off first: it
+ * was never reported written. A last line that is a whole event and only
+ * misses its newline is kept and ended. Readers use journal_read, which
+ * never writes.
  */
 int journal_open(struct journal *out, const char *path);
 int journal_close(struct journal *j);	/* safe on a closed journal */
@@ -46,6 +52,13 @@ int journal_round(struct journal *j, unsigned round, const struct bisect_revs *r
 		  const struct engine_request *req, size_t n);
 int journal_measurement(struct journal *j, const struct bisect_revs *r, long commit,
 			double value, const char *run_dir, unsigned round);
+/*
+ * The same with the block the run was measured in (the request's block):
+ * what engine_observe_block takes, and what replay gives it back.
+ */
+int journal_measurement_block(struct journal *j, const struct bisect_revs *r, long commit,
+			      unsigned block, double value, const char *run_dir,
+			      unsigned round);
 int journal_unbuildable(struct journal *j, const struct bisect_revs *r, long commit,
 			unsigned round);
 /* A verdict line per commit whose verdict changed since the last call's. */
@@ -57,8 +70,9 @@ int journal_result(struct journal *j, const struct bisect_revs *r,
 /*
  * Read a journal: fn is called for every line that parses (a JSON object
  * with a known "ev"), with its 1-based line number. A torn last line
- * (no newline at the end of the file) is skipped with *torn set; any
- * other bad line is an error naming the file and line.
+ * (no newline at the end of the file, and not an event that parses) is
+ * skipped with *torn set; any other bad line is an error naming the file
+ * and line. The file is never written.
  */
 struct json_t;
 typedef int (*journal_fn)(const struct json_t *ev, unsigned long lineno, void *data);

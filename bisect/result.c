@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <unistd.h>
 #include <math.h>
 #include <stdio.h>
@@ -275,7 +276,7 @@ static int get_head(struct bisect_result *r, const struct ctx *c, const json_t *
 int bisect_result_parse(struct bisect_result *r, const json_t *doc, const char *name)
 {
 	static const char *const keys[] = { "status", "culprit", "range", "skipped", "verdict",
-		"good", "bad", "job", "steps", "commands", "compare_good", "compare_bad", NULL };
+		"good", "bad", "job", "steps", "commands", "compare_good", "compare_bad", "hunt", NULL };
 	struct ctx c = { name };
 	int ret;
 
@@ -297,6 +298,14 @@ int bisect_result_parse(struct bisect_result *r, const json_t *doc, const char *
 			   json_object_get(doc, "compare_good"))))
 		return ret;
 	ret = get_rel(&r->compare_bad, &c, "compare_bad", json_object_get(doc, "compare_bad"));
+	{
+		const json_t *hunt = json_object_get(doc, "hunt");
+		const char *h = json_string_value(hunt);
+
+		if (!ret && hunt && (!h || (strcmp(h, "regression") && strcmp(h, "improvement"))))
+			ret = bad(&c, "hunt", hunt, "regression or improvement");
+		r->improvement = h && !strcmp(h, "improvement");
+	}
 	if (!r->culprit_subject)
 		r->culprit_subject = xstrdup("");
 	return ret;
@@ -397,15 +406,14 @@ static int on_event(const json_t *ev, unsigned long lineno, void *data)
 	struct steps *st = data;
 	const char *type = json_get_str(ev, "ev");
 	const char *dir = json_get_str(ev, "run");
-	unsigned round = (unsigned)json_get_num(ev, "round");
-	double ci = json_get_num(ev, "commit");
-	long c;
+	long round = 0, c;
 	struct step *s;
 	size_t k;
 
-	if (!type || strcmp(type, "measurement") || !(ci >= -1) || ci >= (double)st->f->b->revs.n)
+	if (!type || strcmp(type, "measurement") ||
+	    json_get_long(ev, "commit", -1, (long)st->f->b->revs.n - 1, &c))
 		return 0;
-	c = (long)ci;
+	json_get_long(ev, "round", 0, UINT_MAX, &round);
 	k = (size_t)(c + 1);
 	st->values[k] = xrealloc(st->values[k], (st->nvalues[k] + 1) * sizeof(double));
 	st->values[k][st->nvalues[k]++] = json_get_num(ev, "value");
@@ -534,6 +542,7 @@ int bisect_write_files(const struct bisect_files *f, const struct engine_result 
 		json_set_str(trace, "culprit", b->revs.commits[res->culprit].id);
 
 	json_set_str(result, "status", bisect_status_name(res->status));
+	json_set_str(result, "hunt", f->improvement ? "improvement" : "regression");
 	if (res->culprit >= 0) {
 		json_t *c = json_object();
 

@@ -32,6 +32,8 @@ struct json_t;
  *                  "runs": ["runs/<run-id>", ...] } ],
  *                                in order; runs are relative to BISECTDIR
  *     "commands": ["perflab bisect start ...", ...],   to reproduce
+ *     "hunt": "regression",      or "improvement": the commit that made it
+ *                                better (optional; regression when absent)
  *     "compare_good": "runs/good", "compare_bad": "runs/bad"
  *                                run sets (relative to BISECTDIR) of the
  *                                final comparison, or null
@@ -65,6 +67,7 @@ struct bisect_result {
 	char **commands;
 	size_t nr_commands;
 	char *compare_good, *compare_bad;	/* or NULL */
+	int improvement;	/* "hunt": "improvement" (the culprit made it better) */
 };
 
 /*
@@ -141,7 +144,8 @@ struct metric_def;
 struct bisect_files {
 	const struct bisect *b;		/* its directory, revisions and journal */
 	const struct metric_def *m;	/* the metric bisected */
-	double threshold;		/* its gate, signed towards bad */
+	double threshold;		/* its gate, signed towards bad (towards better: improvement) */
+	int improvement;		/* the hunt is for the commit that made it better */
 	const char *job;		/* the job file, as given */
 	const char *hosts;		/* the hosts file, or NULL */
 };

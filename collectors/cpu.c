@@ -124,9 +124,9 @@ static void add_rollups(struct cpu_priv *p, json_t *rec)
 	for (int k = 0; k < p->topo->ncpu; k++)
 		per[k] = NAN;
 	json_array_foreach(cpus, i, c) {
-		long id = (long)json_get_num(c, "cpu");
+		long id;
 
-		if (id >= 0 && id < p->topo->ncpu)
+		if (!json_get_long(c, "cpu", 0, p->topo->ncpu - 1, &id))
 			per[id] = json_get_num(c, "util_pct");
 	}
 	for (size_t l = 0; l < ARRAY_SIZE(levels); l++) {

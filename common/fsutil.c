@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,20 @@ int mkdir_p(const char *path)
 	return ret;
 }
 
+int mkdir_private(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return error_errno("cannot create directory '%s'", path);
+	if (lstat(path, &st))
+		return error_errno("cannot stat '%s'", path);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return error("refusing '%s': it must be a directory of user %ld alone "
+			     "(mode 0700)", path, (long)geteuid());
+	return 0;
+}
+
 static char *parent_dir(const char *path)
 {
 	char *tmp = xstrdup(path);
@@ -64,24 +79,66 @@ int fsync_dir(const char *dir)
 	return ret;
 }
 
+/*
+ * Filesystems without RENAME_NOREPLACE (NFS, some FUSE). A file is
+ * linked to its new name (link fails on any existing name) and its old
+ * name removed. link() cannot move a directory, so a directory reserves
+ * its new name with mkdir, which also fails on any existing name and is
+ * atomic on NFS too, then is renamed over that empty placeholder (rename
+ * replaces an empty directory and nothing else). Races: whoever fills the
+ * placeholder between the two steps makes the rename fail with ENOTEMPTY
+ * and keeps what they put there (rmdir only removes an empty directory);
+ * a cooperating writer never gets that far, since its own mkdir fails. A
+ * crash between the two steps leaves an empty directory at the target:
+ * it holds nothing, so nothing is lost, and readers see no complete run.
+ */
+static int rename_fallback(const char *from, const char *to)
+{
+	struct stat st;
+	int err;
+
+	if (lstat(from, &st))
+		return error_errno("cannot rename '%s' to '%s'", from, to);
+	if (!S_ISDIR(st.st_mode)) {
+		if (link(from, to))
+			goto failed;
+		unlink(from);
+		return 0;
+	}
+	if (mkdir(to, 0700))
+		goto failed;
+	if (!rename(from, to))
+		return 0;
+	err = errno;
+	rmdir(to);
+	errno = err == ENOTEMPTY ? EEXIST : err;
+failed:
+	if (errno == EEXIST)
+		return PERFLAB_EEXISTS;
+	return error_errno("cannot rename '%s' to '%s'", from, to);
+}
+
+/*
+ * PERFLAB_TEST_NO_RENAMEAT2 (tests only) takes the fallback as if the
+ * filesystem had no RENAME_NOREPLACE.
+ */
 int rename_noreplace(const char *from, const char *to)
 {
 	char *dir;
 	int ret;
 
-	if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE)) {
-		if (errno == EEXIST)
-			return PERFLAB_EEXISTS;
-		if (errno != EINVAL && errno != ENOSYS)
-			return error_errno("cannot rename '%s' to '%s'", from, to);
-		/* Filesystems without RENAME_NOREPLACE: link for files. */
-		if (link(from, to)) {
-			if (errno == EEXIST)
-				return PERFLAB_EEXISTS;
-			return error_errno("cannot rename '%s' to '%s'", from, to);
-		}
-		unlink(from);
-	}
+	if (getenv("PERFLAB_TEST_NO_RENAMEAT2"))
+		ret = rename_fallback(from, to);
+	else if (!syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE))
+		ret = 0;
+	else if (errno == EINVAL || errno == ENOSYS)
+		ret = rename_fallback(from, to);
+	else if (errno == EEXIST)
+		ret = PERFLAB_EEXISTS;
+	else
+		ret = error_errno("cannot rename '%s' to '%s'", from, to);
+	if (ret)
+		return ret;
 	dir = parent_dir(to);
 	ret = fsync_dir(dir);
 	free(dir);
@@ -138,6 +195,17 @@ int remove_tree(const char *path)
 	if (!path_exists(path))
 		return 0;
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
+}
+
+char *path_absolute(const char *path)
+{
+	char buf[PATH_MAX], *real = realpath(path, NULL);
+
+	if (real)
+		return real;
+	if (*path == '/' || !getcwd(buf, sizeof(buf)))
+		return xstrdup(path);
+	return xasprintf("%s/%s", buf, path);
 }
 
 int path_exists(const char *path)

@@ -95,6 +95,29 @@ double json_get_num(const json_t *obj, const char *path)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+int json_get_long(const json_t *obj, const char *path, long lo, long hi, long *out)
+{
+	const json_t *v = json_get(obj, path);
+	double d;
+
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+
+		if (i < lo || i > hi)
+			return -1;
+		*out = (long)i;
+		return 0;
+	}
+	if (!json_is_real(v))
+		return -1;
+	d = json_real_value(v);
+	/* (double)LONG_MAX rounds up to 2^63, which no long holds */
+	if (!(d >= (double)lo && d <= (double)hi && d < 0x1p63) || d != floor(d))
+		return -1;
+	*out = (long)d;
+	return 0;
+}
+
 const char *json_get_str(const json_t *obj, const char *path)
 {
 	const json_t *v = json_get(obj, path);

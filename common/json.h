@@ -29,6 +29,13 @@ void json_set(json_t *obj, const char *key, json_t *v);
  * or NaN when it is missing, null or not a number.
  */
 double json_get_num(const json_t *obj, const char *path);
+/*
+ * The whole number at path within [lo, hi] into *out: 0, or -1 (*out
+ * untouched) when it is missing, not a number, fractional or out of
+ * range. Compared before any conversion: a file's 1e300, 2^63 or NaN
+ * never reaches a cast to an integer (undefined behaviour).
+ */
+int json_get_long(const json_t *obj, const char *path, long lo, long hi, long *out);
 /* Same for strings: NULL when missing; the storage belongs to obj. */
 const char *json_get_str(const json_t *obj, const char *path);
 const json_t *json_get(const json_t *obj, const char *path);

@@ -18,9 +18,12 @@ static const char *type_hint(const struct opt *o)
 	switch (o->type) {
 	case OPT_BOOL: return "expected true/false, yes/no, on/off or 1/0";
 	case OPT_INT: return "expected an integer";
-	case OPT_SIZE: return "expected bytes with an optional K, M or G suffix";
-	case OPT_RATE: return "expected bits per second with an optional k, M or G suffix";
-	case OPT_DURATION: return "expected seconds, or a number with ms, s, m or h";
+	case OPT_SIZE: return "expected bytes with an optional K, M, G or T suffix, "
+			      "at most 8192T";
+	case OPT_RATE: return "expected bits per second with an optional k, M, G or T "
+			      "suffix, at most 1000T";
+	case OPT_DURATION: return "expected seconds, or a number with ms, s, m or h, "
+				  "at most 1e9 s";
 	case OPT_PERCENT: return "expected a signed percentage such as +5%";
 	case OPT_DOUBLE: return "expected a number";
 	case OPT_ARGV: return "unterminated quote";

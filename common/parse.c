@@ -15,18 +15,56 @@ struct unit {
 	double mult;
 };
 
-static int parse_number(const char *s, double *out, const char **end)
+/* The length of a decimal number at s: [+-]digits[.digits][e[+-]digits]. */
+static size_t decimal_len(const char *s)
+{
+	const char *p = s;
+	size_t digits = 0;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	for (; isdigit((unsigned char)*p); p++)
+		digits++;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			digits++;
+	if (!digits)
+		return 0;
+	if (*p == 'e' || *p == 'E') {
+		const char *e = p + 1;
+
+		if (*e == '+' || *e == '-')
+			e++;
+		if (isdigit((unsigned char)*e)) {
+			while (isdigit((unsigned char)*e))
+				e++;
+			p = e;
+		}
+	}
+	return (size_t)(p - s);
+}
+
+/*
+ * A finite decimal number (never hex, inf or nan, which strtod would
+ * take) after optional blanks; *end points past it. With unsigned_only,
+ * no sign at all ("-0" is not a size).
+ */
+static int parse_number(const char *s, int unsigned_only, double *out, const char **end)
 {
 	char *e;
+	size_t len;
 	double v;
 
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!*s || !(isdigit((unsigned char)*s) || *s == '.' || *s == '+' || *s == '-'))
+	if (unsigned_only && (*s == '-' || *s == '+'))
+		return -1;
+	len = decimal_len(s);
+	if (!len)
 		return -1;
 	errno = 0;
 	v = strtod(s, &e);
-	if (e == s || errno || !isfinite(v))
+	if (e != s + len || errno || !isfinite(v))
 		return -1;
 	*out = v;
 	*end = e;
@@ -58,7 +96,7 @@ int parse_double(const char *s, double *out)
 	const char *rest;
 	double v;
 
-	if (parse_number(s, &v, &rest) || *rest)
+	if (parse_number(s, 0, &v, &rest) || *rest)
 		return -1;
 	*out = v;
 	return 0;
@@ -93,26 +131,27 @@ int parse_size(const char *s, uint64_t *out)
 	const char *rest;
 	double v, mult;
 
-	if (parse_number(s, &v, &rest) || v < 0 || *s == '-' || *s == '+')
+	if (parse_number(s, 1, &v, &rest))
 		return -1;
 	if (match_unit(rest, units, ARRAY_SIZE(units), &mult))
 		return -1;
 	v *= mult;
-	if (v != floor(v) || v > 1.8e19)
+	if (v != floor(v) || v > PARSE_SIZE_MAX)
 		return -1;
 	*out = (uint64_t)v;
 	return 0;
 }
 
-/* A non-negative number with one of the units, scaled. */
-static int parse_scaled(const char *s, const struct unit *units, size_t n, double *out)
+/* A non-negative number with one of the units, scaled, at most max. */
+static int parse_scaled(const char *s, const struct unit *units, size_t n, double max,
+			double *out)
 {
 	const char *rest;
 	double v, mult;
 
-	if (parse_number(s, &v, &rest) || v < 0 || *s == '-')
+	if (parse_number(s, 1, &v, &rest))
 		return -1;
-	if (match_unit(rest, units, n, &mult))
+	if (match_unit(rest, units, n, &mult) || !(v * mult <= max))
 		return -1;
 	*out = v * mult;
 	return 0;
@@ -131,7 +170,7 @@ int parse_rate(const char *s, double *out)
 		{ "T", 1e12 }, { "Tbit", 1e12 }, { "Tbps", 1e12 }, { "Tbit/s", 1e12 },
 	};
 
-	return parse_scaled(s, units, ARRAY_SIZE(units), out);
+	return parse_scaled(s, units, ARRAY_SIZE(units), PARSE_RATE_MAX, out);
 }
 
 int parse_duration(const char *s, double *out)
@@ -141,7 +180,7 @@ int parse_duration(const char *s, double *out)
 		{ "m", 60 }, { "min", 60 }, { "h", 3600 },
 	};
 
-	return parse_scaled(s, units, ARRAY_SIZE(units), out);
+	return parse_scaled(s, units, ARRAY_SIZE(units), PARSE_DURATION_MAX, out);
 }
 
 int parse_percent(const char *s, double *out)
@@ -150,7 +189,7 @@ int parse_percent(const char *s, double *out)
 	const char *rest;
 	double v, mult;
 
-	if (parse_number(s, &v, &rest))
+	if (parse_number(s, 0, &v, &rest))
 		return -1;
 	if (match_unit(rest, units, ARRAY_SIZE(units), &mult))
 		return -1;

@@ -199,6 +199,91 @@ double stats_norm_quantile(double p)
 	return (lo + hi) / 2;
 }
 
+/* ---- Student's t ---- */
+
+/* Continued fraction of the incomplete beta function (Lentz's method). */
+static double beta_cf(double a, double b, double x)
+{
+	double c = 1, d = 1 - (a + b) * x / (a + 1), h;
+
+	d = fabs(d) < 1e-300 ? 1e-300 : d;
+	d = 1 / d;
+	h = d;
+	for (int m = 1; m <= 300; m++) {
+		double m2 = 2 * m, aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2)), del;
+
+		d = 1 + aa * d;
+		d = fabs(d) < 1e-300 ? 1e-300 : d;
+		c = 1 + aa / c;
+		c = fabs(c) < 1e-300 ? 1e-300 : c;
+		d = 1 / d;
+		h *= d * c;
+		aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+		d = 1 + aa * d;
+		d = fabs(d) < 1e-300 ? 1e-300 : d;
+		c = 1 + aa / c;
+		c = fabs(c) < 1e-300 ? 1e-300 : c;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < 1e-15)
+			break;
+	}
+	return h;
+}
+
+/*
+ * The regularized incomplete beta function I_x(a, b), y = 1 - x given
+ * apart so that x near 1 loses no precision.
+ */
+static double beta_inc(double a, double b, double x, double y)
+{
+	double front;
+
+	if (x <= 0)
+		return 0;
+	if (y <= 0)
+		return 1;
+	front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log(y));
+	if (x < (a + 1) / (a + b + 2))
+		return front * beta_cf(a, b, x) / a;
+	return 1 - front * beta_cf(b, a, y) / b;
+}
+
+double stats_t_cdf(double t, double df)
+{
+	double tail;
+
+	if (isnan(t) || !(df > 0))
+		return NAN;
+	if (isinf(t))
+		return t > 0 ? 1 : 0;
+	if (t == 0)
+		return 0.5;
+	/* P(|T| > |t|) = I_{df / (df + t^2)}(df / 2, 1 / 2) */
+	tail = 0.5 * beta_inc(df / 2, 0.5, df / (df + t * t), t * t / (df + t * t));
+	return t > 0 ? 1 - tail : tail;
+}
+
+double stats_t_quantile(double p, double df)
+{
+	double lo = -1e6, hi = 1e6;
+
+	if (!(p > 0 && p < 1) || !(df > 0))
+		return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
+	if (p == 0.5)
+		return 0;
+	for (int i = 0; i < 300 && hi - lo > 1e-13 * (1 + fabs(lo + hi)); i++) {
+		double mid = (lo + hi) / 2;
+
+		if (stats_t_cdf(mid, df) < p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
 /* ---- the null distribution of U ---- */
 
 /*
@@ -890,6 +975,328 @@ void stats_verdict_holm(struct stats_verdict *v, size_t n)
 			 eff, v[i].p, tested, p[i], v[i].alpha);
 	}
 	free(p);
+}
+
+/* ---- paired comparisons ---- */
+
+/*
+ * Counts of sign patterns by the sum of the (doubled, integer) ranks
+ * r2[0..n) of the positive ones: index 0..sum r2. Only additions, so
+ * the tails are exact integers up to 2^53 (n <= 52).
+ */
+static double *sr_counts(const unsigned *r2, size_t n, size_t *top)
+{
+	size_t max = 0;
+	double *c;
+
+	for (size_t i = 0; i < n; i++)
+		max += r2[i];
+	c = xcalloc(max + 1, sizeof(double));
+	c[0] = 1;
+	for (size_t i = 0, hi = 0; i < n; i++) {
+		hi += r2[i];
+		for (size_t s = hi + 1; s-- > r2[i];)
+			c[s] += c[s - r2[i]];
+	}
+	*top = max;
+	return c;
+}
+
+struct sr_rank {
+	double a;		/* |d| */
+	int pos;		/* d > 0 */
+};
+
+static int cmp_sr_rank(const void *x, const void *y)
+{
+	return cmp_double(&((const struct sr_rank *)x)->a, &((const struct sr_rank *)y)->a);
+}
+
+/* Doubled midranks of the sorted |d| into r2; returns sum(t^3 - t) of the ties. */
+static double sr_midranks(const struct sr_rank *s, size_t n, unsigned *r2)
+{
+	double tie = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		while (j < n && s[j].a == s[i].a)
+			j++;
+		for (size_t k = i; k < j; k++)
+			r2[k] = (unsigned)(i + 1 + j);	/* 2 x the midrank of ranks i+1..j */
+		tie += (double)(j - i) * (double)(j - i) * (double)(j - i) - (double)(j - i);
+		i = j;
+	}
+	return tie;
+}
+
+/* Exact one-sided tails of the doubled statistic v2 over the sign patterns. */
+static void sr_exact(struct stats_sr *out, const unsigned *r2, size_t n, size_t v2,
+		     enum stats_side side)
+{
+	size_t top;
+	double *c = sr_counts(r2, n, &top), le = 0, ge = 0, tot = 0;
+
+	for (size_t s = 0; s <= top; s++) {
+		tot += c[s];
+		if (s <= v2)
+			le += c[s];
+		if (s >= v2)
+			ge += c[s];
+	}
+	free(c);
+	out->exact = 1;
+	out->p = side_p(side, le / tot, ge / tot);
+}
+
+static void sr_approx(struct stats_sr *out, double tie, enum stats_side side)
+{
+	double m = (double)out->n, mean = m * (m + 1) / 4;
+	double sd = sqrt(m * (m + 1) * (2 * m + 1) / 24 - tie / 48);
+	double dv = out->v - mean, cc = dv > 0 ? 0.5 : dv < 0 ? -0.5 : 0;
+
+	if (side == STATS_GREATER)
+		cc = 0.5;
+	else if (side == STATS_LESS)
+		cc = -0.5;
+	out->z = sd > 0 ? (dv - cc) / sd : 0;
+	if (side == STATS_GREATER)
+		out->p = norm_sf(out->z);
+	else if (side == STATS_LESS)
+		out->p = stats_norm_cdf(out->z);
+	else
+		out->p = fmin(1, 2 * norm_sf(fabs(out->z)));
+}
+
+void stats_signed_rank(struct stats_sr *out, const double *d, size_t n, enum stats_side side)
+{
+	struct sr_rank *s = xmalloc((n ? n : 1) * sizeof(*s));
+	unsigned *r2 = xmalloc((n ? n : 1) * sizeof(*r2));
+	size_t m = 0, v2 = 0;
+	double tie;
+
+	memset(out, 0, sizeof(*out));
+	out->v = out->p = out->z = NAN;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(d[i]))
+			out->nan++;
+		else if (d[i] == 0)
+			out->zeros++;
+		else
+			s[m++] = (struct sr_rank){ fabs(d[i]), d[i] > 0 };
+	}
+	out->n = m;
+	if (m) {
+		qsort(s, m, sizeof(*s), cmp_sr_rank);
+		tie = sr_midranks(s, m, r2);
+		out->ties = tie > 0;
+		for (size_t i = 0; i < m; i++)
+			v2 += s[i].pos ? r2[i] : 0;
+		out->v = (double)v2 / 2;
+		if (m <= STATS_EXACT_MAX)
+			sr_exact(out, r2, m, v2, side);
+		else
+			sr_approx(out, tie, side);
+	}
+	free(s);
+	free(r2);
+}
+
+/* P(V <= v) of the tie-free signed-rank null for n, exact or normal. */
+static double sr_null_cdf(size_t n, const double *cdf, double v)
+{
+	double m = (double)n, mean = m * (m + 1) / 4, sd = sqrt(m * (m + 1) * (2 * m + 1) / 24);
+
+	if (v < 0)
+		return 0;
+	if (cdf)
+		return v >= m * (m + 1) / 2 ? 1 : cdf[(size_t)v];
+	return stats_norm_cdf((floor(v) + 0.5 - mean) / sd);
+}
+
+/* The tie-free CDF of V for n (exact only up to STATS_EXACT_MAX), or NULL. */
+static double *sr_null(size_t n)
+{
+	unsigned *r = xmalloc((n ? n : 1) * sizeof(*r));
+	size_t top;
+	double *c, tot = 0, run = 0, *cdf;
+
+	if (n > STATS_EXACT_MAX) {
+		free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		r[i] = (unsigned)(i + 1);
+	c = sr_counts(r, n, &top);
+	cdf = xmalloc((top + 1) * sizeof(double));
+	for (size_t v = 0; v <= top; v++)
+		tot += c[v];
+	for (size_t v = 0; v <= top; v++)
+		cdf[v] = (run += c[v]) / tot;
+	free(c);
+	free(r);
+	return cdf;
+}
+
+static void walsh_interval(struct stats_shift *out, const double *w, size_t nw, size_t n)
+{
+	double *cdf = sr_null(n), tail = (1 - out->level) / 2;
+	size_t k = 0;
+
+	out->exact = cdf != NULL;
+	while (k < nw && sr_null_cdf(n, cdf, (double)k) <= tail)
+		k++;
+	out->confidence = k ? 1 - 2 * sr_null_cdf(n, cdf, (double)k - 1) : 1;
+	out->lo = k ? w[k - 1] : -INFINITY;
+	out->hi = k ? w[nw - k] : INFINITY;
+	free(cdf);
+}
+
+int stats_hl_paired(struct stats_shift *out, const double *d, size_t n, double level)
+{
+	size_t k, nw;
+	double *s, *w;
+
+	if (!(level > 0 && level < 1))
+		return error("confidence level '%g' is not between 0 and 1", level);
+	s = sorted_values(d, n, &k);
+	memset(out, 0, sizeof(*out));
+	out->na = out->nb = k;
+	out->nan = n - k;
+	out->level = level;
+	out->estimate = out->lo = out->hi = out->confidence = NAN;
+	nw = k * (k + 1) / 2;
+	if (nw > STATS_HL_MAX_PAIRS) {
+		free(s);
+		return error("too many differences (%zu) for the Hodges-Lehmann estimate", k);
+	}
+	w = xmalloc((nw ? nw : 1) * sizeof(*w));
+	for (size_t i = 0, m = 0; i < k; i++)
+		for (size_t j = i; j < k; j++)
+			w[m++] = (s[i] + s[j]) / 2;
+	qsort(w, nw, sizeof(*w), cmp_double);
+	if (nw) {
+		out->estimate = quantile_sorted(w, nw, 0.5);
+		walsh_interval(out, w, nw, k);
+	}
+	free(w);
+	free(s);
+	return 0;
+}
+
+/* log(b_i / a_i) of the blocks with both sides; NULL after error() on a value <= 0. */
+static double *log_ratios(const double *a, const double *b, size_t n, size_t *m)
+{
+	double *d = xmalloc((n ? n : 1) * sizeof(*d));
+
+	*m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(a[i]) || isnan(b[i]))
+			continue;
+		if (!(a[i] > 0 && b[i] > 0 && isfinite(a[i]) && isfinite(b[i]))) {
+			error("block %zu ('%g', '%g') is not positive: a ratio needs positive values",
+			      i + 1, a[i], b[i]);
+			free(d);
+			return NULL;
+		}
+		d[(*m)++] = log(b[i] / a[i]);
+	}
+	return d;
+}
+
+int stats_paired_verdict(struct stats_verdict *out, const double *a, const double *b,
+			 size_t n, double threshold, double alpha)
+{
+	struct stats_shift hl;
+	struct stats_sr sr;
+	double *d;
+	size_t m;
+	int ret = -1;
+
+	verdict_init(out, threshold, alpha);
+	if (!(threshold > -1 && threshold != 0 && isfinite(threshold)))
+		return error("threshold '%g' is not a change above -100%% and not 0", threshold);
+	if (!(alpha > 0 && alpha < 0.5))
+		return error("alpha '%g' is not between 0 and 0.5", alpha);
+	if (!(d = log_ratios(a, b, n, &m)))
+		return -1;
+	out->na = out->nb = m;
+	out->nan = n - m;
+	if (!m) {
+		snprintf(out->reason, sizeof(out->reason), "no block has both sides");
+		ret = 0;
+	} else if (!stats_hl_paired(&hl, d, m, 1 - 2 * alpha)) {
+		stats_signed_rank(&sr, d, m, threshold > 0 ? STATS_GREATER : STATS_LESS);
+		out->ratio = exp(hl.estimate);
+		out->lo = exp(hl.lo);
+		out->hi = exp(hl.hi);
+		out->confidence = hl.confidence;
+		out->p = out->p_adj = sr.n ? sr.p : 1;
+		out->exact = hl.exact && (sr.exact || !sr.n);
+		judge(out);
+		ret = 0;
+	}
+	free(d);
+	return ret;
+}
+
+/* Huber's M-estimate of location with a known scale (k = 1.345). */
+static double huber_location(const double *d, size_t n, double scale)
+{
+	double mu = stats_median(d, n), k = 1.345 * scale;
+
+	for (int it = 0; it < 50; it++) {
+		double num = 0, den = 0, next;
+
+		for (size_t i = 0; i < n; i++) {
+			double r = d[i] - mu, w = fabs(r) <= k ? 1 : k / fabs(r);
+
+			num += w * d[i];
+			den += w;
+		}
+		next = num / den;
+		if (fabs(next - mu) <= 1e-12 * (scale + fabs(mu)))
+			return next;
+		mu = next;
+	}
+	return mu;
+}
+
+int stats_paired_verdict_scaled(struct stats_verdict *out, const double *a, const double *b,
+				size_t n, double threshold, double alpha, double scale,
+				double df)
+{
+	double *d, mu, se, q;
+	size_t m;
+
+	verdict_init(out, threshold, alpha);
+	if (!(threshold > -1 && threshold != 0 && isfinite(threshold)))
+		return error("threshold '%g' is not a change above -100%% and not 0", threshold);
+	if (!(alpha > 0 && alpha < 0.5))
+		return error("alpha '%g' is not between 0 and 0.5", alpha);
+	if (!(scale > 0 && isfinite(scale)) || !(df >= 1))
+		return error("scale '%g' with '%g' degrees of freedom: not a spread", scale, df);
+	if (!(d = log_ratios(a, b, n, &m)))
+		return -1;
+	out->na = out->nb = m;
+	out->nan = n - m;
+	if (!m) {
+		snprintf(out->reason, sizeof(out->reason), "no block has both sides");
+		free(d);
+		return 0;
+	}
+	mu = huber_location(d, m, scale);
+	se = scale * sqrt(1.0526 / (double)m);
+	q = stats_t_quantile(1 - alpha, df);
+	out->ratio = exp(mu);
+	out->lo = exp(mu - q * se);
+	out->hi = exp(mu + q * se);
+	out->confidence = 1 - 2 * alpha;
+	out->p = out->p_adj = threshold > 0 ? 1 - stats_t_cdf(mu / se, df) :
+			      stats_t_cdf(mu / se, df);
+	judge(out);
+	free(d);
+	return 0;
 }
 
 /* ---- change points ---- */

@@ -53,6 +53,13 @@ double stats_stddev(const double *v, size_t n);
 /* The standard normal distribution function and its inverse (0 < p < 1). */
 double stats_norm_cdf(double z);
 double stats_norm_quantile(double p);
+/*
+ * Student's t distribution with df > 0 degrees of freedom (df need not
+ * be an integer): the distribution function (from the regularized
+ * incomplete beta function) and its inverse (0 < p < 1).
+ */
+double stats_t_cdf(double t, double df);
+double stats_t_quantile(double p, double df);
 
 /*
  * Mann-Whitney U. U counts the pairs (a, b) with b > a, plus half the
@@ -225,6 +232,76 @@ int stats_verdict(struct stats_verdict *out, const double *a, size_t na,
  * each does, an intersection-union test that keeps each level.
  */
 void stats_verdict_holm(struct stats_verdict *v, size_t n);
+
+/*
+ * Paired comparisons: A and B measured side by side in blocks (A B or
+ * B A, one after the other on one host), so that a drift or a step in
+ * the background lands on both. The block, not the run, is the unit of
+ * replication: d[i] is block i's difference B - A (or log(B / A)).
+ *
+ * Wilcoxon's signed-rank test: zero differences are dropped (Wilcoxon's
+ * convention, R's default), |d| ranked with midranks for ties, and V is
+ * the sum of the ranks of the positive differences (R's V of
+ * wilcox.test(d) or wilcox.test(b, a, paired = TRUE)). Large V means B
+ * tends to be larger. With at most STATS_EXACT_MAX nonzero differences
+ * p is exact: without ties the classical distribution, with ties the
+ * distribution conditional on the tie pattern (every sign pattern
+ * equally likely), by dynamic programming on doubled midranks.
+ * Beyond, the normal approximation with the tie-corrected variance
+ * n (n + 1) (2n + 1) / 24 - sum(t^3 - t) / 48 and a continuity
+ * correction of 1/2; z is reported then.
+ */
+struct stats_sr {
+	size_t n;		/* nonzero differences used */
+	size_t zeros;		/* zero differences dropped */
+	size_t nan;		/* NaNs dropped */
+	double v;		/* the statistic (sum of ranks), NaN if n is 0 */
+	double p;		/* p-value for the side asked */
+	double z;		/* normal deviate if approximate, else NaN */
+	int exact;		/* 1: exact distribution */
+	int ties;		/* 1: tied |d| among the nonzero differences */
+};
+
+void stats_signed_rank(struct stats_sr *out, const double *d, size_t n, enum stats_side side);
+
+/*
+ * The one-sample Hodges-Lehmann estimate of paired differences: the
+ * median of the n (n + 1) / 2 Walsh averages (d_i + d_j) / 2, i <= j
+ * (zeros kept), and Tukey's interval [W(k), W(M + 1 - k)] of the sorted
+ * Walsh averages, k the largest with P(V <= k - 1) <= (1 - level) / 2
+ * under the tie-free null distribution of V (exact up to
+ * STATS_EXACT_MAX, else normal). Unbounded (-inf, +inf) when even k = 1
+ * falls short. Fails when the Walsh averages exceed STATS_HL_MAX_PAIRS.
+ * na and nb of out both get the number of differences used.
+ */
+int stats_hl_paired(struct stats_shift *out, const double *d, size_t n, double level);
+
+/*
+ * The verdict on paired values: a[i] and b[i] are block i's A and B
+ * (each a positive value, e.g. a run or the median of a block's runs;
+ * a block with a NaN on either side is dropped and counted in nan).
+ * The effect is the ratio exp(HL of log(b_i / a_i)) with its interval
+ * at 1 - 2 alpha, p the signed-rank p in the bad direction; BAD, GOOD
+ * and INCONCLUSIVE by the rules of stats_verdict. na and nb are the
+ * blocks used.
+ */
+int stats_paired_verdict(struct stats_verdict *out, const double *a, const double *b,
+			 size_t n, double threshold, double alpha);
+/*
+ * The same when the spread of one block's log ratio is known from other
+ * blocks of the same shape (e.g. earlier pairs of the same design):
+ * scale is its standard deviation, estimated with df degrees of
+ * freedom. The effect is exp() of Huber's M-estimate of the log ratios'
+ * location (k = 1.345 scales; robust to a few outlying blocks), its
+ * standard error scale sqrt(1.0526 / n) (Huber's asymptotic variance at
+ * the normal), p and the interval from Student's t with df: with a few
+ * blocks it needs far fewer than the signed-rank test, whose p cannot go
+ * below 2^-n. Fails with error() on a scale that is not positive or df
+ * below 1.
+ */
+int stats_paired_verdict_scaled(struct stats_verdict *out, const double *a, const double *b,
+				size_t n, double threshold, double alpha, double scale,
+				double df);
 
 /*
  * Change points in a history (one value per night, in order), in the

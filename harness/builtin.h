@@ -35,6 +35,8 @@ int cmd_bisect_start(int argc, char **argv);
 int cmd_bisect_good(int argc, char **argv);
 int cmd_bisect_bad(int argc, char **argv);
 int cmd_bisect_skip(int argc, char **argv);
+/* old, new, or the current bisection's --term-old/--term-new: good or bad */
+int cmd_bisect_term(int argc, char **argv);
 int cmd_bisect_status(int argc, char **argv);
 int cmd_bisect_log(int argc, char **argv);
 int cmd_bisect_replay(int argc, char **argv);

@@ -31,6 +31,7 @@ struct man_cli {
 	int first_parent;
 	int json;
 	struct opt_list goods;
+	char *term_old, *term_new;	/* git's --term-old/--term-new: names for good and bad */
 };
 
 #define M(name, sh, type, field, lo, hi, def, argh, help) \
@@ -47,6 +48,10 @@ static const struct opt start_table[] = {
 	M("metric", 'm', OPT_STRING, metric, 0, 0, NULL, "NAME", "what is judged (journaled)"),
 	M("results", 0, OPT_STRING, results, 0, 0, NULL, "DIR",
 	  "the results directory (default: the job's, else results)"),
+	M("term-old", 0, OPT_STRING, term_old, 0, 0, NULL, "TERM",
+	  "a name for good, the old behaviour (git's --term-old: slow, before)"),
+	M("term-new", 0, OPT_STRING, term_new, 0, 0, NULL, "TERM",
+	  "a name for bad, the new behaviour (git's --term-new: fast, after)"),
 	OPT_END_ROW
 };
 
@@ -145,6 +150,55 @@ static int parse(const struct opt *table, struct man_cli *o, int argc, char **ar
 	return npos;
 }
 
+/* --- terms: git's old/new names for good/bad -------------------------- */
+
+#define TERMS "terms.json"
+
+/* A bisection's terms ("bad" and "good" without a terms file). */
+static void read_terms_in(const char *dir, char out_new[64], char out_old[64])
+{
+	char *path = xasprintf("%s/" TERMS, dir);
+	json_t *t = path_exists(path) ? json_load_path(path) : NULL;
+	const char *n = json_get_str(t, "new"), *o = json_get_str(t, "old");
+
+	snprintf(out_new, 64, "%s", n ? n : "bad");
+	snprintf(out_old, 64, "%s", o ? o : "good");
+	json_decref(t);
+	free(path);
+}
+
+static void read_terms(const struct bisect *b, char out_new[64], char out_old[64])
+{
+	read_terms_in(b->dir, out_new, out_old);
+}
+
+static int valid_term(const char *t)
+{
+	static const char *const taken[] = { "start", "run", "resume", "knobs", "next", "simulate",
+		"skip", "status", "log", "replay", "reset", "help", NULL };
+
+	if (!*t || strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(t))
+		return 0;
+	for (int i = 0; taken[i]; i++)
+		if (!strcmp(t, taken[i]))
+			return 0;
+	return 1;
+}
+
+static int save_terms(const struct bisect *b, const char *old, const char *new)
+{
+	char *path = xasprintf("%s/" TERMS, b->dir);
+	json_t *t = json_object();
+	int ret;
+
+	json_set_str(t, "old", old);
+	json_set_str(t, "new", new);
+	ret = json_write_file(path, t, 0);
+	json_decref(t);
+	free(path);
+	return ret;
+}
+
 /* --- printing a manual step, as git bisect does ------------------------ */
 
 static void print_suspects(const struct bisect *b)
@@ -168,7 +222,10 @@ static int print_next(struct bisect *b)
 	size_t left;
 
 	if (done == 1) {
-		printf("%s is the first bad commit\n", b->revs.commits[b->revs.n - 1].id);
+		char tn[64], to[64];
+
+		read_terms(b, tn, to);
+		printf("%s is the first %s commit\n", b->revs.commits[b->revs.n - 1].id, tn);
 		printf("    %s\n", b->revs.commits[b->revs.n - 1].subject);
 		return EXIT_OK;
 	}
@@ -183,9 +240,10 @@ static int print_next(struct bisect *b)
 	return EXIT_OK;
 }
 
-static int open_current(struct bisect *b, const char *results)
+/* The current bisection: to continue it (writable), or only to look. */
+static int open_current(struct bisect *b, const char *results, int writable)
 {
-	int r = bisect_resume(b, results);
+	int r = writable ? bisect_resume(b, results) : bisect_read(b, results);
 
 	if (r == PERFLAB_ENOTFOUND)
 		error("no bisection in progress in '%s' (no %s/bisect/CURRENT): "
@@ -212,6 +270,13 @@ int cmd_bisect_start(int argc, char **argv)
 	opt_defaults(start_table, &o);
 	if (parse(start_table, &o, argc, argv, pos, 0) < 0)
 		goto out;
+	if ((o.term_old || o.term_new) &&
+	    (!o.term_old || !o.term_new || !valid_term(o.term_old) || !valid_term(o.term_new) ||
+	     !strcmp(o.term_old, o.term_new))) {
+		error("--term-old and --term-new go together: two different words of a-z, 0-9, - "
+		      "and _ that are not subcommands");
+		goto out;
+	}
 	if (!o.bad || !o.goods.nr || (!o.repo && !o.job)) {
 		error("bisect start needs --bad, at least one --good and --repo (or --job)");
 		goto out;
@@ -237,6 +302,10 @@ int cmd_bisect_start(int argc, char **argv)
 	bo.job = o.job;
 	engine_config_init(&bo.engine, 0);
 	if (mkdir_p(bo.results) || bisect_create(&b, &bo, 0)) {
+		bisect_release(&b);
+		goto out;
+	}
+	if (o.term_old && save_terms(&b, o.term_old, o.term_new)) {
 		bisect_release(&b);
 		goto out;
 	}
@@ -266,7 +335,7 @@ static int mark(int argc, char **argv, enum bisect_verdict v)
 	if ((n = parse(state_table, &o, argc, argv, pos, 1)) < 0)
 		goto out;
 	ret = EXIT_FAIL;
-	if (open_current(&b, o.results)) {
+	if (open_current(&b, o.results, 1)) {
 		bisect_release(&b);
 		goto out;
 	}
@@ -291,6 +360,32 @@ int cmd_bisect_bad(int argc, char **argv)
 int cmd_bisect_skip(int argc, char **argv)
 {
 	return mark(argc, argv, VERDICT_SKIP);
+}
+
+int cmd_bisect_term(int argc, char **argv)
+{
+	char tn[64], to[64], results[4096] = DEFAULT_RESULTS, *id;
+	int v = -1;
+
+	/* the results directory, if given, to find the current bisection */
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--results"))
+			snprintf(results, sizeof(results), "%s", argv[i + 1]);
+	if (!strcmp(argv[0], "old") || !strcmp(argv[0], "new")) {
+		v = !strcmp(argv[0], "old") ? VERDICT_GOOD : VERDICT_BAD;
+	} else if ((id = bisect_current(results))) {
+		char *dir = xasprintf("%s/bisect/%s", results, id);
+
+		read_terms_in(dir, tn, to);
+		v = !strcmp(argv[0], tn) ? VERDICT_BAD : !strcmp(argv[0], to) ? VERDICT_GOOD : -1;
+		free(dir);
+		free(id);
+	}
+	if (v < 0) {
+		error("unknown bisect subcommand '%s'", argv[0]);
+		return EXIT_USAGE;
+	}
+	return mark(argc, argv, (enum bisect_verdict)v);
 }
 
 /* --- the journal, read only ------------------------------------------ */
@@ -495,7 +590,7 @@ static int status_manual(const char *results, json_t *st)
 	char *jpath;
 	struct jstat js = { 0, 0, 0, NAN, NAN, 0, 1 };
 
-	if (open_current(&b, results)) {
+	if (open_current(&b, results, 0)) {
 		bisect_release(&b);
 		return -1;
 	}

@@ -38,7 +38,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_REQ 32
 
 struct brun_cli {
 	char *job;
@@ -51,6 +50,9 @@ struct brun_cli {
 	long max_runs;
 	char *one;
 	struct opt_list goods;
+	int improvement;	/* hunt the commit that made the metric better */
+	char *new_rev;		/* --new: --bad in git's old/new terms */
+	struct opt_list olds;	/* --old: --good in git's old/new terms */
 };
 
 #define C(name, sh, type, field, lo, hi, def, argh, help) \
@@ -72,6 +74,11 @@ static const struct opt brun_table[] = {
 	C("max-runs", 0, OPT_INT, max_runs, 0, 100000, "0", "N", "budget of runs, 0 = the engine's"),
 	C("one", 0, OPT_STRING, one, 0, 0, NULL, "REV",
 	  "judge REV alone against --good, for git bisect run: 0 good, 1 bad, 125 skip, 128 abort"),
+	C("improvement", 0, OPT_BOOL, improvement, 0, 0, "no", NULL,
+	  "hunt the commit that made the metric better (to backport a fix, or explain a win): "
+	  "the threshold is signed towards better (cpu_per_gbit -20%)"),
+	C("old", 0, OPT_LIST, olds, 0, 0, NULL, "REV", "git's term for --good: the old behaviour"),
+	C("new", 0, OPT_STRING, new_rev, 0, 0, NULL, "REV", "git's term for --bad: the new behaviour"),
 	OPT_END_ROW
 };
 
@@ -86,7 +93,13 @@ const struct cmd_help help_bisect_run = {
 	"reproduce, 2 inconclusive or out of budget, 128 the lab failed.\n"
 	"With --one: 0 good, 1 bad, 125 cannot tell (skip), 128 abort, as\n"
 	"git bisect run expects of its command. A finished bisection runs the\n"
-	"job's [run] notify command with result.json on its standard input.",
+	"job's [run] notify command with result.json on its standard input.\n"
+	"--improvement hunts the other way, the commit that made the metric\n"
+	"better: --old (or --good) is the old, slower commit, --new (or --bad)\n"
+	"the new, faster one, and --threshold is signed towards better; with\n"
+	"--one, 0 is the old behaviour and 1 the new one (git bisect start\n"
+	"--term-old=slow --term-new=fast; git bisect run perflab bisect run\n"
+	"--improvement --one HEAD ...).",
 	{ { NULL, brun_table } },
 };
 
@@ -126,11 +139,38 @@ static int pick_gate(struct gate *out, const struct job_setup *js, const struct 
 	for (size_t g = 0; g < js->ngates; g++)
 		if (js->gates[g].m == m)
 			out->threshold = js->gates[g].threshold;
+	/* an improvement hunt: the job's gate, turned towards better */
+	if (cli->improvement)
+		out->threshold = -out->threshold;
 	if (cli->threshold != 0)
 		out->threshold = cli->threshold;
-	if (out->threshold * m->worse <= 0)
-		return error("--threshold %+.1f%%: %s gets worse when it %s", 100 * out->threshold,
-			     m->name, m->worse > 0 ? "rises (give +PCT)" : "falls (give -PCT)");
+	if (!cli->improvement && out->threshold * m->worse <= 0)
+		return error("--threshold %+.1f%%: %s gets worse when it %s; to hunt the commit "
+			     "that made it better, add --improvement", 100 * out->threshold, m->name,
+			     m->worse > 0 ? "rises (give +PCT)" : "falls (give -PCT)");
+	if (cli->improvement && out->threshold * m->worse >= 0)
+		return error("--threshold %+.1f%% with --improvement: %s gets better when it %s",
+			     100 * out->threshold, m->name,
+			     m->worse > 0 ? "falls (give -PCT)" : "rises (give +PCT)");
+	return 0;
+}
+
+/* git's old/new terms for good/bad: --old is --good, --new is --bad. */
+static int take_terms(struct brun_cli *cli)
+{
+	if (cli->new_rev && cli->bad)
+		return error("give --bad or --new, not both");
+	if (cli->new_rev) {
+		cli->bad = cli->new_rev;
+		cli->new_rev = NULL;
+	}
+	for (size_t i = 0; i < cli->olds.nr; i++) {
+		cli->goods.v = xrealloc(cli->goods.v, (cli->goods.nr + 2) * sizeof(char *));
+		cli->goods.v[cli->goods.nr++] = cli->olds.v[i];
+		cli->goods.v[cli->goods.nr] = NULL;
+		cli->olds.v[i] = NULL;
+	}
+	cli->olds.nr = 0;
 	return 0;
 }
 
@@ -144,11 +184,65 @@ struct hunt {
 	double started;
 	unsigned rounds_here;
 	int aborted;
+	long *unbuildable;	/* commits that did not build or boot */
+	size_t nunbuildable;
 	/* the endpoints' runs of this process, for the fingerprint diff */
 	char **end_dirs[2];
 	size_t n_end[2];
 	int fp_shown;
 };
+
+/* Commits found unbuildable or unbootable: their other runs are not measured. */
+static int is_unbuildable(const struct hunt *h, long commit)
+{
+	for (size_t i = 0; i < h->nunbuildable; i++)
+		if (h->unbuildable[i] == commit)
+			return 1;
+	return 0;
+}
+
+static void mark_unbuildable(struct hunt *h, long commit)
+{
+	if (is_unbuildable(h, commit))
+		return;
+	h->unbuildable = xrealloc(h->unbuildable, (h->nunbuildable + 1) * sizeof(long));
+	h->unbuildable[h->nunbuildable++] = commit;
+}
+
+/* Did the run fail because the service under test did (run.json says so)? */
+static int service_failed(enum run_status st, const char *dir)
+{
+	struct run_dir rd;
+	int failed;
+
+	if (st != RUN_FAILED || !dir)
+		return 0;
+	failed = !run_dir_read(&rd, dir) &&
+		 json_is_true(json_object_get(rd.run, "workload_failed"));
+	run_dir_release(&rd);
+	return failed;
+}
+
+/*
+ * With failed-runs = bad, a run whose service failed stands for a bad
+ * one: it is journaled at the bad end's level (its median so far), or,
+ * before that is known, twice the threshold worse than the good end's.
+ * NaN (a failed run, which the engine skips) when neither is known.
+ */
+static double bad_stand_in(const struct hunt *h)
+{
+	struct engine_result res;
+	double bad = NAN, good = NAN;
+
+	if (!engine_result(h->b.engine, &res)) {
+		bad = res.n ? res.commits[res.n - 1].median : NAN;
+		good = res.good_end.median;
+		engine_result_release(&res);
+	}
+	if (isfinite(bad) && isfinite(good) && (bad - good) * h->gate.m->worse > 0)
+		return bad;
+	return good * (1 + 2 * fabs(h->gate.threshold) * h->gate.m->worse);
+}
 
 /* A measured run lands: journal it and keep what the report needs. */
 static int land(void *data, const struct sched_job *job, enum run_status st, const char *dir)
@@ -157,13 +251,23 @@ static int land(void *data, const struct sched_job *job, enum run_status st, con
 	long commit = job->tag;
 	double v = st == RUN_COMPLETE ? run_dir_metric(dir, h->gate.m) : NAN;
 
+	if (h->js->run.failed_runs == FAILED_BAD && service_failed(st, dir)) {
+		v = bad_stand_in(h);
+		printf("    %.12s: its service failed: counted as bad (failed-runs = bad)\n",
+		       bisect_commit_id(&h->b, commit));
+	}
+
 	if (st == RUN_ABORTED) {
 		h->aborted = 1;
 		return error("the lab cannot measure %s: stopping (resume continues)",
 			     bisect_commit_id(&h->b, commit));
 	}
-	if (st == RUN_SKIPPED)
+	if (is_unbuildable(h, commit))
+		return 0;	/* the rest of a commit found unbootable this round: no value */
+	if (st == RUN_SKIPPED) {
+		mark_unbuildable(h, commit);
 		return bisect_record_unbuildable(&h->b, commit);
+	}
 	if (st == RUN_COMPLETE && (commit == BISECT_GOOD_END ||
 				   commit == (long)h->b.revs.n - 1)) {
 		int side = commit != BISECT_GOOD_END;
@@ -172,52 +276,58 @@ static int land(void *data, const struct sched_job *job, enum run_status st, con
 					     (h->n_end[side] + 1) * sizeof(char *));
 		h->end_dirs[side][h->n_end[side]++] = xstrdup(dir);
 	}
-	return bisect_record(&h->b, commit, v, dir);
+	return bisect_record_block(&h->b, commit, job->group, v, dir);
 }
 
-/* The runs of a round, interleaved: A B C A B C ... */
-static size_t plan(const struct engine_request *req, size_t n, long *jobs, size_t max)
+/*
+ * The round's runs in the engine's order: lane by lane, each request's
+ * runs back to back after a deploy of its own (the engine counts every
+ * request as a boot), on the lane's DUT.
+ */
+static size_t plan(struct hunt *h, const struct engine_request *req, size_t n,
+		   struct sched_job **out)
 {
-	size_t k = 0;
+	size_t k = 0, total = 0;
 
-	for (unsigned r = 0; k < max; r++) {
-		size_t before = k;
-
-		for (size_t i = 0; i < n && k < max; i++)
-			if (r < req[i].runs)
-				jobs[k++] = req[i].commit;
-		if (k == before)
-			break;
-	}
+	for (size_t i = 0; i < n; i++)
+		total += req[i].runs;
+	*out = xcalloc(total ? total : 1, sizeof(**out));
+	for (size_t i = 0; i < n; i++)
+		for (unsigned r = 0; r < req[i].runs; r++)
+			(*out)[k++] = (struct sched_job){
+				.rev = bisect_commit_id(&h->b, req[i].commit), .side = req[i].why,
+				.tag = req[i].commit, .group = req[i].block,
+				.share = (int)req[i].lane, .reboot = r == 0,
+			};
 	return k;
 }
 
 /* Build every commit of the round once, before DUTs fetch images. */
-static int prebuild(struct hunt *h, long *jobs, size_t *njobs)
+static int prebuild(struct hunt *h, struct sched_job *jobs, size_t *njobs)
 {
 	for (size_t i = 0; i < *njobs; i++) {
 		struct build_result br;
-		const char *id = bisect_commit_id(&h->b, jobs[i]);
+		long c = jobs[i].tag;
 		int seen = 0;
 
 		for (size_t j = 0; j < i; j++)
-			seen |= jobs[j] == jobs[i];
-		if (seen)
+			seen |= jobs[j].tag == c;
+		if (seen || is_unbuildable(h, c))
 			continue;
-		if (build_at(&br, &h->js->job.source, id, 0) < 0) {
+		if (build_at(&br, &h->js->job.source, jobs[i].rev, 0) < 0) {
 			h->aborted = 1;
-			return error("cannot build %s", id);
+			return error("cannot build %s", jobs[i].rev);
 		}
 		if (br.failed) {
-			long c = jobs[i];
 			size_t k = 0;
 
-			printf("    %.12s does not build (%s): skipped\n", id,
+			printf("    %.12s does not build (%s): skipped\n", jobs[i].rev,
 			       br.reason ? br.reason : "failed");
+			mark_unbuildable(h, c);
 			if (bisect_record_unbuildable(&h->b, c))
 				return -1;
 			for (size_t j = 0; j < *njobs; j++)
-				if (jobs[j] != c)
+				if (jobs[j].tag != c)
 					jobs[k++] = jobs[j];
 			*njobs = k;
 			i--;
@@ -306,8 +416,8 @@ static void show_result(struct hunt *h, const struct engine_result *res)
 	progress_clear();
 	printf("\n%s: %s\n", bisect_status_name(res->status), res->reason);
 	if (res->culprit >= 0)
-		printf("culprit: %s %s\n", r->commits[res->culprit].id,
-		       r->commits[res->culprit].subject);
+		printf("%s: %s %s\n", h->cli->improvement ? "improvement" : "culprit",
+		       r->commits[res->culprit].id, r->commits[res->culprit].subject);
 	else if (res->lo >= 0)
 		printf("range: %s .. %s\n", r->commits[res->lo].id, r->commits[res->hi].id);
 	if (isfinite(res->ratio))
@@ -317,8 +427,13 @@ static void show_result(struct hunt *h, const struct engine_result *res)
 	for (size_t i = 0; i < res->nskipped; i++)
 		printf("skipped: %s %s\n", r->commits[res->skipped[i]].id,
 		       r->commits[res->skipped[i]].subject);
-	printf("confidence %.3f; %u runs, %u builds, %u rounds; state: %s\n", res->confidence,
-	       res->runs, res->builds, res->rounds, h->b.dir);
+	if (res->ground_moved)
+		printf("the ground moved: the controls shifted %+.1f%% during the bisection "
+		       "(p %.2f); every probe was judged against the control of its own block\n",
+		       100 * res->ground_shift, res->p_ground);
+	printf("confidence %.3f; %u runs in %u blocks (%u boots), %u builds, %u rounds; state: %s\n",
+	       res->confidence, res->runs, res->blocks, res->boots, res->builds, res->rounds,
+	       h->b.dir);
 }
 
 /*
@@ -332,16 +447,22 @@ static int save_context(struct hunt *h)
 {
 	json_t *o = json_object();
 	char *path = xasprintf("%s/" CONTEXT, h->b.dir);
+	char *job = path_absolute(h->cli->job);
+	char *hosts = h->cli->hosts ? path_absolute(h->cli->hosts) : NULL;
 	int ret;
 
-	json_set_str(o, "job", h->cli->job);
-	json_set_str(o, "hosts", h->cli->hosts);
+	/* absolute: a resume may run from another directory */
+	json_set_str(o, "job", job);
+	json_set_str(o, "hosts", hosts);
 	json_set_str(o, "metric", h->gate.m->name);
 	json_set_num(o, "threshold", h->gate.threshold);
+	json_set(o, "improvement", json_boolean(h->cli->improvement));
 	json_set_int(o, "duts", (long long)h->sc.n);
 	ret = json_write_file(path, o, 0);
 	json_decref(o);
 	free(path);
+	free(job);
+	free(hosts);
 	return ret;
 }
 
@@ -374,8 +495,10 @@ static int load_context(struct brun_cli *cli, const char *results)
 		cli->metric = xstrdup(json_get_str(o, "metric"));
 	if (cli->threshold == 0 && isfinite(json_get_num(o, "threshold")))
 		cli->threshold = json_get_num(o, "threshold");
-	if (!cli->duts && json_get_num(o, "duts") > 0)
-		cli->duts = (long)json_get_num(o, "duts");
+	if (!cli->duts)
+		json_get_long(o, "duts", 1, 1024, &cli->duts);
+	if (json_is_true(json_object_get(o, "improvement")))
+		cli->improvement = 1;
 	ret = 0;
 out:
 	json_decref(o);
@@ -386,15 +509,10 @@ out:
 }
 
 /* The round's runs on the DUTs, each journaled as it lands. */
-static int measure(struct hunt *h, const long *jobs, size_t njobs)
+static int measure(struct hunt *h, const struct sched_job *jobs, size_t njobs)
 {
-	struct sched_job *sj = xcalloc(njobs ? njobs : 1, sizeof(*sj));
-	int ret;
+	int ret = sched_measure(&h->sc, jobs, njobs, land, h);
 
-	for (size_t i = 0; i < njobs; i++)
-		sj[i] = (struct sched_job){ bisect_commit_id(&h->b, jobs[i]), "probe", jobs[i] };
-	ret = sched_measure(&h->sc, sj, njobs, land, h);
-	free(sj);
 	return ret || h->aborted ? -1 : 0;
 }
 
@@ -417,23 +535,27 @@ static void notify_bisection(struct hunt *h, int exit_code)
 
 static int hunt(struct hunt *h)
 {
-	struct engine_request req[MAX_REQ];
+	size_t max = ENGINE_MAX_REQUESTS(engine_get_config(h->b.engine));
+	struct engine_request *req = xcalloc(max, sizeof(*req));
 	struct engine_result res;
 	int n, ret;
 
 	h->started = (double)(mono_ns() / 1000000) / 1000;
-	while ((n = bisect_next(&h->b, req, MAX_REQ)) > 0) {
-		long jobs[4096];
-		size_t njobs = plan(req, (size_t)n, jobs, sizeof(jobs) / sizeof(jobs[0]));
+	while ((n = bisect_next(&h->b, req, max)) > 0) {
+		struct sched_job *jobs;
+		size_t njobs = plan(h, req, (size_t)n, &jobs);
 
 		show_round(h, req, (size_t)n);
-		if (prebuild(h, jobs, &njobs))
+		if (prebuild(h, jobs, &njobs) || measure(h, jobs, njobs)) {
+			free(jobs);
+			free(req);
 			return EXIT_FATAL;
-		if (measure(h, jobs, njobs))
-			return EXIT_FATAL;
+		}
+		free(jobs);
 		h->rounds_here++;
 		show_fingerprints(h);
 	}
+	free(req);
 	if (n < 0 || bisect_finish(&h->b, &res))
 		return EXIT_FATAL;
 	show_result(h, &res);
@@ -441,6 +563,7 @@ static int hunt(struct hunt *h)
 		struct bisect_files f = {
 			.b = &h->b, .m = h->gate.m, .threshold = h->gate.threshold,
 			.job = h->js->job.path, .hosts = h->cli->hosts,
+			.improvement = h->cli->improvement,
 		};
 
 		ret = bisect_write_files(&f, &res) ? EXIT_FATAL : exit_of(res.status);
@@ -505,6 +628,17 @@ static int judge_one(struct brun_cli *cli, struct job_setup *js, const struct ga
 					ret = side ? EXIT_SKIP : EXIT_FATAL;
 					goto out;
 				}
+				if (service_failed(st, dir)) {
+					int bad = js->run.failed_runs == FAILED_BAD;
+
+					free(dir);
+					printf("%s: the service under test failed: %s\n",
+					       side ? cli->one : cli->goods.v[0],
+					       !side ? "the good commit cannot be measured" :
+					       bad ? "bad (failed-runs = bad)" : "skip");
+					ret = !side ? EXIT_FATAL : bad ? EXIT_FAIL : EXIT_SKIP;
+					goto out;
+				}
 				if (side)
 					vb[nb++] = run_dir_metric(dir, g->m);
 				else
@@ -555,15 +689,17 @@ static int start(struct hunt *h, int resume)
 	o.metric = h->gate.m->name;
 	o.job = h->js->job.path;
 	engine_config_init(&o.engine, 0);
-	o.engine.direction = h->gate.m->worse;
+	/* the way the metric moves from the good (old) end to the bad (new) one */
+	o.engine.direction = h->gate.threshold > 0 ? +1 : -1;
 	o.engine.threshold = fabs(h->gate.threshold);
 	o.engine.k = (unsigned)h->sc.n;
 	if (h->cli->max_runs)
 		o.engine.max_runs = (unsigned)h->cli->max_runs;
 	if (mkdir_p(o.results) || bisect_create(&h->b, &o, 1))
 		return -1;
-	printf("bisecting %zu commits of %s for %s (%+.0f%% is bad) on %zu DUT%s%s%s%s; state: %s\n",
-	       h->b.revs.n, o.repo, h->gate.m->name, 100 * h->gate.threshold, h->sc.n,
+	printf("bisecting %zu commits of %s for %s (%+.0f%% is %s) on %zu DUT%s%s%s%s; state: %s\n",
+	       h->b.revs.n, o.repo, h->gate.m->name, 100 * h->gate.threshold,
+	       h->cli->improvement ? "the improvement" : "bad", h->sc.n,
 	       h->sc.n == 1 ? "" : "s", h->sc.n > 1 ? " (" : "",
 	       h->sc.n > 1 ? h->sc.how : "", h->sc.n > 1 ? ")" : "",
 	       h->b.dir);
@@ -585,7 +721,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	}
 	opt_defaults(brun_table, &cli);
 	i = opt_parse(sets, argc, argv);
-	if (i < 0)
+	if (i < 0 || take_terms(&cli))
 		goto out;
 	if (i < argc) {
 		error("unexpected argument '%s'", argv[i]);
@@ -624,6 +760,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	bisect_release(&h.b);
 out:
 	sched_release(&h.sc);
+	free(h.unbuildable);
 	for (int s = 0; s < 2; s++) {
 		for (size_t k = 0; k < h.n_end[s]; k++)
 			free(h.end_dirs[s][k]);

@@ -112,6 +112,7 @@ struct sim_cli {
 	long trials;
 	long seed;
 	long k;
+	int improvement;
 	int json;
 };
 
@@ -122,22 +123,28 @@ static const struct opt sim_table[] = {
 	S("n", 0, OPT_INT, n, 0, 1000000, "0", "N", "commits in the history (default: 32, 128, 1024)"),
 	S("d", 0, OPT_DOUBLE, d, -1, 100, "-1", "D", "step in noise sigmas (default: 0, 0.5, 1, 2, 3)"),
 	S("noise", 0, OPT_STRING, noise, 0, 0, NULL, "MODEL",
-	  "gaussian, outliers, bimodal, boot, failures (default: all)"),
+	  "gaussian, outliers, bimodal, boot, failures, drift, loadstep, bursts, dutfail "
+	  "(default: all)"),
 	S("trials", 0, OPT_INT, trials, 1, 1000000, "1000", "T", "trials per cell"),
 	S("seed", 0, OPT_INT, seed, 0, 0, "1", "S", "seed of the first cell"),
 	S("k", 0, OPT_INT, k, 1, 16, "1", "K", "probes per round (DUTs)"),
+	S("improvement", 0, OPT_BOOL, improvement, 0, 0, "no", NULL,
+	  "hunt an improvement: the step goes down, the engine's direction is -1"),
 	S("json", 'J', OPT_BOOL, json, 0, 0, "no", NULL, "one JSON object per cell"),
 	OPT_END_ROW
 };
 
 static const struct cmd_help sim_help = {
 	"bisect simulate", "perflab bisect simulate [--n N] [--d D] [--noise MODEL] [--trials T]\n"
-	"                        [--seed S] [--k K] [--json]",
+	"                        [--seed S] [--k K] [--improvement] [--json]",
 	"Synthetic bisections through the real engine: a step of D noise sigmas at\n"
-	"a random commit of N, the threshold one sigma. Per cell: exact-culprit\n"
-	"rate, planted commit within the reported range, inconclusive rate, named\n"
-	"answers (at d = 0 all false), runs and builds (mean, p95), rounds, stated\n"
-	"and measured confidence. Without --n, --d or --noise: every cell.",
+	"a random commit of N, the threshold one sigma, the runs measured as a lab\n"
+	"measures them (lanes side by side, a lab clock for drift, load steps and\n"
+	"bursts). Per cell: exact-culprit rate, wrong answers (a culprit or range\n"
+	"without the planted commit; at d = 0 any), inconclusive rate, runs and\n"
+	"builds (mean, p95), boots (requests measured), rounds, the share of\n"
+	"answers that said the ground moved, stated and measured confidence.\n"
+	"Without --n, --d or --noise: every cell.",
 	{ { NULL, sim_table } },
 };
 
@@ -146,40 +153,49 @@ static void sim_usage(FILE *f)
 	help_usage(f, &sim_help);
 }
 
+static void sim_json(const struct sim_cell *c, const struct sim_stats *s)
+{
+	json_t *o = json_object();
+	char *line;
+
+	json_set_int(o, "n", (long long)c->n);
+	json_set_num(o, "d", c->d);
+	json_set_str(o, "noise", sim_noise_name(c->noise));
+	json_set_int(o, "k", c->k);
+	json_set_int(o, "improvement", c->improvement);
+	json_set_int(o, "trials", c->trials);
+	json_set_int(o, "seed", (long long)c->seed);
+	json_set_num(o, "exact", s->exact);
+	json_set_num(o, "in_range", s->in_range);
+	json_set_num(o, "wrong", s->wrong);
+	json_set_num(o, "inconclusive", s->inconclusive);
+	json_set_num(o, "named", s->named);
+	json_set_num(o, "false_culprits", c->d == 0 ? s->named : NAN);
+	json_set_num(o, "runs_mean", s->runs_mean);
+	json_set_num(o, "runs_p95", s->runs_p95);
+	json_set_num(o, "builds_mean", s->builds_mean);
+	json_set_num(o, "builds_p95", s->builds_p95);
+	json_set_num(o, "boots_mean", s->boots_mean);
+	json_set_num(o, "rounds_mean", s->rounds_mean);
+	json_set_num(o, "ground_moved", s->moved);
+	json_set_num(o, "stated_confidence", s->stated);
+	json_set_num(o, "measured_confidence", s->measured);
+	line = json_dump_compact(o);
+	printf("%s\n", line);
+	free(line);
+	json_decref(o);
+}
+
 static void sim_print(const struct sim_cell *c, const struct sim_stats *s, int json)
 {
-	if (json) {
-		json_t *o = json_object();
-		char *line;
-
-		json_set_int(o, "n", (long long)c->n);
-		json_set_num(o, "d", c->d);
-		json_set_str(o, "noise", sim_noise_name(c->noise));
-		json_set_int(o, "k", c->k);
-		json_set_int(o, "trials", c->trials);
-		json_set_int(o, "seed", (long long)c->seed);
-		json_set_num(o, "exact", s->exact);
-		json_set_num(o, "in_range", s->in_range);
-		json_set_num(o, "inconclusive", s->inconclusive);
-		json_set_num(o, "named", s->named);
-		json_set_num(o, "false_culprits", c->d == 0 ? s->named : NAN);
-		json_set_num(o, "runs_mean", s->runs_mean);
-		json_set_num(o, "runs_p95", s->runs_p95);
-		json_set_num(o, "builds_mean", s->builds_mean);
-		json_set_num(o, "builds_p95", s->builds_p95);
-		json_set_num(o, "rounds_mean", s->rounds_mean);
-		json_set_num(o, "stated_confidence", s->stated);
-		json_set_num(o, "measured_confidence", s->measured);
-		line = json_dump_compact(o);
-		printf("%s\n", line);
-		free(line);
-		json_decref(o);
-	} else {
-		printf("%5zu %4.1f %-9s %2u %6.3f %6.3f %6.3f %6.3f %7.1f %5.0f %6.1f %4.0f %6.1f %7.3f %7.3f\n",
-		       c->n, c->d, sim_noise_name(c->noise), c->k, s->exact, s->in_range,
-		       s->inconclusive, s->named, s->runs_mean, s->runs_p95, s->builds_mean,
-		       s->builds_p95, s->rounds_mean, s->stated, s->measured);
-	}
+	if (json)
+		sim_json(c, s);
+	else
+		printf("%5zu %4.1f %-8s %2u %6.3f %6.3f %6.3f %7.1f %5.0f %6.1f %4.0f %6.1f %6.1f "
+		       "%5.2f %7.3f %7.3f\n", c->n, c->d, sim_noise_name(c->noise), c->k, s->exact,
+		       s->wrong, s->inconclusive, s->runs_mean, s->runs_p95, s->builds_mean,
+		       s->builds_p95, s->boots_mean, s->rounds_mean, s->moved, s->stated,
+		       s->measured);
 	fflush(stdout);
 }
 
@@ -190,17 +206,17 @@ static int sim_cells(const struct sim_cli *o, int noise)
 	uint64_t seed = (uint64_t)o->seed;
 
 	if (!o->json)
-		printf("%5s %4s %-9s %2s %6s %6s %6s %6s %7s %5s %6s %4s %6s %7s %7s\n", "N", "d",
-		       "noise", "k", "exact", "inrng", "incon", "named", "runs", "p95", "builds",
-		       "p95", "rounds", "stated", "measur");
+		printf("%5s %4s %-8s %2s %6s %6s %6s %7s %5s %6s %4s %6s %6s %5s %7s %7s\n", "N",
+		       "d", "noise", "k", "exact", "wrong", "incon", "runs", "p95", "builds", "p95",
+		       "boots", "rounds", "moved", "stated", "measur");
 	for (size_t a = 0; a < ARRAY_SIZE(ns); a++) {
-				for (int m = 0; m < SIM_NOISE_COUNT; m++) {
+		for (int m = 0; m < SIM_NOISE_COUNT; m++) {
 			if (noise >= 0 && m != noise)
 				continue;
 			for (size_t b = 0; b < ARRAY_SIZE(ds); b++) {
 				struct sim_cell c = { o->n ? (size_t)o->n : ns[a], o->d >= 0 ? o->d : ds[b],
 						      (enum sim_noise)m, (unsigned)o->k,
-						      (unsigned)o->trials, seed++ };
+						      (unsigned)o->trials, seed++, o->improvement };
 				struct sim_stats s;
 
 				if (o->d >= 0 && b)
@@ -281,5 +297,8 @@ const struct cmd_help help_bisect = {
 
 int cmd_bisect(int argc, char **argv)
 {
+	/* git's old/new, and the terms of the current bisection, are good and bad */
+	if (argc > 1 && argv[1][0] != '-' && !subcmd_find(subcmds, ARRAY_SIZE(subcmds), argv[1]))
+		return cmd_bisect_term(argc - 1, argv + 1);
 	return subcmd_run("bisect", subcmds, ARRAY_SIZE(subcmds), NULL, argc, argv);
 }

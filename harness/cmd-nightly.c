@@ -302,6 +302,39 @@ static const char *outcome_verdict(enum stats_outcome o)
 }
 
 /* ABBA against the last good night's commit, look after look. */
+/*
+ * Gated metrics that moved the better way by at least their threshold
+ * (the whole interval beyond it): an improvement to explain or keep, and
+ * the command that finds the commit that made it.
+ */
+static json_t *improvements(const struct night *n, const struct comparison *c)
+{
+	json_t *out = json_array();
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct metric_cmp *m = &c->v[i];
+		double t = m->v.threshold, lo = m->lo, hi = m->hi;
+		json_t *o;
+
+		if (!m->gated || isnan(lo) || isnan(hi) || !m->m->worse)
+			continue;
+		/* better is the other way from the gate: below 1 - |t| or above 1 + |t| */
+		if (!(m->m->worse > 0 ? hi < 1 - fabs(t) : lo > 1 + fabs(t)))
+			continue;
+		o = json_object();
+		json_set_str(o, "metric", m->m->name);
+		json_set_num(o, "ratio", m->ratio);
+		json_set_num(o, "lo", lo);
+		json_set_num(o, "hi", hi);
+		printf("improvement: %s %+.1f%% [%+.1f%%, %+.1f%%] since %.12s; perflab bisect run "
+		       "--improvement --old %s --new %s --metric %s finds the commit\n",
+		       m->m->name, 100 * (m->ratio - 1), 100 * (lo - 1), 100 * (hi - 1),
+		       n->last.commit, n->last.commit, n->tip, m->m->name);
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
 static void against_last_good(struct night *n)
 {
 	const struct stats_looks looks = n->looks;
@@ -354,6 +387,7 @@ static void against_last_good(struct night *n)
 	}
 	json_set(n->summary, "comparison", comparison_json(&c, &a, &b));
 	json_set(n->summary, "baseline_medians", medians_json(n->js, n->r.a, n->r.na));
+	json_set(n->summary, "improvements", improvements(n, &c));
 	n->verdict = outcome_verdict(c.outcome);
 	n->exit = c.outcome == STATS_GOOD ? EXIT_OK : c.outcome == STATS_BAD ? EXIT_FAIL
 		: EXIT_INCONCLUSIVE;
@@ -418,8 +452,9 @@ static void report_changes(const json_t *cps)
 		char id[13];
 
 		short_id(id, json_get_str(o, "commit"));
-		printf("change point: %s between %.12s and %s (%s), median %.4g -> %.4g, p %.4f\n",
-		       json_get_str(o, "metric"), json_get_str(o, "after"), id,
+		printf("change point (for the %s): %s between %.12s and %s (%s), median %.4g -> "
+		       "%.4g, p %.4f\n", json_get_str(o, "direction") ? json_get_str(o, "direction") :
+		       "?", json_get_str(o, "metric"), json_get_str(o, "after"), id,
 		       json_get_str(o, "date"), json_get_num(o, "before_median"),
 		       json_get_num(o, "after_median"), json_get_num(o, "p"));
 	}

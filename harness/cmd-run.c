@@ -241,22 +241,32 @@ static int measure_all(const struct run_request *rq)
 	for (long i = 0; i < r->repeat; i++) {
 		enum run_status st = run_measure(rq, &dirs[i]);
 		struct run_dir rd;
+		int unread = dirs[i] ? run_dir_read(&rd, dirs[i]) : -1;
 
 		if ((int)st > worst)
 			worst = (int)st;
-		if (dirs[i] && !run_dir_read(&rd, dirs[i]) && run_dir_complete(&rd))
+		if (!unread && run_dir_complete(&rd))
 			sums[i] = json_incref(rd.summary);
-		if (dirs[i])
-			run_dir_release(&rd);
 		if (sums[i])
 			print_one(dirs[i], sums[i]);
+		else if (!unread)	/* what happened, in run.json's words */
+			printf("run %s: %s%s%s (see run.json and the logs there)\n", dirs[i],
+			       rd.meta.status, rd.meta.failure ? ": " : "",
+			       rd.meta.failure ? rd.meta.failure : "");
+		else if (dirs[i])
+			printf("run %s: failed (see the messages above)\n", dirs[i]);
 		else
-			printf("run %s: failed (see run.json and the logs there)\n", dirs[i]);
+			printf("run: not started (see the messages above)\n");
+		if (dirs[i])
+			run_dir_release(&rd);
 		fflush(stdout);
+		if (!dirs[i])
+			break;	/* nowhere to put the others either */
 	}
-	if (r->repeat > 1)
+	if (r->repeat > 1 && dirs[r->repeat - 1])	/* every run has a directory */
 		print_table(dirs, sums, (int)r->repeat);
-	printf("results: %s/\n", r->results);
+	if (dirs[0])
+		printf("results: %s/\n", r->results);
 	for (long i = 0; i < r->repeat; i++) {
 		free(dirs[i]);
 		json_decref(sums[i]);

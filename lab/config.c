@@ -128,34 +128,70 @@ static void add_section(struct parse_state *ps, const char *line)
 	ps->last_key_line = 0;
 }
 
-/* Check one raw line before libinih sees it. */
-static void classify_line(struct parse_state *ps, const char *line, size_t len)
+/*
+ * Comments are whole lines only. The Debian libinih is built with inline
+ * comments on (INI_ALLOW_INLINE_COMMENTS, a compile-time setting): a `;`
+ * after a blank would end the value there. So the reader hands inih
+ * every `;` of a key line as CFG_SEMI, and the handler turns it back.
+ * CFG_SEMI is a control character, which a line may not hold.
+ */
+#define CFG_SEMI '\x1f'
+
+/* A control character other than tab and line ends, or 0. */
+static int control_char(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+			return c ? c : -1;
+	}
+	return 0;
+}
+
+/* Check one raw line before libinih sees it; 1 when it holds a key or a value. */
+static int classify_line(struct parse_state *ps, const char *line, size_t len)
 {
 	const char *p = line;
+	int c;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (memchr(line, '\0', len)) {
-		cfg_error(ps, ps->lineno, "binary data (a NUL byte)");
-		return;
+	if ((c = control_char(line, len))) {
+		if (c < 0)
+			cfg_error(ps, ps->lineno, "binary data (a NUL byte)");
+		else
+			cfg_error(ps, ps->lineno, "binary data (control character 0x%02x)", c);
+		return 0;
 	}
 	if (is_blank_or_comment(line))
-		return;
+		return 0;
 	if (*p == '[') {
 		add_section(ps, p);
-		return;
+		return 0;
 	}
 	if (p > line && ps->last_key_line)
-		return;			/* a continuation line */
+		return 1;		/* a continuation line */
 	if (!strchr(p, '=') && !strchr(p, ':')) {
 		cfg_error(ps, ps->lineno, "expected 'key = value' or '[section]', got '%.*s'",
 			  (int)strcspn(p, "\r\n"), p);
-		return;
+		return 0;
 	}
 	if (!ps->in_section)
 		cfg_error(ps, ps->lineno, "'%.*s' is outside any [section]",
 			  (int)strcspn(p, "\r\n"), p);
 	ps->last_key_line = ps->lineno;
+	return 1;
+}
+
+/* CFG_SEMI back to `;`, in a copy. */
+static char *unhide_semis(const char *s)
+{
+	char *copy = xstrdup(s);
+
+	for (char *p = copy; (p = strchr(p, CFG_SEMI)); p++)
+		*p = ';';
+	return copy;
 }
 
 /* libinih's line source: one line of the buffer per call, like fgets. */
@@ -180,8 +216,10 @@ static char *reader(char *str, int num, void *stream)
 	}
 	memcpy(str, start, len);
 	str[len] = '\0';
-	classify_line(ps, str, len);
-	if (memchr(start, '\0', len)) {
+	if (classify_line(ps, str, len)) {
+		for (char *p = str; (p = strchr(p, ';')); p++)
+			*p = CFG_SEMI;	/* never an inline comment */
+	} else if (control_char(start, len)) {
 		str[0] = '\n';
 		str[1] = '\0';
 	}
@@ -196,17 +234,12 @@ static struct cfg_entry *find_entry(const struct cfg_section *s, const char *key
 	return NULL;
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static void add_entry(struct parse_state *ps, const char *section, char *name, char *value)
 {
-	struct parse_state *ps = user;
 	struct cfg_file *f = ps->f;
-	struct cfg_section *s;
-	struct cfg_entry *e;
+	struct cfg_section *s = &f->v[f->nr - 1];
+	struct cfg_entry *e = find_entry(s, name);
 
-	if (!f->nr)
-		return 1;	/* reported by the reader: outside any section */
-	s = &f->v[f->nr - 1];
-	e = find_entry(s, name);
 	if (e && ps->lineno != e->line && ps->last_key_line == e->line &&
 	    ps->lineno > e->line) {
 		/* a continuation line: inih calls again with the same name */
@@ -214,18 +247,28 @@ static int handler(void *user, const char *section, const char *name, const char
 
 		free(e->value);
 		e->value = joined;
-		return 1;
-	}
-	if (e) {
+	} else if (e) {
 		cfg_error(ps, ps->lineno, "duplicate key '%s' in [%s] (first at line %d)",
 			  name, section, e->line);
-		return 1;
+	} else {
+		ALLOC_GROW(s->v, s->nr + 1, s->alloc);
+		e = &s->v[s->nr++];
+		e->key = name;
+		e->value = value;
+		e->line = ps->lineno;
+		return;		/* the entry owns them */
 	}
-	ALLOC_GROW(s->v, s->nr + 1, s->alloc);
-	e = &s->v[s->nr++];
-	e->key = xstrdup(name);
-	e->value = xstrdup(value);
-	e->line = ps->lineno;
+	free(name);
+	free(value);
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+
+	if (!ps->f->nr)
+		return 1;	/* reported by the reader: outside any section */
+	add_entry(ps, section, unhide_semis(name), unhide_semis(value));
 	return 1;
 }
 
@@ -408,12 +451,20 @@ const struct cfg_section *cfg_find(const struct cfg_file *f, const char *kind)
 	return NULL;
 }
 
+static void print_key(const struct opt *o, const void *t, struct strbuf *out)
+{
+	strbuf_addf(out, "%s = ", o->name);
+	opt_format(o, t, out);
+	strbuf_addch(out, '\n');
+}
+
 void cfg_print(const struct cfg_file *f, struct strbuf *out)
 {
 	for (size_t i = 0; i < f->nr; i++) {
 		const struct cfg_section *s = &f->v[i];
 		const struct cfg_schema *sc = schema_of(s->kind);
 		void *t = xcalloc(1, sc->size);
+		int defaults = 0;
 
 		opt_defaults(schema_table(sc), t);
 		cfg_section_apply(f, s, schema_table(sc), t);
@@ -422,11 +473,16 @@ void cfg_print(const struct cfg_file *f, struct strbuf *out)
 		section_label(s, out);
 		strbuf_addch(out, '\n');
 		for (const struct opt *o = schema_table(sc); o->name; o++) {
-			int given = find_entry(s, o->name) != NULL;
-
-			strbuf_addf(out, "%s = ", o->name);
-			opt_format(o, t, out);
-			strbuf_addstr(out, given ? "\n" : "\t; default\n");
+			if (find_entry(s, o->name))
+				print_key(o, t, out);
+		}
+		/* comments are whole lines: the defaults go under one */
+		for (const struct opt *o = schema_table(sc); o->name; o++) {
+			if (find_entry(s, o->name))
+				continue;
+			if (!defaults++)
+				strbuf_addstr(out, "# defaults, not set in the file:\n");
+			print_key(o, t, out);
 		}
 		opt_release(schema_table(sc), t);
 		free(t);

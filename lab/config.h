@@ -7,12 +7,15 @@
 struct strbuf;
 
 /*
- * Configuration files: INI (`[section name]`, `key = value`, `#` or `;`
- * comments on their own line, values continued on indented lines),
- * parsed by libinih, strict: unknown sections and keys, bad values,
- * duplicates, over-long lines and binary data are errors that name the
- * file, the line and the value. Nothing is applied from a file with
- * errors.
+ * Configuration files: INI (`[section name]`, `key = value`, values
+ * continued on indented lines), parsed by libinih, strict: unknown
+ * sections and keys, bad values, duplicates, over-long lines and binary
+ * data (NUL and other control characters) are errors that name the file,
+ * the line and the value. Nothing is applied from a file with errors.
+ * Comments are whole lines that start with `#` or `;` (indented or not):
+ * a `;` inside a value is part of it (`label = kernel A ; patch B`),
+ * although the libinih we link is built with inline comments on (the
+ * reader hides every `;` of a key line from it; see config.c).
  */
 struct cfg_entry {
 	char *key;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 static const char *const server_names[] = { "perflab", "image", NULL };
-static const char *const kind_names[] = { "commands", "kernel", NULL };
+static const char *const kind_names[] = { "commands", "kernel", "service", NULL };
 
 #define D(name, type, field, lo, hi, ch, def, argh, help) \
 	{ name, 0, type, offsetof(struct deploy_opts, field), lo, hi, ch, def, argh, help }
@@ -41,8 +41,9 @@ const struct opt deploy_table[] = {
 	  "kind = kernel: extra kernel arguments for the VM's boot (perflab.sysctl=NAME:VALUE "
 	  "sets a sysctl before the guest is ready)"),
 	D("kind", OPT_CHOICE, kind, 0, 0, kind_names, "commands", "KIND",
-	  "commands: install, reboot and ready as given; kernel: the image is the kernel a VM "
-	  "DUT boots (lab up --vm)"),
+	  "commands: install, reboot (a new boot is required, whatever its exit) and ready as "
+	  "given; service: the same, but reboot only restarts a service (the same boot will "
+	  "do); kernel: the image is the kernel a VM DUT boots (lab up --vm)"),
 	OPT_END_ROW
 };
 
@@ -124,9 +125,18 @@ static char *boot_id(struct transport *t)
 	return strbuf_detach(&out, NULL);
 }
 
-/* Fresh connections until the host answers (with a new boot if asked). */
-static int wait_back(struct transport *t, const char *old_boot, uint64_t deadline)
+/*
+ * Fresh connections until the host answers (with a new boot if asked):
+ * 0, or -1 at the deadline, with *same (may be NULL) set when it
+ * answered, but from the old boot.
+ */
+static int wait_back(struct transport *t, const char *old_boot, uint64_t deadline, int *same)
 {
+	int dummy;
+
+	if (!same)
+		same = &dummy;
+	*same = 0;
 	while (mono_ns() < deadline) {
 		struct child c;
 		char *now, *state = xstrdup(t->state_dir);
@@ -141,6 +151,7 @@ static int wait_back(struct transport *t, const char *old_boot, uint64_t deadlin
 				free(now);
 				return 0;
 			}
+			*same = now != NULL;
 			free(now);
 		}
 		sleep_ns(POLL_NS);
@@ -152,13 +163,15 @@ static int wait_back(struct transport *t, const char *old_boot, uint64_t deadlin
 static void console_start(struct transport *t, struct child *c, const char *logdir)
 {
 	struct spawn_opts so = SPAWN_OPTS_INIT;
-	char *log;
+	char *log, *name;
 	char **argv;
 
 	memset(c, 0, sizeof(*c));
 	if (!argv_len(t->h->console))
 		return;
-	log = xasprintf("%s/console-%s.log", logdir, t->h->name);
+	name = name_as_path(t->h->name);	/* a '/' in it stays in logdir */
+	log = xasprintf("%s/console-%s.log", logdir, name);
+	free(name);
 	argv = host_command(t, t->h->console, NULL, NULL);
 	so.stdout_path = log;
 	so.stderr_path = "&1";
@@ -186,28 +199,42 @@ static void reboot_and_wait(struct deploy_result *r, struct transport *t,
 	double timeout = d->boot_timeout > 0 ? d->boot_timeout : t->h->boot_timeout;
 	uint64_t start = mono_ns();
 	char *old = NULL, **argv;
-	int code;
+	int code, same;
 
 	if (!argv_len(cmd))
 		return;		/* nothing to boot: the image runs as installed */
 	old = boot_id(t);
+	if (!old && d->kind != DEPLOY_SERVICE)
+		warning("cannot read the boot id of host '%s': a new boot cannot be told from "
+			"the old one", t->h->name);
 	argv = host_command(t, cmd, r->image_remote, commit);
 	code = transport_run_err(t, argv, REBOOT_CMD_TIMEOUT, NULL, "/dev/null");
 	argv_free(argv);
-	/* a reboot that returned normally restarted a service: no new boot */
-	if (wait_back(t, code == 0 ? NULL : old, start + (uint64_t)(timeout * 1e9)) == 0)
+	/*
+	 * A reboot needs a new boot id whatever the command's exit (shutdown
+	 * -r now may exit 0 while the old boot still answers); a service
+	 * restart that returned normally needs none.
+	 */
+	if (wait_back(t, d->kind == DEPLOY_SERVICE && code == 0 ? NULL : old,
+		      start + (uint64_t)(timeout * 1e9), &same) == 0)
 		goto done;
 	if (!argv_len(t->h->power_cycle)) {
-		fail(r, DEPLOY_ABORT, "host '%s' did not come back within %.0f s and has no "
-		     "power_cycle command: the lab needs a hand", t->h->name, timeout);
+		if (same)
+			fail(r, DEPLOY_ABORT, "host '%s' answers but did not boot anew within %.0f s "
+			     "(its boot id is the old one) and has no power_cycle command; if "
+			     "reboot only restarts a service, say kind = service in [deploy]",
+			     t->h->name, timeout);
+		else
+			fail(r, DEPLOY_ABORT, "host '%s' did not come back within %.0f s and has no "
+			     "power_cycle command: the lab needs a hand", t->h->name, timeout);
 		goto done;
 	}
-	warning("host '%s' did not come back within %.0f s: power-cycling it", t->h->name,
-		timeout);
+	warning("host '%s' did not %s within %.0f s: power-cycling it", t->h->name,
+		same ? "boot anew" : "come back", timeout);
 	r->power_cycled = 1;
 	if (run_on_controller(t, t->h->power_cycle, REBOOT_CMD_TIMEOUT))
 		fail(r, DEPLOY_ABORT, "the power_cycle command of host '%s' failed", t->h->name);
-	else if (wait_back(t, NULL, mono_ns() + (uint64_t)(timeout * 1e9)))
+	else if (wait_back(t, NULL, mono_ns() + (uint64_t)(timeout * 1e9), NULL))
 		fail(r, DEPLOY_ABORT, "host '%s' did not come back after a power cycle: the lab "
 		     "needs a hand", t->h->name);
 done:
@@ -319,7 +346,7 @@ static void boot_kernel(struct deploy_result *r, struct transport *t, const stru
 		vm_join_cgroup(&v);
 	b = vm_wait_ready(t->h->vm, nonce, timeout, &boot, why, sizeof(why));
 	if (b == VM_READY &&
-	    wait_back(t, NULL, mono_ns() + (uint64_t)(t->h->connect_timeout * 2e9)) == 0) {
+	    wait_back(t, NULL, mono_ns() + (uint64_t)(t->h->connect_timeout * 2e9), NULL) == 0) {
 		r->boot_s = (double)(mono_ns() - start) / 1e9;
 		goto out;
 	}

@@ -19,9 +19,13 @@ enum deploy_server { SERVER_PERFLAB, SERVER_IMAGE };
  * How an image gets on the DUT: by the commands of the host and the job
  * (install, reboot, ready), or as the kernel a VM DUT of the lab boots
  * (lab/vm.h): install puts it in the VM's boot slot, reboot powers the
- * VM off and on, and the guest's init says when it is ready.
+ * VM off and on, and the guest's init says when it is ready. With
+ * commands, the reboot must bring a new boot (a new boot id), however
+ * the command exited: `shutdown -r now` may exit 0 while the old boot
+ * still answers. DEPLOY_SERVICE runs the same commands, but its reboot
+ * only restarts a service: the same boot will do.
  */
-enum deploy_kind { DEPLOY_COMMANDS, DEPLOY_KERNEL };
+enum deploy_kind { DEPLOY_COMMANDS, DEPLOY_KERNEL, DEPLOY_SERVICE };
 
 struct deploy_opts {
 	char **install;		/* argv run on the DUT; NULL = the host's */

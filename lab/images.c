@@ -46,6 +46,8 @@ char *image_entry_dir(const char *images, const char *key)
 	return xasprintf("%s/%s", images, key);
 }
 
+#define UTC_MAX_S 1.8e10	/* seconds: 1.8e19 ns, below 2^64 */
+
 int parse_time_utc(const char *s, double *out)
 {
 	struct tm tm;
@@ -58,17 +60,23 @@ int parse_time_utc(const char *s, double *out)
 	if (!p)
 		return -1;
 	if (*p == '.') {
+		const char *digits = p + 1;
 		char *end;
 
 		if (!(p[1] >= '0' && p[1] <= '9'))
 			return -1;
+		while (*digits >= '0' && *digits <= '9')
+			digits++;
 		frac = strtod(p, &end);
+		if (end != digits)
+			return -1;	/* ".5e300": digits only */
 		p = end;
 	}
 	if (strcmp(p, "Z"))
 		return -1;
 	t = timegm(&tm);
-	if (t == (time_t)-1)
+	/* from the epoch to what 64-bit nanoseconds hold (year 2554) */
+	if (t == (time_t)-1 || t < 0 || (double)t + frac >= UTC_MAX_S)
 		return -1;
 	*out = (double)t + frac;
 	return 0;

@@ -131,7 +131,11 @@ int images_prune(struct prune_result *out, const char *images, const struct prun
 
 /* Bytes of regular files (and symlinks) under path. */
 uint64_t disk_usage(const char *path);
-/* RFC 3339 UTC ("2026-11-23T17:02:03.123Z") to seconds since the epoch. */
+/*
+ * RFC 3339 UTC ("2026-11-23T17:02:03.123Z") to seconds since the epoch;
+ * -1 for a time before the epoch or past what fmt_time_utc's 64-bit
+ * nanoseconds hold (the year 2554).
+ */
 int parse_time_utc(const char *s, double *out);
 
 #endif

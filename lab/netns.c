@@ -597,8 +597,9 @@ static int load_state(struct lab_opts *o, const char *dir)
 	free(path);
 	if (!s)
 		return -1;
-	o->duts = (long)json_get_num(s, "duts");
-	o->clients = (long)json_get_num(s, "clients");
+	if (json_get_long(s, "duts", 1, 1024, &o->duts) ||
+	    json_get_long(s, "clients", 0, 1024, &o->clients))
+		o->duts = 0;	/* a damaged lab.json */
 	if (json_object_get(s, "pin"))
 		o->pin = json_get_num(s, "pin") != 0;
 	if (json_get_num(s, "vms") > 0) {

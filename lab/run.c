@@ -9,6 +9,7 @@
 #include "lab/vm.h"
 #include "common/cgroup.h"
 #include "store/summary.h"
+#include "store/rundir.h"
 #include "common/version.h"
 #include "lab/build.h"
 #include "lab/deploy.h"
@@ -29,6 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -44,6 +46,8 @@
 #define R(name, type, field, lo, hi, def, argh, help) \
 	{ name, 0, type, offsetof(struct run_opts, field), lo, hi, NULL, def, argh, help }
 
+static const char *const failed_runs_names[] = { "skip", "bad", NULL };
+
 const struct opt run_table[] = {
 	R("repeat", OPT_INT, repeat, 1, 100000, "1", "N", "measure N times, each its own directory"),
 	R("results", OPT_STRING, results, 0, 0, "results", "DIR", "where run directories go"),
@@ -53,6 +57,12 @@ const struct opt run_table[] = {
 	  "a name for what is measured (kernel, build), kept in run.json"),
 	R("server-threads", OPT_INT, server_threads, 0, 1024, "0", "N",
 	  "server worker threads, 0 = online CPUs"),
+	R("max-error-ratio", OPT_DOUBLE, max_error_ratio, 0, 1, "0.05", "RATIO",
+	  "the run failed (the service under test did) past this share of failed "
+	  "connections or transactions; 1 = never"),
+	{ "failed-runs", 0, OPT_CHOICE, offsetof(struct run_opts, failed_runs), 0, 0,
+	  failed_runs_names, "skip", "WHAT", "what a bisection makes of a commit whose "
+	  "service fails: skip it, or call it bad (a crash is a regression)" },
 	R("lease-wait", OPT_DOUBLE, lease_wait, -1, 1e9, "-1", "SECS",
 	  "how long to wait for lab hosts another job holds: -1 = as long as it takes, "
 	  "0 = not at all (exit 128 naming the holder)"),
@@ -84,6 +94,7 @@ struct run_state {
 	json_t *phases;		/* seconds the harness spent, by phase */
 	double t_phase;		/* when the current phase began */
 	const char *failure;	/* why the run failed, or NULL */
+	struct strbuf why;	/* the service's failure, when failure points here */
 	enum run_status status;	/* skipped or aborted by the deploy */
 	int prepared;		/* the hosts' transports are up */
 };
@@ -97,23 +108,6 @@ static void phase_done(struct run_state *st, const char *name)
 	st->t_phase = now;
 }
 
-static char *make_run_id(const struct load_client_opts *w)
-{
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	unsigned rnd;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
-		rnd = (unsigned)getpid() ^ (unsigned)mono_ns();
-	if (fd >= 0)
-		close(fd);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	return xasprintf("%s-%s-%04x", stamp, load_workload_names[w->workload], rnd & 0xffff);
-}
-
 /* Start perflab ARGS on a host; with line, wait for its ready line. */
 static int start_remote(struct run_state *st, struct run_host *rh, char *const *argv,
 			struct child *c, int *in, int *out, const char *role)
@@ -125,12 +119,31 @@ static int start_remote(struct run_state *st, struct run_host *rh, char *const *
 	return ret;
 }
 
+/*
+ * A process failed: its log's error lines on the terminal too, and the
+ * log named where it will be once the run directory has its name.
+ */
+static int log_said(struct run_state *st, struct run_host *rh, const char *role)
+{
+	char *path = xasprintf("%s/%s%s.log", st->tmp, role, rh->log_tag);
+	char *text = read_file(path, 1 << 16, NULL), *line, *save = NULL;
+	int n = 0;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && n < 5;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, "error: ", 7) && ++n)
+			error("the %s on host '%s': %s", role, rh->h->name, line + 7);
+	free(text);
+	free(path);
+	return error("its log is '%s/%s%s.log'", st->final, role, rh->log_tag);
+}
+
 static int wait_ready(struct run_state *st, struct run_host *rh, int fd, const char *role,
 		      char *line, size_t len)
 {
 	if (!host_read_line(rh, fd, line, len, role))
 		return 0;
-	return error("see '%s/%s%s.log'", st->tmp, role, rh->log_tag);
+	return log_said(st, rh, role);
 }
 
 static char *traffic_address(const struct run_state *st)
@@ -368,8 +381,9 @@ static int wait_clients(struct run_state *st)
 			ret = error("the client on host '%s' did not finish within %.0f s",
 				    rh->h->name, limit);
 		} else if (child_exit_code(&rh->client)) {
-			ret = error("the client on host '%s' failed (exit %d); see its log in '%s'",
-				    rh->h->name, child_exit_code(&rh->client), st->tmp);
+			error("the client on host '%s' failed (exit %d)", rh->h->name,
+			      child_exit_code(&rh->client));
+			ret = log_said(st, rh, "client");
 		}
 	}
 	return ret;
@@ -565,8 +579,13 @@ static enum run_status finish(struct run_state *st)
 	write_meta(st);
 	if (!st->failure) {
 		sum = summary_build(st->tmp);
-		if (!sum)
+		if (!sum) {
 			st->failure = "the results could not be summarized";
+		} else if (summary_workload_failed(sum, st->r->max_error_ratio, &st->why)) {
+			st->failure = st->why.buf;	/* measured a failure, not a speed */
+			json_set(st->meta, "workload_failed", json_true());
+			error("%s", st->failure);
+		}
 	}
 	phase_done(st, "summarize");
 	if (st->failure && st->status == RUN_COMPLETE)
@@ -581,7 +600,9 @@ static enum run_status finish(struct run_state *st)
 		json_decref(sum);
 	}
 	if (rename_noreplace(st->tmp, st->final)) {
-		error("cannot move '%s' to '%s'", st->tmp, st->final);
+		error("cannot move '%s' to '%s': the run stays there", st->tmp, st->final);
+		free(st->final);
+		st->final = xstrdup(st->tmp);	/* where it is */
 		return RUN_FAILED;
 	}
 	history_index_run(st->r->results, st->final);
@@ -611,14 +632,14 @@ static void note_abandoned(const char *results)
 	while (d && (de = readdir(d))) {
 		char *dir, *meta, *aside;
 		json_t *m;
-		long pid;
+		long pid = 0;
 
 		if (strncmp(de->d_name, ".tmp-", 5))
 			continue;
 		dir = xasprintf("%s/%s", results, de->d_name);
 		meta = xasprintf("%s/run.json", dir);
 		m = json_load_file(meta, 0, NULL);
-		pid = m ? (long)json_get_num(m, "pid") : 0;
+		json_get_long(m, "pid", 1, INT_MAX, &pid);
 		if ((!m && old_dir(dir, ABANDONED_NO_META_S)) ||
 		    (pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH)) {
 			aside = xasprintf("%s/.incomplete-%s", results, de->d_name + 5);
@@ -829,15 +850,16 @@ enum run_status run_measure(const struct run_request *rq, char **dir_out)
 
 	st.phases = json_object();
 	st.t_phase = mono_s();
+	strbuf_init(&st.why);
 	note_abandoned(st.r->results);
-	st.id = make_run_id(st.w);
-	st.tmp = xasprintf("%s/.tmp-%s", st.r->results, st.id);
-	st.final = xasprintf("%s/%s", st.r->results, st.id);
-	st.state = xasprintf("%s/.perflab-ssh", st.r->results);
-	if (pick_hosts(&st) || mkdir_p(st.tmp)) {
+	/* .tmp-<id> made exclusively: a run of the same second has its own */
+	if (pick_hosts(&st) || run_dir_create(st.r->results, load_workload_names[st.w->workload],
+					      &st.id, &st.tmp)) {
 		release_hosts(&st);
 		goto out;
 	}
+	st.final = xasprintf("%s/%s", st.r->results, st.id);
+	st.state = xasprintf("%s/.perflab-ssh", st.r->results);
 	st.meta = make_meta(&st, rq->argv);
 	if (write_meta(&st))
 		st.failure = "run.json could not be written";
@@ -854,5 +876,6 @@ out:
 	free(st.tmp);
 	free(st.final);
 	free(st.state);
+	strbuf_release(&st.why);
 	return ret;
 }

@@ -21,9 +21,18 @@ struct run_opts {
 	char *collectors;	/* "cpu,freq,net,pmc", "all" or "none" */
 	char *label;		/* free text kept in run.json (a kernel name...) */
 	long server_threads;	/* 0 = online CPUs */
+	double max_error_ratio;	/* errors / attempts past which the run failed */
+	int failed_runs;	/* enum failed_runs: what a bisection makes of them */
 	double lease_wait;	/* seconds to wait for hosts another job holds, <0 = forever */
 	char **notify;		/* a job's hook: run with the verdict JSON on stdin, or NULL */
 };
+
+/*
+ * A run whose service under test failed (summary_workload_failed): in a
+ * bisection its commit is a skip, or bad where the job says a crash is a
+ * regression.
+ */
+enum failed_runs { FAILED_SKIP, FAILED_BAD };
 
 extern const struct opt run_table[];
 

@@ -417,7 +417,8 @@ int hosts_fetch(struct run_host *v, int n)
 	int ret = 0, k = 0;
 
 	for (int i = 0; i < n; i++)
-		if (v[i].t.h && !v[i].t.local && v[i].rdir && start_tar(&v[i], &c[i], &tarball[i]))
+		if (v[i].t.connected && !v[i].t.local && v[i].rdir &&
+		    start_tar(&v[i], &c[i], &tarball[i]))
 			ret = -1;
 	for (int i = 0; i < n; i++)
 		if (tarball[i] && unpack(&v[i], &c[i], tarball[i]))

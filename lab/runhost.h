@@ -50,7 +50,11 @@ int host_read_line(const struct run_host *rh, int fd, char *buf, size_t len, con
 /* Each host's fingerprint into its run directory (fingerprint.json). */
 int hosts_fingerprint(struct run_host *v, int n);
 
-/* Bring every remote host's run directory home, then clear it there. */
+/*
+ * Bring every remote host's run directory home, then clear it there; a
+ * host never reached is left alone (it has nothing, and asking it again
+ * would cost another connect timeout).
+ */
 int hosts_fetch(struct run_host *v, int n);
 
 #endif

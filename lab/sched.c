@@ -134,9 +134,11 @@ static void session_for(struct sched *s, struct session *out, struct sched_share
 	memcpy(out->deployed, sh->deployed, sizeof(out->deployed));
 }
 
-/* The share that measures the j-th run: rotated, so that sides cross DUTs. */
-static size_t share_of(const struct sched *s, size_t j, size_t nshares)
+/* The share that measures the j-th run: its own, or rotated so that sides cross DUTs. */
+static size_t share_of(const struct sched_job *job, size_t j, size_t nshares)
 {
+	if (job->share >= 0)
+		return (size_t)job->share % nshares;
 	return nshares > 1 ? (j + j / nshares) % nshares : 0;
 }
 
@@ -150,7 +152,7 @@ static NORETURN void worker_main(struct sched *s, struct sched_share *sh,
 	for (size_t i = 0; i < n; i++) {
 		const struct sched_job *j = &jobs[idx[i]];
 		char *dir = NULL;
-		enum run_status st = session_measure(&ses, j->rev, j->side, 0, &dir);
+		enum run_status st = session_measure(&ses, j->rev, j->side, j->reboot, &dir);
 
 		dprintf(fd, "R %zu %d %s\n", idx[i], (int)st, dir ? dir : "");
 		free(dir);
@@ -261,7 +263,7 @@ static int measure_parallel(struct landing *l)
 		s->s[i].fd = -1;
 	}
 	for (size_t j = 0; j < l->n; j++) {
-		size_t d = share_of(s, j, nw);
+		size_t d = share_of(&l->jobs[j], j, nw);
 
 		share[d][nshare[d]++] = j;
 	}
@@ -304,12 +306,13 @@ static int measure_serial(struct landing *l)
 	for (size_t d = 0; d < s->n; d++)
 		session_for(s, &ses[d], &s->s[d]);
 	for (size_t j = 0; j < l->n; j++) {
-		size_t d = share_of(s, j, s->n);
+		size_t d = share_of(&l->jobs[j], j, s->n);
 		char *dir = NULL;
 		enum run_status st;
 		int r;
 
-		st = session_measure(&ses[d], l->jobs[j].rev, l->jobs[j].side, 0, &dir);
+		st = session_measure(&ses[d], l->jobs[j].rev, l->jobs[j].side, l->jobs[j].reboot,
+				     &dir);
 		memcpy(s->s[d].deployed, ses[d].deployed, sizeof(ses[d].deployed));
 		r = landed(l, &l->jobs[j], st, dir);
 		free(dir);

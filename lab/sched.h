@@ -43,11 +43,14 @@ struct sched {
 	int aborted;			/* a run said the lab is broken */
 };
 
-/* One run to make: rev built and deployed, measured; tag is the caller's. */
+/* One run to make: rev built and deployed, measured; tag and group are the caller's. */
 struct sched_job {
 	const char *rev;
 	const char *side;		/* run.json's side: "probe", "A", ... */
 	long tag;
+	unsigned group;			/* the caller's (a bisection's block) */
+	int share;			/* the share that measures it, -1: spread by rotation */
+	int reboot;			/* deploy anew before it, even if the DUT runs rev */
 };
 
 /*
@@ -67,7 +70,10 @@ int sched_init(struct sched *out, struct job_setup *js, long want, const char *k
 void sched_release(struct sched *s);
 
 /*
- * Measure jobs[0..n) on the shares, calling land for each run. Returns
+ * Measure jobs[0..n) on the shares, calling land for each run. A share
+ * measures its jobs in the order given (jobs[i].share, or rotated across
+ * the shares when -1, so that two sides of a comparison cross them).
+ * Returns
  * 0, or -1 when a land call failed or a run was RUN_ABORTED (s->aborted).
  */
 int sched_measure(struct sched *s, const struct sched_job *jobs, size_t n,

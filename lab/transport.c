@@ -3,6 +3,7 @@
 #include "lab/hosts.h"
 #include "common/fsutil.h"
 #include "common/parse.h"
+#include "common/sha256.h"
 #include "common/spawn.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #define SSH_UNREACHABLE 255	/* ssh's exit code for its own failures */
+#define SUN_PATH_MAX 108	/* sizeof(sockaddr_un.sun_path) */
+#define SSH_CTL_NAME 58		/* "/" %C (40 hex digits) and ssh's ".XXXXXXXXXXXXXXXX" */
 
 char *shell_quote(char *const argv[])
 {
@@ -102,18 +105,52 @@ static char **ssh_prefix(const struct host *h, const char *ctl_dir)
 	return a.v;
 }
 
+/* $XDG_RUNTIME_DIR/perflab-ssh-UID, or /tmp's when that is too long. */
+static char *ctl_base(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *base = NULL;
+
+	if (xdg && *xdg == '/' && is_dir(xdg)) {
+		base = xasprintf("%s/perflab-ssh-%ld", xdg, (long)geteuid());
+		if (strlen(base) + 17 + SSH_CTL_NAME < SUN_PATH_MAX)
+			return base;
+		free(base);
+	}
+	return xasprintf("/tmp/perflab-ssh-%ld", (long)geteuid());
+}
+
+static char *ctl_dir_for(const char *state_dir)
+{
+	char *base = ctl_base(), *abs = path_absolute(state_dir), hex[SHA256_HEX], *dir = NULL;
+
+	sha256_hex(abs, strlen(abs), hex);
+	hex[16] = '\0';
+	if (!mkdir_private(base)) {
+		dir = xasprintf("%s/%s", base, hex);
+		if (mkdir_private(dir)) {
+			free(dir);
+			dir = NULL;
+		}
+	}
+	free(base);
+	free(abs);
+	return dir;
+}
+
 int transport_init(struct transport *t, const struct host *h, const char *state_dir)
 {
 	memset(t, 0, sizeof(*t));
 	t->h = h;
 	t->local = host_is_local(h);
+	t->connected = t->local;
 	t->state_dir = xstrdup(state_dir);
 	if (t->local)
 		return 0;
-	t->ctl_dir = xasprintf("%s/ssh", state_dir);
-	if (mkdir_p(t->ctl_dir))
-		return -1;
-	chmod(t->ctl_dir, 0700);
+	t->ctl_dir = ctl_dir_for(state_dir);
+	if (!t->ctl_dir)
+		return error("no private directory for the ssh connection to host '%s'",
+			     h->name);
 	t->ssh = ssh_prefix(h, t->ctl_dir);
 	return 0;
 }
@@ -142,6 +179,7 @@ static char **with_options(char **prefix, char *const *extra)
 
 int transport_connect_start(struct transport *t, struct child *c)
 {
+	static unsigned seq;
 	char *check[] = { "-O", "check", NULL };
 	char *extra[] = { "-N", "-f", "-o", "ControlMaster=yes", NULL };
 	struct spawn_opts so = SPAWN_OPTS_INIT;
@@ -154,32 +192,61 @@ int transport_connect_start(struct transport *t, struct child *c)
 	argv = with_options(t->ssh, check);
 	ret = run_capture_err(argv, 5, NULL, "/dev/null");
 	free(argv);
-	if (ret == 0)
+	if (ret == 0) {
+		t->connected = 1;
 		return 0;	/* a master from an earlier step is still there */
+	}
 	argv = with_options(t->ssh, extra);
+	free(t->connect_err);	/* one per connection: hosts connect side by side */
+	t->connect_err = xasprintf("%s/connect-%ld-%u.err", t->ctl_dir, (long)getpid(), ++seq);
 	so.stdout_path = "/dev/null";	/* the master must not hold our pipes */
-	so.stderr_path = "/dev/null";
+	so.stderr_path = t->connect_err;	/* a file: the master may keep it open */
 	so.new_pgrp = 1;
 	ret = spawn_argv(c, argv, &so);
 	free(argv);
 	return ret;
 }
 
+/* What ssh said while connecting, on one line ("" when nothing). */
+static char *connect_said(struct transport *t)
+{
+	char *text = t->connect_err ? read_file(t->connect_err, 4096, NULL) : NULL;
+	struct strbuf sb = STRBUF_INIT;
+
+	for (char *line = text ? strtok(text, "\r\n") : NULL; line; line = strtok(NULL, "\r\n"))
+		if (*line)
+			strbuf_addf(&sb, "%s%s", sb.len ? "; " : ": ", line);
+	free(text);
+	return strbuf_detach(&sb, NULL);
+}
+
 static int connect_finish(struct transport *t, struct child *c, int quiet)
 {
 	struct strbuf desc = STRBUF_INIT;
+	char *said;
 	int ret = 0;
 
 	if (t->local || !c->pid)
-		return 0;
+		return t->connected ? 0 : -1;
 	if (child_wait(c, t->h->connect_timeout + 5) == PERFLAB_ETIMEOUT) {
 		child_stop(c, 1);
-		ret = quiet ? -1 : error("cannot reach host %s within %.0f s",
-					 host_desc(t, &desc), t->h->connect_timeout);
+		ret = -1;
+		said = connect_said(t);
+		if (!quiet)
+			error("cannot reach host %s within %.0f s%s", host_desc(t, &desc),
+			      t->h->connect_timeout, said);
+		free(said);
 	} else if (child_exit_code(c)) {
-		ret = quiet ? -1 : error("cannot reach host %s over ssh (exit %d)",
-					 host_desc(t, &desc), child_exit_code(c));
+		ret = -1;
+		said = connect_said(t);
+		if (!quiet)
+			error("cannot reach host %s over ssh (exit %d)%s", host_desc(t, &desc),
+			      child_exit_code(c), said);
+		free(said);
 	}
+	if (t->connect_err)
+		unlink(t->connect_err);
+	t->connected = !ret;
 	strbuf_release(&desc);
 	return ret;
 }
@@ -215,9 +282,12 @@ void transport_release_keep(struct transport *t, int keep_master)
 		}
 		free(stop);
 	}
+	if (t->ctl_dir)
+		rmdir(t->ctl_dir);	/* only when no master is left there */
 	argv_free(t->ssh);
 	free(t->state_dir);
 	free(t->ctl_dir);
+	free(t->connect_err);
 	free(t->agent);
 	memset(t, 0, sizeof(*t));
 }

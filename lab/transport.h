@@ -19,18 +19,28 @@ struct transport {
 	const struct host *h;
 	int local;		/* address = local */
 	char *state_dir;	/* as given to transport_init */
-	char *ctl_dir;		/* directory of the ControlMaster socket */
+	char *ctl_dir;		/* directory of the ControlMaster socket: short and private
+				   (see transport_init) */
+	char *connect_err;	/* ssh's standard error while connecting */
+	int connected;		/* the shared connection was made (always, when local) */
 	char **ssh;		/* argv prefix: [ip netns exec NS] ssh -o ... user@addr */
 	char *agent;		/* what runs the host verbs there: the agent's path, once checked
 				   (this perflab itself on a local host) */
 };
 
-/* Prepare a transport; state_dir keeps the ControlMaster socket. */
+/*
+ * Prepare a transport. The ControlMaster socket of state_dir's
+ * connections lives in a short private directory, whatever the length of
+ * state_dir (a socket's path has 108 bytes): $XDG_RUNTIME_DIR or /tmp,
+ * then perflab-ssh-UID (0700, this user's alone), then a hash of
+ * state_dir's absolute path, so two results directories never share a
+ * connection.
+ */
 int transport_init(struct transport *t, const struct host *h, const char *state_dir);
 /*
  * Open the shared connection (ssh -N -f as ControlMaster) in the
  * background; finish waits for it within the host's connect timeout and
- * names the host when it cannot be reached. Start several, then finish
+ * names the host when it cannot be reached, with ssh's own message. Start several, then finish
  * them, to connect to a lab's hosts at once.
  */
 int transport_connect_start(struct transport *t, struct child *c);

@@ -9,6 +9,7 @@
 #include "reports/plot.h"
 #include "verdict/compare.h"
 #include "store/history.h"
+#include "store/rundir.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/parse.h"
@@ -655,19 +656,45 @@ static void run_summary(struct doc *d, const struct run_set *s, const json_t *me
 	strbuf_release(&sb);
 }
 
+/*
+ * The run in run_dir, read once by the strict reader (store/rundir.h),
+ * which names a damaged run.json or summary.json; a run that was not
+ * measured is said to be so.
+ */
+static int read_one_run(struct run_dir *rd, const char *run_dir)
+{
+	int r = run_dir_read(rd, run_dir);
+
+	if (r == PERFLAB_ENOTFOUND)
+		return error("'%s' is neither a run directory (no run.json) nor a bisection "
+			     "(no result.json)", run_dir);
+	if (r)
+		return -1;
+	if (!run_dir_complete(rd))
+		return error("'%s' is a%s %s run%s%s%s: nothing was measured to report", run_dir,
+			     rd->meta.status && *rd->meta.status == 'a' ? "n" : "",
+			     rd->meta.status ? rd->meta.status : "unfinished",
+			     rd->meta.failure ? " (" : "", rd->meta.failure ? rd->meta.failure : "",
+			     rd->meta.failure ? ")" : "");
+	return 0;
+}
+
 int report_run(struct strbuf *out, const char *run_dir, const struct report_opts *o)
 {
 	struct run_set s;
+	struct run_dir rd;
 	struct doc d;
-	json_t *meta;
-	char *title, *path = xasprintf("%s/run.json", run_dir);
+	const json_t *meta;
+	char *title;
 	struct strbuf cmd = STRBUF_INIT;
 
-	if (run_set_load(&s, run_dir) || !(meta = json_load_path(path))) {
+	memset(&s, 0, sizeof(s));
+	if (read_one_run(&rd, run_dir) || run_set_load(&s, run_dir)) {
 		run_set_release(&s);
-		free(path);
+		run_dir_release(&rd);
 		return -1;
 	}
+	meta = rd.run;
 	doc_init(&d, out, o, run_dir);
 	title = plot_run_title(s.dirs[0]);
 	{
@@ -689,8 +716,7 @@ int report_run(struct strbuf *out, const char *run_dir, const struct report_opts
 	strbuf_release(&cmd);
 	doc_release(&d);
 	free(title);
-	free(path);
-	json_decref(meta);
+	run_dir_release(&rd);
 	run_set_release(&s);
 	return 0;
 }

@@ -91,6 +91,7 @@ warmup = 0.5s
 install = sh -c "cp \\"\\\$1\\" \\"\\\$2/server.new\\" && mv \\"\\\$2/server.new\\" \\"\\\$2/server\\"" install {image} {workdir}
 reboot = sh -c "cd \\"\\\$1\\" && { [ -f svc.pid ] && kill \\\$(cat svc.pid) 2>/dev/null; sleep 0.2; }; setsid ./server 8080 >svc.log 2>&1 </dev/null & echo \\\$! >svc.pid" reboot {workdir}
 ready = bash -c "exec 3<>/dev/tcp/127.0.0.1/8080"
+kind = service
 server = image
 port = 8080
 

@@ -28,6 +28,13 @@
  * for milliseconds.
  */
 #define BUSY_TIMEOUT_MS 30000
+/*
+ * Past one busy timeout a writer tries again, backing off (0.1 s
+ * doubling to 5 s), for this long in all: on a loaded machine with many
+ * perflab processes writing at once the lock can stay taken longer than
+ * one timeout, and a run must not fail to index itself for that.
+ */
+#define BUSY_PATIENCE_S 600.0
 
 /*
  * The schema, one migration per version: entry i takes a database from
@@ -139,8 +146,8 @@ static const char *const sql[Q_NR] = {
 	[Q_LAST_GOOD] = "SELECT " NIGHT_COLS " FROM nightly"
 		" WHERE (job = ?1 OR job_name = ?2) AND verdict = 'GOOD'"
 		" ORDER BY date DESC, recorded_utc DESC, id DESC LIMIT 1",
-	[Q_NIGHT_JOBS] = "SELECT job_name, MAX(date) FROM nightly GROUP BY job_name"
-		" ORDER BY job_name",
+	[Q_NIGHT_JOBS] = ("SELECT job_name, MAX(date) FROM nightly GROUP BY job_name"
+			  " ORDER BY job_name"),
 	[Q_NIGHTS] = "SELECT " NIGHT_COLS " FROM (SELECT * FROM nightly"
 		" WHERE job = ?1 OR job_name = ?2"
 		" ORDER BY date DESC, recorded_utc DESC, id DESC LIMIT ?3)"
@@ -225,9 +232,39 @@ static int exec_q(struct history *h, enum query q, const char *what)
 	return step_done(h, stmt(h, q), what);
 }
 
+static int busy(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+/* Sleep before attempt k (0.1 s doubling to 5 s); 0 once patience ran out. */
+static int back_off(unsigned k, uint64_t start)
+{
+	double wait = k < 6 ? 0.1 * (double)(1u << k) : 5.0;
+
+	if ((double)(mono_ns() - start) / 1e9 + wait > BUSY_PATIENCE_S)
+		return 0;
+	sleep_ns((uint64_t)(wait * 1e9));
+	return 1;
+}
+
+/* BEGIN IMMEDIATE: the write lock, however long others hold it (see above). */
 static int begin(struct history *h)
 {
-	return exec_q(h, Q_BEGIN, "cannot lock");
+	uint64_t start = mono_ns();
+	sqlite3_stmt *s = stmt(h, Q_BEGIN);
+	int rc;
+
+	if (!s)
+		return -1;
+	for (unsigned k = 0;; k++) {
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (!busy(rc) || !back_off(k, start))
+			return db_error(h, "cannot lock");
+	}
 }
 
 static int commit(struct history *h)
@@ -336,17 +373,27 @@ static int check_schema(struct history *h, const char *const *migrations, int n)
 	return migrate(h, migrations, n);
 }
 
-/* WAL: writers do not block readers; NORMAL sync: the index is rebuildable. */
+/*
+ * WAL: writers do not block readers; NORMAL sync: the index is
+ * rebuildable. Turning a new database to WAL takes its lock, which a
+ * process creating it at the same moment may hold: tried again.
+ */
 static int configure(struct history *h)
 {
 	static const char pragmas[] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 		"PRAGMA foreign_keys = ON;";
+	uint64_t start = mono_ns();
+	int rc;
 
 	sqlite3_busy_timeout(h->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(h->db, 1);
-	if (sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(h, "cannot open");
-	return 0;
+	for (unsigned k = 0;; k++) {
+		rc = sqlite3_exec(h->db, pragmas, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if (!busy(rc) || !back_off(k, start))
+			return db_error(h, "cannot open");
+	}
 }
 
 int history_open_with(struct history **out, const char *results,

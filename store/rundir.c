@@ -4,14 +4,19 @@
 #include "store/rundir.h"
 #include "store/metric.h"
 #include "collectors/fingerprint.h"
+#include "common/fsutil.h"
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /*
  * Load a JSON file of at most HISTORY_MAX_FILE bytes. Missing is
@@ -164,4 +169,61 @@ double run_dir_metric(const char *path, const struct metric_def *m)
 	if (path)
 		run_dir_release(&r);
 	return v > 0 && isfinite(v) ? v : NAN;
+}
+
+unsigned (*run_dir_random)(void);
+
+static unsigned urandom_bits(void)
+{
+	unsigned rnd;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
+		rnd = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)clock();
+	if (fd >= 0)
+		close(fd);
+	return rnd;
+}
+
+static char *new_run_id(const char *name, int first)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	unsigned rnd = run_dir_random && first ? run_dir_random() : urandom_bits();
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	return xasprintf("%s-%s-%04x", stamp, name, rnd & 0xffff);
+}
+
+int run_dir_create(const char *results, const char *name, char **id_out, char **tmp_out)
+{
+	if (mkdir_p(results))
+		return -1;
+	for (int tries = 0; tries < 100; tries++) {
+		char *id = new_run_id(name, !tries), *tmp = xasprintf("%s/.tmp-%s", results, id);
+		char *final = xasprintf("%s/%s", results, id);
+		int made = !mkdir(tmp, 0755), err = errno;
+
+		/* exclusively: an existing .tmp- is another run's, even this second */
+		if (made && !path_exists(final)) {
+			free(final);
+			*id_out = id;
+			*tmp_out = tmp;
+			return 0;
+		}
+		if (made)
+			rmdir(tmp);	/* a finished run has that id: draw again */
+		free(final);
+		free(id);
+		if (!made && err != EEXIST) {
+			errno = err;
+			error_errno("cannot create the run directory '%s'", tmp);
+			free(tmp);
+			return -1;
+		}
+		free(tmp);
+	}
+	return error("no free run id in '%s' after 100 tries", results);
 }

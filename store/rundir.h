@@ -23,6 +23,17 @@ struct run_dir {
 };
 
 /*
+ * Make RESULTS/.tmp-<id> for a new run, exclusively: id is <UTC
+ * stamp>-<name>-<4 hex digits>, drawn again while .tmp-<id> or <id>
+ * exists, so two runs in one second never share a directory. RESULTS
+ * is made when missing. *id_out and *tmp_out are the caller's. -1 after
+ * error() when results is not a directory or cannot be written.
+ */
+int run_dir_create(const char *results, const char *name, char **id_out, char **tmp_out);
+/* For tests: the first draw of the id's digits (NULL: /dev/urandom, as the others). */
+extern unsigned (*run_dir_random)(void);
+
+/*
  * Read the run in path. 0, PERFLAB_ENOTFOUND when there is no run.json
  * (quietly: not a run directory), or -1 after error() naming the
  * damaged file. Release with run_dir_release() either way.

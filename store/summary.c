@@ -7,6 +7,7 @@
 #include "store/summary.h"
 #include "store/metric.h"
 #include "common/json.h"
+#include "common/strbuf.h"
 #include "common/hist.h"
 #include "common/util.h"
 
@@ -295,9 +296,17 @@ static void add_workload(json_t *sum, const json_t *cs)
 
 	copy_keys(sum, cs, keys);
 	json_set_num(sum, SUM_GOODPUT_GBPS, json_get_num(cs, SUM_GOODPUT) / 1e9);
-	json_object_foreach((json_t *)errors, k, v)
-		total += json_integer_value(v);
-	json_set_int(sum, "errors_total", total);
+	json_object_foreach((json_t *)errors, k, v) {
+		if (!json_is_integer(v))
+			total = -1;	/* a count not measured: the total is not known */
+		else if (total >= 0)
+			total += json_integer_value(v);
+	}
+	/* no errors object: not counted, which is not none */
+	if (json_is_object(errors) && total >= 0)
+		json_set_int(sum, "errors_total", total);
+	else
+		json_set(sum, "errors_total", json_null());
 	if (stacks)
 		json_set(sum, "stacks", json_deep_copy(stacks));
 }
@@ -416,7 +425,11 @@ static int read_layout(const char *dir, struct layout *l)
 	return 0;
 }
 
-/* Several clients' summaries as one: counters add, gauges weigh, hists pool. */
+/*
+ * Several clients' summaries as one: counters add, gauges weigh, hists
+ * pool. A figure one client could not measure (null or missing) is not
+ * known for the whole: the sum is null, never the others' alone.
+ */
 static void sum_number(json_t *acc, const char *key, const json_t *v)
 {
 	const json_t *old = json_object_get(acc, key);
@@ -425,7 +438,23 @@ static void sum_number(json_t *acc, const char *key, const json_t *v)
 	if (json_is_integer(old) && json_is_integer(v))	/* counts stay exact */
 		json_set_int(acc, key, json_integer_value(old) + json_integer_value(v));
 	else
-		json_set_num(acc, key, isnan(a) ? b : isnan(b) ? a : a + b);
+		json_set_num(acc, key, a + b);	/* NaN (null) if either is */
+}
+
+/* Error counts by kind: a kind one client never saw counts 0 there. */
+static void sum_errors(json_t *acc, const json_t *add)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(acc) || !json_is_object(add))
+		return;		/* merge_counts made an unknown side null */
+	json_object_foreach((json_t *)add, key, v) {
+		if (json_object_get(acc, key))
+			sum_number(acc, key, v);
+		else
+			json_object_set(acc, key, v);
+	}
 }
 
 static void merge_tcp(json_t *acc, const json_t *add)
@@ -472,13 +501,13 @@ static void merge_counts(json_t *acc, const json_t *add)
 	static const char *sums[] = { "bytes_rx", "bytes_tx", SUM_GOODPUT, SUM_TPS, "transactions",
 				      "conn_opened", "conn_closed", "conn_open", "connections",
 				      "threads", NULL };
-	const char *key;
-	json_t *v;
 
 	for (int k = 0; sums[k]; k++)
 		sum_number(acc, sums[k], json_object_get(add, sums[k]));
-	json_object_foreach(json_object_get(add, "errors"), key, v)
-		sum_number(json_object_get(acc, "errors"), key, v);
+	if (!json_is_object(json_object_get(add, "errors")))
+		json_set(acc, "errors", json_null());	/* not counted there: unknown */
+	else
+		sum_errors(json_object_get(acc, "errors"), json_object_get(add, "errors"));
 	merge_tcp(json_object_get(acc, "tcp"), json_object_get(add, "tcp"));
 }
 
@@ -618,4 +647,48 @@ json_t *summary_build(const char *dir)
 	json_decref(cs);
 	layout_release(&l);
 	return sum;
+}
+
+/* "578 errors (refused 578)": the kinds that happened. */
+static void errors_said(const json_t *sum, double total, struct strbuf *why)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+
+	strbuf_addf(why, "%.0f error%s", total, total == 1 ? "" : "s");
+	json_object_foreach(json_object_get(sum, "errors"), k, v)
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			strbuf_addf(why, "%s%s %lld", n++ ? ", " : " (", k,
+				    (long long)json_integer_value(v));
+	if (n)
+		strbuf_addch(why, ')');
+}
+
+int summary_workload_failed(const json_t *sum, double max_error_ratio, struct strbuf *why)
+{
+	const char *workload = json_get_str(sum, "workload");
+	int bulk = workload && !strcmp(workload, "bulk");
+	double work = bulk ? json_get_num(sum, "conn_opened") : json_get_num(sum, "transactions");
+	double bytes = json_get_num(sum, "bytes_rx") + json_get_num(sum, "bytes_tx");
+	double errors = json_get_num(sum, "errors_total");
+
+	if (bulk ? bytes == 0 : work == 0) {
+		strbuf_addstr(why, bulk ? "the service under test moved no byte"
+				       : "the service under test did no transaction");
+		strbuf_addstr(why, " in the measured window");
+		if (errors > 0) {
+			strbuf_addstr(why, ": ");
+			errors_said(sum, errors, why);
+		}
+		return 1;
+	}
+	if (errors > 0 && work >= 0 && errors > max_error_ratio * (errors + work)) {
+		strbuf_addstr(why, "the service under test failed too often: ");
+		errors_said(sum, errors, why);
+		strbuf_addf(why, " for %.0f %s, past max-error-ratio = %g", work,
+			    bulk ? "connections" : "transactions", max_error_ratio);
+		return 1;
+	}
+	return 0;
 }

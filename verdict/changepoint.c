@@ -65,6 +65,10 @@ json_t *night_change_points(struct history *h, const char *job, const struct gat
 			json_set_num(o, "p", cp[i].p);
 			json_set_num(o, "before_median", cp[i].before);
 			json_set_num(o, "after_median", cp[i].after);
+			/* a change for the better is a change too (an improvement to explain) */
+			json_set_str(o, "direction",
+				     (cp[i].after - cp[i].before) * gates[g].m->worse > 0 ? "worse"
+				     : "better");
 			json_array_append_new(out, o);
 		}
 		free(cp);

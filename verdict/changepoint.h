@@ -15,7 +15,8 @@ struct json_t;
  * means). tonight maps metric names to tonight's medians; an earlier
  * record of the same date and commit is left out (tonight replaces it).
  * Returns a new JSON array of { metric, date, commit, after, p,
- * before_median, after_median }, oldest first per metric.
+ * before_median, after_median, direction ("worse" or "better") },
+ * oldest first per metric.
  */
 struct json_t *night_change_points(struct history *h, const char *job,
 				   const struct gate *gates, size_t ngates,

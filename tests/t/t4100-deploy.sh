@@ -22,6 +22,7 @@ test_expect_success NETNS 'a lab and an image (the sample HTTP server)' '
 	# a service restart stands for a reboot in a namespace lab
 	reboot = sh -c "cd \"$1\" && { [ -f svc.pid ] && kill $(cat svc.pid) 2>/dev/null; sleep 0.2; }; setsid ./server 8080 >svc.log 2>&1 </dev/null & echo $! >svc.pid" reboot {workdir}
 	ready = bash -c "exec 3<>/dev/tcp/127.0.0.1/8080"
+	kind = service
 	server = image
 	port = 8080
 	EOF
@@ -71,7 +72,8 @@ test_expect_success NETNS 'a service that never gets ready is a skip' '
 # the controller brings it back (or, in the second case, does not).
 test_expect_success NETNS 'a DUT that does not come back is power-cycled' '
 	sed -e "s|^reboot = .*|reboot = sh -c \"kill \$(cat $labdir/dut1/sshd.pid)\"|" \
-	    -e "/^ready = /d" -e "s/^server = image/server = perflab/" job >job-gone &&
+	    -e "/^ready = /d" -e "s/^server = image/server = perflab/" \
+	    -e "s/^kind = service/kind = commands/" job >job-gone &&
 	sed -e "s/^boot_timeout = 30s$/boot_timeout = 3s/" \
 	    -e "/^\[host dut1\]$/a power_cycle = perflab lab power-cycle dut1 --name $lab --dir $labdir" \
 	    lab.hosts >pc.hosts &&

@@ -180,6 +180,30 @@ test_expect_success 'many writers at once: adds and rebuilds queue, nothing is l
 	test $(sql many/.history.sqlite "PRAGMA integrity_check") = ok
 '
 
+# issue: on a loaded machine a writer failed with "database is locked".
+test_expect_success 'eight writers on a loaded machine, into a database none has made yet' '
+	for i in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		copy_run res/$first 20320101T0000${i}Z-bulk-d$i loaded "pass" || exit 1
+	done &&
+	hog() { perl -e "my \$t = time + 60; 1 while time < \$t"; } &&
+	{ hog & } && h1=$! && { hog & } && h2=$! && { hog & } && h3=$! &&
+	w() {
+		for i in $1; do
+			perflab history --add loaded/20320101T0000${i}Z-bulk-d$i || return 1
+		done &&
+		perflab history --rebuild --results loaded >/dev/null
+	} &&
+	pids= &&
+	for set in "0 1" "2 3" "4 5" "6 7" "8 9" "10 11" "12 13" "14 15"; do
+		{ w "$set" 2>>werr8 & } && pids="$pids $!"
+	done &&
+	ok=0 && for p in $pids; do wait $p || ok=1; done &&
+	kill $h1 $h2 $h3 2>/dev/null; wait $h1 $h2 $h3 2>/dev/null;
+	test $ok = 0 && test ! -s werr8 &&
+	test $(sql loaded/.history.sqlite "SELECT count(*) FROM runs") = 16 &&
+	test $(sql loaded/.history.sqlite "PRAGMA integrity_check") = ok
+'
+
 test_expect_success 'a version 1 database is migrated and keeps its runs' '
 	mkdir old &&
 	sql old/.history.sqlite <"$SRC_DIR/tests/fixtures/history-v1.sql" >/dev/null &&

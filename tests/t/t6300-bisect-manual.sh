@@ -214,4 +214,35 @@ test_expect_success 'an automatic journal: status reads the engine, log shows ro
 	perflab bisect log --results res2 >lg && grep -q "^start: bad 0*10, 16 commits" lg
 '
 
+test_expect_success 'status never writes: a one-line journal without its newline survives (#4)' '
+	perflab bisect start --repo hist --good $(cat good) --bad $(cat bad) --results r4 >/dev/null &&
+	j=r4/bisect/$(cat r4/bisect/CURRENT)/journal.ndjson &&
+	test $(wc -l <$j) = 1 &&
+	printf %s "$(cat $j)" >j.tmp && mv j.tmp $j && cp $j j.before &&
+	perflab bisect status --results r4 >st &&
+	test_cmp j.before $j &&
+	perflab bisect log --results r4 >lg && grep -q "^start" lg &&
+	test_cmp j.before $j &&
+	perflab bisect good --results r4 >/dev/null &&
+	json $j "len(lines) == 2 and lines[0][\"ev\"] == \"start\" and lines[1][\"ev\"] == \"mark\""
+'
+
+test_expect_success 'a torn last line: status leaves it, the next verdict (a resume) cuts it (#4)' '
+	printf "{\"ev\":\"mark\",\"verd" >>$j && cp $j j.before &&
+	perflab bisect status --results r4 >st &&
+	test_cmp j.before $j &&
+	perflab bisect bad --results r4 >/dev/null &&
+	json $j "len(lines) == 3 and lines[2][\"ev\"] == \"mark\" and lines[2][\"verdict\"] == \"bad\""
+'
+
+test_expect_success 'start --repo as typed: state.json holds absolute paths; other directories work (#6)' '
+	perflab bisect start --repo hist --good $(cat good) --bad $(cat bad) --results r6 >/dev/null &&
+	s=r6/bisect/$(cat r6/bisect/CURRENT)/state.json &&
+	json $s "d[\"repo\"] == \"$TRASH/hist\" and d[\"results\"] == \"$TRASH/r6\"" &&
+	mkdir -p elsewhere && (cd elsewhere && perflab bisect status --results ../r6 >st &&
+		grep -q "^kind: manual, repository $TRASH/hist" st &&
+		perflab bisect good --results ../r6 >next) &&
+	grep -q "^Bisecting: " elsewhere/next
+'
+
 test_done

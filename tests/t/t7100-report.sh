@@ -38,6 +38,23 @@ test_expect_success 'real runs: two sides, two repeats each' '
 	RUN=$(ls -d a/*-bulk-* | head -1) && test -d "$RUN"
 '
 
+test_expect_success 'a run directory is read by the one strict reader: damaged files named (#7)' '
+	cp -r "$RUN" dmg && head -c 100 "$RUN/run.json" >dmg/run.json &&
+	test_must_fail perflab report --text dmg 2>err && cat err &&
+	grep -q "^error: .dmg/run.json. is not JSON" err &&
+	! grep -q "holds no complete run" err &&
+	python3 -c "import json; d=json.load(open(\"$RUN/run.json\")); d[\"status\"]=5; json.dump(d, open(\"dmg/run.json\",\"w\"))" &&
+	test_must_fail perflab report --text dmg 2>err &&
+	grep -q "dmg/run.json.: .status. is a number, not a string" err &&
+	cp "$RUN/run.json" dmg/ && echo "[1,2]" >dmg/summary.json &&
+	test_must_fail perflab report --text dmg 2>err &&
+	grep -q "dmg/summary.json" err &&
+	rm dmg/summary.json &&
+	python3 -c "import json; d=json.load(open(\"$RUN/run.json\")); d[\"status\"]=\"failed\"; d[\"failure\"]=\"a workload client failed\"; json.dump(d, open(\"dmg/run.json\",\"w\"))" &&
+	test_must_fail perflab report --text dmg 2>err && cat err &&
+	grep -q "^error: .dmg. is a failed run (a workload client failed): nothing was measured" err
+'
+
 test_expect_success GNUPLOT 'a run: report.html in the run directory, self-contained' '
 	perflab report "$RUN" >out &&
 	grep -q "^report: $RUN/report.html$" out &&

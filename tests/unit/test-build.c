@@ -246,6 +246,11 @@ TEST(images, times)
 	CHECK(parse_time_utc("2026-11-23T17:02:03.Z", &t));
 	CHECK(parse_time_utc("2026-11-23T17:02:03Zjunk", &t));
 	CHECK(parse_time_utc("", &t));
+	/* outside what fmt_time_utc's 64-bit nanoseconds hold (found by fuzz-imagemeta) */
+	CHECK(parse_time_utc("3013-11-23T18:00:00.000Z", &t));
+	CHECK(parse_time_utc("1969-12-31T23:59:59Z", &t));
+	CHECK(parse_time_utc("2026-11-23T17:02:03.5e300Z", &t));
+	CHECK(!parse_time_utc("2500-01-01T00:00:00Z", &t));
 }
 
 static void sample_meta(struct image_meta *m, const char *key, int status, double used)

@@ -47,6 +47,41 @@ TEST(parse, rates_durations_percent)
 	CHECK(parse_percent("nan%", &d));
 }
 
+/*
+ * Out-of-range and non-decimal values are refused, never wrapped or read
+ * as hex (issue 14 #8): 1e21 bit/s was 8 kbit/s, 0x10G was 16 Gbit/s.
+ */
+TEST(parse, bounds_and_no_hex)
+{
+	uint64_t v = 7;
+	double d = 7;
+	long l = 7;
+
+	CHECK(parse_rate("1e21", &d));
+	CHECK(parse_rate("1e16", &d));
+	CHECK(parse_rate("0x10G", &d));
+	CHECK(parse_rate("0X10", &d));
+	CHECK(parse_rate("1001T", &d));
+	CHECK(!parse_rate("1000T", &d)); CHECK_NEAR(d, 1e15, 0);
+	CHECK(!parse_rate("1.5e9", &d)); CHECK_NEAR(d, 1.5e9, 0);
+	CHECK(parse_size("0x10", &v));
+	CHECK(parse_size("0x10K", &v));
+	CHECK(parse_size(" -0", &v));
+	CHECK(parse_size("1.8e19", &v));
+	CHECK(parse_size("16384T", &v));	/* past 2^53 bytes */
+	CHECK(!parse_size("8192T", &v)); CHECK_INT(v, 1ULL << 53);
+	CHECK(parse_duration("1e20", &d));
+	CHECK(parse_duration("1e300h", &d));
+	CHECK(parse_duration("0x10", &d));
+	CHECK(parse_duration(" -0", &d));
+	CHECK(!parse_duration("1e9", &d)); CHECK_NEAR(d, 1e9, 0);
+	CHECK(parse_double("0x1p3", &d));
+	CHECK(parse_double("1e", &d));
+	CHECK(parse_percent("0x5%", &d));
+	CHECK(parse_long("0x10", 0, 100, &l));
+	CHECK_NEAR(d, 1e9, 0);	/* failures leave the output alone */
+}
+
 TEST(parse, split_words)
 {
 	char **argv;
@@ -254,6 +289,51 @@ TEST(fsutil, atomic_noreplace)
 	CHECK(!mkdir_p(d));
 	free(a);
 	free(d);
+}
+
+/*
+ * Where renameat2(RENAME_NOREPLACE) is missing (NFS, some FUSE), the
+ * fallback must move directories too, and still never overwrite.
+ */
+TEST(fsutil, rename_noreplace_fallback_moves_directories)
+{
+	char *src = xasprintf("%s/fb-src", test_tmpdir());
+	char *dst = xasprintf("%s/fb-dst", test_tmpdir());
+	char *other = xasprintf("%s/fb-other", test_tmpdir());
+	char *full = xasprintf("%s/fb-full", test_tmpdir());
+	char *file = xasprintf("%s/fb-file", test_tmpdir());
+	char *f = xasprintf("%s/x", src), *g = xasprintf("%s/y", full), *s;
+
+	setenv("PERFLAB_TEST_NO_RENAMEAT2", "1", 1);
+	REQUIRE(!mkdir_p(src) && !mkdir_p(other) && !mkdir_p(full));
+	REQUIRE(!write_file_atomic(f, "run", 3, 1));
+	REQUIRE(!write_file_atomic(g, "old", 3, 1));
+	REQUIRE(!write_file_atomic(file, "old", 3, 1));
+	test_capture_start();
+	CHECK_INT(rename_noreplace(src, dst), 0);
+	CHECK(!path_exists(src));
+	free(f);
+	f = xasprintf("%s/x", dst);
+	s = read_file(f, 0, NULL);
+	CHECK_STR(s, "run");
+	free(s);
+	/* an empty directory, a full one, a file: each stays as it was */
+	CHECK_INT(rename_noreplace(dst, other), PERFLAB_EEXISTS);
+	CHECK_INT(rename_noreplace(dst, full), PERFLAB_EEXISTS);
+	CHECK_INT(rename_noreplace(dst, file), PERFLAB_EEXISTS);
+	CHECK(is_dir(dst));
+	s = read_file(g, 0, NULL);
+	CHECK_STR(s, "old");
+	free(s);
+	s = read_file(file, 0, NULL);
+	CHECK_STR(s, "old");
+	free(s);
+	/* files still move */
+	CHECK_INT(rename_noreplace(file, src), 0);
+	CHECK(!path_exists(file) && !is_dir(src));
+	test_capture_end();
+	unsetenv("PERFLAB_TEST_NO_RENAMEAT2");
+	free(src); free(dst); free(other); free(full); free(file); free(f); free(g);
 }
 
 TEST(spawn, argv_not_shell)

@@ -1,5 +1,6 @@
 #include "tests/unit/test.h"
 #include "store/history.h"
+#include "store/rundir.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -702,4 +703,36 @@ TEST(history, nightly_record)
 	CHECK_INT(history_last_good_night(h, "other", &got), PERFLAB_ENOTFOUND);
 	history_close(h);
 	free(res);
+}
+
+/* Two runs in one second never share a .tmp- directory (issue 14 #13). */
+static unsigned same_digits(void)
+{
+	return 0x2a;
+}
+
+TEST(rundir, create_is_exclusive)
+{
+	char *results = xasprintf("%s/rd-create", test_tmpdir());
+	char *id1 = NULL, *tmp1 = NULL, *id2 = NULL, *tmp2 = NULL, *file;
+
+	run_dir_random = same_digits;	/* both runs draw the same digits */
+	REQUIRE(!run_dir_create(results, "bulk", &id1, &tmp1));
+	CHECK(is_dir(tmp1));
+	CHECK_CONTAINS(id1, "-bulk-002a");
+	if (!run_dir_create(results, "bulk", &id2, &tmp2)) {
+		CHECK(strcmp(tmp1, tmp2) != 0);	/* never the first one's */
+		CHECK(is_dir(tmp2));
+		free(id2);
+		free(tmp2);
+	}
+	run_dir_random = NULL;
+	/* a results path that is a file: said, nothing made */
+	file = xasprintf("%s/afile", results);
+	REQUIRE(!write_file_atomic(file, "x", 1, 0));
+	test_capture_start();
+	CHECK(run_dir_create(file, "bulk", &id2, &tmp2) < 0);
+	CHECK_CONTAINS(test_captured(), "afile' exists and is not a directory");
+	test_capture_end();
+	free(id1); free(tmp1); free(file); free(results);
 }

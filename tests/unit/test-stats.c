@@ -769,3 +769,201 @@ TEST(stats, changepoint_deterministic_and_options)
 	CHECK_INT(stats_changepoints(&c1, x, 60, NULL), 0);
 	free(c1);
 }
+
+/* ---- paired comparisons ---- */
+
+/*
+ * Hollander and Wolfe's depression data, as in R's ?wilcox.test:
+ * wilcox.test(x, y, paired = TRUE, alternative = "greater") gives V = 40,
+ * p = 0.01953 (10 of the 512 sign patterns reach 40).
+ */
+static const double dep_x[] = { 1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30 };
+static const double dep_y[] = { 0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29 };
+
+TEST(stats, signed_rank_hollander_wolfe)
+{
+	double d[9];
+	struct stats_sr sr;
+
+	for (int i = 0; i < 9; i++)
+		d[i] = dep_x[i] - dep_y[i];
+	stats_signed_rank(&sr, d, 9, STATS_GREATER);
+	CHECK_NEAR(sr.v, 40, 0);
+	CHECK_NEAR(sr.p, 10.0 / 512, 1e-15);
+	CHECK(sr.exact && !sr.ties);
+	stats_signed_rank(&sr, d, 9, STATS_LESS);
+	CHECK_NEAR(sr.p, 505.0 / 512, 1e-15);	/* P(V <= 40): 3 patterns have V = 40 */
+	stats_signed_rank(&sr, d, 9, STATS_TWO_SIDED);
+	CHECK_NEAR(sr.p, 20.0 / 512, 1e-15);
+}
+
+/* P(V >= v) by enumerating every sign pattern of the doubled midranks. */
+static double sr_enumerate(const double *d, size_t n, double v)
+{
+	double r2[16];
+	size_t m = 0, hits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double lt = 0, eq = 0;
+
+		if (d[i] == 0)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (d[j] == 0)
+				continue;
+			lt += fabs(d[j]) < fabs(d[i]);
+			eq += fabs(d[j]) == fabs(d[i]);
+		}
+		r2[m++] = 2 * lt + eq + 1;
+	}
+	for (unsigned long s = 0; s < 1ul << m; s++) {
+		double sum = 0;
+
+		for (size_t i = 0; i < m; i++)
+			sum += s >> i & 1 ? r2[i] : 0;
+		hits += sum >= 2 * v - 1e-9;
+	}
+	return (double)hits / (double)(1ul << m);
+}
+
+TEST(stats, signed_rank_ties_and_zeros_against_enumeration)
+{
+	struct rng r;
+
+	rng_seed(&r, 11);
+	for (int t = 0; t < 40; t++) {
+		double d[12];
+		size_t n = 4 + (size_t)rng_below(&r, 9);
+		struct stats_sr sr;
+
+		for (size_t i = 0; i < n; i++)	/* few distinct values: ties, zeros */
+			d[i] = (double)((long)rng_below(&r, 7) - 2) / 2;
+		stats_signed_rank(&sr, d, n, STATS_GREATER);
+		if (!sr.n)
+			continue;
+		CHECK_NEAR(sr.p, sr_enumerate(d, n, sr.v), 1e-12);
+	}
+}
+
+TEST(stats, signed_rank_normal_approximation_and_nan)
+{
+	double d[60];
+	struct stats_sr sr;
+	double mean = 60.0 * 61 / 4, sd = sqrt(60.0 * 61 * 121 / 24);
+
+	for (int i = 0; i < 60; i++)
+		d[i] = (i % 3 ? 1 : -1) * (i + 1);	/* two positives in three */
+	stats_signed_rank(&sr, d, 60, STATS_GREATER);
+	CHECK(!sr.exact);
+	CHECK_NEAR(sr.z, (sr.v - mean - 0.5) / sd, 1e-12);
+	CHECK_NEAR(sr.p, 1 - stats_norm_cdf(sr.z), 1e-12);
+	d[0] = NAN;
+	d[1] = 0;
+	stats_signed_rank(&sr, d, 60, STATS_GREATER);
+	CHECK_INT(sr.nan, 1);
+	CHECK_INT(sr.zeros, 1);
+	CHECK_INT(sr.n, 58);
+	stats_signed_rank(&sr, d, 0, STATS_GREATER);
+	CHECK(isnan(sr.v) && isnan(sr.p));
+}
+
+TEST(stats, hodges_lehmann_paired_tukey_interval)
+{
+	double d[9];
+	struct stats_shift hl;
+
+	for (int i = 0; i < 9; i++)
+		d[i] = dep_x[i] - dep_y[i];
+	/*
+	 * 45 Walsh averages, median 0.46; at 95%, k = 6 (P(V <= 5) = 10/512
+	 * <= 0.025 < P(V <= 6) = 14/512): [W(6), W(40)] = [0.01, 0.786],
+	 * achieved 1 - 20/512.
+	 */
+	REQUIRE(stats_hl_paired(&hl, d, 9, 0.95) == 0);
+	CHECK_NEAR(hl.estimate, 0.46, 1e-12);
+	CHECK_NEAR(hl.lo, 0.01, 1e-12);
+	CHECK_NEAR(hl.hi, 0.786, 1e-12);
+	CHECK_NEAR(hl.confidence, 1 - 20.0 / 512, 1e-15);
+	/* too few for the level: unbounded */
+	REQUIRE(stats_hl_paired(&hl, d, 3, 0.95) == 0);
+	CHECK(isinf(hl.lo) && isinf(hl.hi) && hl.confidence == 1);
+}
+
+TEST(stats, student_t)
+{
+	CHECK_NEAR(stats_t_cdf(0, 5), 0.5, 1e-15);
+	CHECK_NEAR(stats_t_cdf(1, 1), 0.75, 1e-12);	/* Cauchy */
+	CHECK_NEAR(stats_t_cdf(2, 2), 0.5 + 1 / sqrt(6), 1e-12);
+	CHECK_NEAR(stats_t_cdf(-2, 2), 0.5 - 1 / sqrt(6), 1e-12);
+	/* tables (and Simpson on the density to 1e-10) */
+	CHECK_NEAR(stats_t_quantile(0.975, 4), 2.776445105, 1e-8);
+	CHECK_NEAR(stats_t_quantile(0.95, 10), 1.812461123, 1e-8);
+	CHECK_NEAR(stats_t_quantile(0.99, 30), 2.457261542, 1e-8);
+	CHECK_NEAR(stats_t_quantile(0.5, 7.5), 0, 1e-9);
+	CHECK_NEAR(stats_t_cdf(1.96, 1e6), stats_norm_cdf(1.96), 1e-6);
+	CHECK(isnan(stats_t_cdf(1, 0)));
+}
+
+TEST(stats, paired_verdict_cancels_drift)
+{
+	double a[16], b[16], u[16], w[16];
+	struct stats_verdict v;
+
+	/*
+	 * The ground rises 2% a block; within a block B is 0.2% above A.
+	 * The blocks are the unit: a 0.2% change, nowhere near 5%.
+	 */
+	for (int i = 0; i < 16; i++) {
+		a[i] = 100 * (1 + 0.02 * i) * (1 + 0.001 * ((i * 7) % 5 - 2));
+		b[i] = a[i] * 1.002 * (1 + 0.0005 * ((i * 3) % 5 - 2));
+	}
+	REQUIRE(!stats_paired_verdict(&v, a, b, 16, 0.05, 0.01));
+	CHECK_STR(stats_outcome_name(v.outcome), "GOOD");
+	CHECK(v.ratio > 1 && v.ratio < 1.005);
+	CHECK_INT(v.na, 16);
+	/* the same runs taken as two unpaired samples drown in the drift */
+	REQUIRE(!stats_verdict(&v, a, 16, b, 16, 0.05, 0.01));
+	CHECK_STR(stats_outcome_name(v.outcome), "INCONCLUSIVE");
+	/* a 6% step in every block is BAD; a lost side drops its block */
+	for (int i = 0; i < 16; i++) {
+		u[i] = a[i];
+		w[i] = a[i] * 1.06 * (1 + 0.001 * ((i * 5) % 3 - 1));
+	}
+	u[3] = NAN;
+	REQUIRE(!stats_paired_verdict(&v, u, w, 16, 0.05, 0.01));
+	CHECK_STR(stats_outcome_name(v.outcome), "BAD");
+	CHECK_INT(v.na, 15);
+	CHECK_INT(v.nan, 1);
+	CHECK_NEAR(v.p, 1.0 / 32768, 1e-15);	/* all 15 positive */
+	test_capture_start();
+	u[3] = -1;
+	CHECK(stats_paired_verdict(&v, u, w, 16, 0.05, 0.01) < 0);
+	CHECK_CONTAINS(test_captured(), "not positive");
+	test_capture_end();
+}
+
+TEST(stats, paired_verdict_scaled)
+{
+	double a[6], b[6];
+	struct stats_verdict v;
+	double se = 0.01 * sqrt(1.0526 / 6);
+
+	for (int i = 0; i < 6; i++) {
+		a[i] = 100;
+		b[i] = 100 * exp(0.02);
+	}
+	/* a known spread of 1% a block (20 df): t = 0.02 / se */
+	REQUIRE(!stats_paired_verdict_scaled(&v, a, b, 6, 0.01, 0.01, 0.01, 20));
+	CHECK_STR(stats_outcome_name(v.outcome), "BAD");
+	CHECK_NEAR(log(v.ratio), 0.02, 1e-9);
+	CHECK_NEAR(v.p, 1 - stats_t_cdf(0.02 / se, 20), 1e-12);
+	CHECK_NEAR(log(v.hi) - log(v.ratio), stats_t_quantile(0.99, 20) * se, 1e-9);
+	/* one wild block moves Huber's estimate by k / n only: 0.02 + 1.345 * 0.01 / 5 */
+	b[5] = 100 * exp(0.5);
+	REQUIRE(!stats_paired_verdict_scaled(&v, a, b, 6, 0.01, 0.01, 0.01, 20));
+	CHECK_NEAR(log(v.ratio), 0.02269, 1e-6);
+	test_capture_start();
+	CHECK(stats_paired_verdict_scaled(&v, a, b, 6, 0.01, 0.01, 0, 20) < 0);
+	CHECK(stats_paired_verdict_scaled(&v, a, b, 6, 0.01, 0.01, 0.01, 0.5) < 0);
+	test_capture_end();
+}

@@ -10,6 +10,7 @@
 #include "common/fsutil.h"
 #include "common/hist.h"
 #include "common/json.h"
+#include "common/strbuf.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -520,6 +521,100 @@ TEST(summary, two_clients_pool)
 	free(c2);
 	free(d);
 	free(dir);
+}
+
+/*
+ * Not measured stays null when clients merge (issue 14 #15, notes/utests.md):
+ * a client whose goodput is null makes the total null, not the other
+ * client's alone; a client record without "errors" makes errors_total
+ * null, not 0.
+ */
+TEST(summary, merged_nulls_stay_null)
+{
+	static const char run_json[] =
+		"{\"run_id\": \"lab3\", \"status\": \"complete\", \"hosts\": ["
+		"{\"name\": \"c1\", \"dir\": \"hosts/c1\", \"serves\": false, \"drives\": true},"
+		"{\"name\": \"c2\", \"dir\": \"hosts/c2\", \"serves\": false, \"drives\": true},"
+		"{\"name\": \"dut\", \"dir\": \"hosts/dut\", \"serves\": true, \"drives\": false}]}";
+	char *dir = scratch("nullmerge"), *c1 = xasprintf("%s/hosts/c1", dir);
+	char *c2 = xasprintf("%s/hosts/c2", dir), *one = scratch("noerrors");
+	char *d = xasprintf("%s/hosts/dut", dir);
+	json_t *sum;
+
+	put(dir, "run.json", run_json);
+	put_client(c1, 12, 2, NAN, "");
+	put_client(c2, 12, 2, 5e9, "");
+	mkdir_p(d);
+	sum = summary_build(dir);
+	REQUIRE(sum);
+	CHECK(json_is_null(json_object_get(sum, "goodput_bps")));
+	CHECK(isnan(json_get_num(sum, "cpu_pct_per_gbps")));
+	CHECK_NEAR(json_get_num(sum, "transactions"), 4000, 0);	/* still counted */
+	json_decref(sum);
+
+	put(one, "client.ndjson",
+	    "{\"type\":\"summary\",\"role\":\"client\",\"workload\":\"bulk\",\"t_mono_s\":12,"
+	    "\"duration_s\":2,\"goodput_bps\":1e9,\"transactions\":0}\n");
+	sum = summary_build(one);
+	REQUIRE(sum);
+	CHECK(json_is_null(json_object_get(sum, "errors_total")));
+	json_decref(sum);
+	free(dir);
+	free(c1);
+	free(c2);
+	free(d);
+	free(one);
+}
+
+/*
+ * A run whose service failed measured the failure, not a speed (issue
+ * 14 #15): no transaction (for bulk, no byte), or errors past the ratio.
+ */
+static int failed_with(const char *text, double ratio, const char *want)
+{
+	json_t *sum = json_loads(text, 0, NULL);
+	struct strbuf why = STRBUF_INIT;
+	int r;
+
+	if (!sum)
+		die("bad test json: %s", text);
+	r = summary_workload_failed(sum, ratio, &why);
+	if (want)
+		CHECK_CONTAINS(why.buf, want);
+	else
+		CHECK_STR(why.buf, "");
+	strbuf_release(&why);
+	json_decref(sum);
+	return r;
+}
+
+TEST(summary, workload_failed)
+{
+	/* the old HTTP server that crashed: 578 refused, no transaction */
+	CHECK(failed_with("{\"workload\":\"chunk\",\"transactions\":0,\"goodput_bps\":0,"
+			  "\"errors\":{\"refused\":578,\"reset\":0},\"errors_total\":578}", 0.05,
+			  "did no transaction in the measured window: 578 errors (refused 578)"));
+	CHECK(failed_with("{\"workload\":\"bulk\",\"transactions\":0,\"conn_opened\":2,"
+			  "\"bytes_rx\":0,\"bytes_tx\":0,\"errors_total\":0}", 0.05,
+			  "moved no byte in the measured window"));
+	/* bulk moves bytes without transactions */
+	CHECK(!failed_with("{\"workload\":\"bulk\",\"transactions\":0,\"conn_opened\":8,"
+			   "\"bytes_rx\":1e9,\"bytes_tx\":0,\"errors_total\":0}", 0.05, NULL));
+	/* 10 errors in 1000 attempts: 1%, under 5%; past 0.5% */
+	CHECK(!failed_with("{\"workload\":\"crr\",\"transactions\":990,"
+			   "\"errors\":{\"reset\":10},\"errors_total\":10}", 0.05, NULL));
+	CHECK(failed_with("{\"workload\":\"crr\",\"transactions\":990,"
+			  "\"errors\":{\"reset\":10},\"errors_total\":10}", 0.005,
+			  "10 errors (reset 10) for 990 transactions, past max-error-ratio = 0.005"));
+	/* 1 of 9 bulk connections refused */
+	CHECK(failed_with("{\"workload\":\"bulk\",\"conn_opened\":8,\"bytes_rx\":1e9,"
+			  "\"errors\":{\"refused\":1},\"errors_total\":1}", 0.05,
+			  "1 error (refused 1) for 8 connections"));
+	/* 1 = never on errors; not measured decides nothing */
+	CHECK(!failed_with("{\"workload\":\"crr\",\"transactions\":1,\"errors_total\":999}",
+			   1, NULL));
+	CHECK(!failed_with("{\"workload\":\"crr\",\"transactions\":null,\"errors_total\":null}",
+			   0.05, NULL));
 }
 
 /*
