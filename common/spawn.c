@@ -64,14 +64,25 @@ static void NORETURN child_fail(int errfd, int stage)
 	_exit(127);
 }
 
+/*
+ * dup2 onto itself keeps close-on-exec: a pipe that landed on the very
+ * descriptor it is meant for would be closed by the exec.
+ */
+static int move_fd(int from, int to)
+{
+	if (from != to)
+		return dup2(from, to);
+	return fcntl(to, F_SETFD, fcntl(to, F_GETFD) & ~FD_CLOEXEC);
+}
+
 static void redirect(const struct spawn_opts *o, int errfd)
 {
 	if (o->cwd && chdir(o->cwd))
 		child_fail(errfd, STAGE_CWD);
-	if (o->stdin_fd >= 0 ? dup2(o->stdin_fd, 0) < 0
+	if (o->stdin_fd >= 0 ? move_fd(o->stdin_fd, 0) < 0
 	    : open_into(o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY, 0))
 		child_fail(errfd, STAGE_STDIN);
-	if (o->stdout_fd >= 0 ? dup2(o->stdout_fd, 1) < 0
+	if (o->stdout_fd >= 0 ? move_fd(o->stdout_fd, 1) < 0
 	    : o->stdout_path && open_into(o->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 1))
 		child_fail(errfd, STAGE_STDOUT);
 	if (o->stderr_path && !strcmp(o->stderr_path, "&1") ? dup2(1, 2) < 0
@@ -215,6 +226,13 @@ int child_exit_code(const struct child *c)
 	if (WIFSIGNALED(c->status))
 		return 128 + WTERMSIG(c->status);
 	return 128;
+}
+
+void sanitize_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			die("cannot open /dev/null for descriptor %d", fd);
 }
 
 int run_capture(char *const argv[], double timeout, struct strbuf *out)

@@ -55,6 +55,12 @@ int child_exit_code(const struct child *c);
  * exit code (as child_exit_code), or a negative error; on timeout the
  * whole process group is killed and PERFLAB_ETIMEOUT returned.
  */
+/*
+ * Open /dev/null on any of descriptors 0, 1 and 2 that is closed, so that
+ * no file or pipe opened later lands there by chance (as git does).
+ */
+void sanitize_std_fds(void);
+
 int run_capture(char *const argv[], double timeout, struct strbuf *out);
 /* The same with standard error sent to a file ("/dev/null" to hush it). */
 int run_capture_err(char *const argv[], double timeout, struct strbuf *out,

@@ -8,6 +8,7 @@
  */
 #include "harness/builtin.h"
 #include "collectors/fingerprint.h"
+#include "common/spawn.h"
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/util.h"
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	progname = "perflab-agent";
+	sanitize_std_fds();
 	signal(SIGPIPE, SIG_IGN);
 	while (argc > 1 && argv[1][0] == '-' && strcmp(argv[1], "-h") && strcmp(argv[1], "--help")) {
 		if (!strcmp(argv[1], "-q"))

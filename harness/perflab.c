@@ -3,6 +3,7 @@
  * the shared setup it needs and the line `perflab help` prints.
  */
 #include "harness/builtin.h"
+#include "common/spawn.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -143,6 +144,7 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 	int ret;
 
+	sanitize_std_fds();
 	signal(SIGPIPE, SIG_IGN);
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "-q"))

@@ -134,6 +134,19 @@ static void pending_finish(struct pending *p, int n, double timeout)
 	}
 }
 
+/* n pendings, none started: no output to read, no child to reap. */
+static struct pending *pending_alloc(int n)
+{
+	struct pending *p = xcalloc((size_t)n, sizeof(*p));
+
+	for (int i = 0; i < n; i++) {
+		strbuf_init(&p[i].text);
+		p[i].out = -1;
+		p[i].code = -1;
+	}
+	return p;
+}
+
 static void pending_release(struct pending *p, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -250,7 +263,7 @@ static int prepared(struct run_host *rh, const struct pending *p)
 
 static int prepare_all(struct run_host *v, int n)
 {
-	struct pending *p = xcalloc((size_t)n, sizeof(*p));
+	struct pending *p = pending_alloc(n);
 	int ret = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -356,7 +369,7 @@ int hosts_prepare(struct run_host *v, int n, const char *state_dir)
 
 int hosts_fingerprint(struct run_host *v, int n)
 {
-	struct pending *p = xcalloc((size_t)n, sizeof(*p));
+	struct pending *p = pending_alloc(n);
 	int ret = 0, k = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -413,7 +426,7 @@ int hosts_fetch(struct run_host *v, int n)
 {
 	struct child *c = xcalloc((size_t)n, sizeof(*c));
 	char **tarball = xcalloc((size_t)n, sizeof(*tarball));
-	struct pending *p = xcalloc((size_t)n, sizeof(*p));
+	struct pending *p = pending_alloc(n);
 	int ret = 0, k = 0;
 
 	for (int i = 0; i < n; i++)

@@ -70,4 +70,16 @@ test_expect_success 'without RENAME_NOREPLACE (NFS): the run directory is still 
 	test -z "$(ls -A nfs | grep "^\.tmp-")"
 '
 
+# A run never reads its own standard input: once a host run locally
+# left a descriptor 0 among the outputs to read, so the run swallowed
+# its caller's input (and, closed, handed a pipe there to a collector
+# that then never saw its input end).
+test_expect_success 'a run leaves its standard input alone' '
+	{ echo kept; sleep 1; echo after; } | {
+		perflab run --duration 1 --warmup 0 --results stdin >out 2>err &&
+		read first && test "$first" = kept
+	} &&
+	json stdin/$(ls stdin)/run.json "d[\"status\"] == \"complete\""
+'
+
 test_done
