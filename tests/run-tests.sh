@@ -3,16 +3,17 @@
 # fuzz target on its seed corpus, and the shell tests. Suites that do not
 # measure CPU or goodput run two at a time; the suites marked
 # "# perflab-test: measures" (they judge CPU or goodput on a lab) run
-# alone afterwards, since measurements on a loaded machine lie. Each suite
-# has a timeout (PERFLAB_TEST_TIMEOUT, default 900 s) and prints its time.
+# alone afterwards, since measurements on a loaded machine lie; those marked
+# "# perflab-test: long" start first among the quiet ones. Each suite
+# has a timeout (PERFLAB_TEST_TIMEOUT, default 420 s) and prints its time.
 # Ends with the line "N passed, N failed".
 #
 #   tests/run-tests.sh [SUITE...]     e.g. tests/run-tests.sh t5100-history unit
 cd "$(dirname "$0")/.." || exit 1
 log=build/test-logs
 jobs=${PERFLAB_TEST_JOBS:-2}
-timeout_s=${PERFLAB_TEST_TIMEOUT:-900}
-fuzz_s=${PERFLAB_FUZZ_SECONDS:-10}
+timeout_s=${PERFLAB_TEST_TIMEOUT:-420}
+fuzz_s=${PERFLAB_FUZZ_SECONDS:-4}
 export log timeout_s fuzz_s
 
 # run_one NAME: run a suite into $log/NAME.out (TAP) and $log/NAME.time.
@@ -50,6 +51,7 @@ rm -rf "$log"
 mkdir -p "$log"
 
 measures() { grep -q '^# perflab-test: measures' "tests/t/$1.sh" 2>/dev/null; }
+long() { grep -q '^# perflab-test: long' "tests/t/$1.sh" 2>/dev/null; }
 
 all=""
 if [ $# -gt 0 ]; then
@@ -63,10 +65,15 @@ else
 		[ -f "$t" ] && all="$all $(basename "$t" .sh)"
 	done
 fi
-quiet="" loud=""
+# the long quiet suites (they boot VMs) start first, the others fill in beside them
+quiet="" loud="" first=""
 for s in $all; do
-	if measures "$s"; then loud="$loud $s"; else quiet="$quiet $s"; fi
+	if measures "$s"; then loud="$loud $s"
+	elif long "$s"; then first="$first $s"
+	else quiet="$quiet $s"; fi
 done
+quiet="$first $quiet"
+quiet=${quiet# }
 
 t0=$(date +%s)
 # the quiet suites, $jobs at a time; then the measuring ones, alone

@@ -1,5 +1,5 @@
 #!/bin/sh
-# perflab-test: measures (runs alone: it judges CPU or goodput on a lab)
+# perflab-test: quiet (its runs judge no CPU or goodput: it runs beside other suites)
 test_description='deploy an image on the lab DUT: install, reboot, wait, power-cycle, classify'
 . "$(dirname "$0")/test-lib.sh"
 

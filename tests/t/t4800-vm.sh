@@ -1,4 +1,5 @@
 #!/bin/sh
+# perflab-test: long (it boots VMs: among the quiet suites, started first)
 test_description='the VM lab: a QEMU DUT booting Debian'"'"'s cloud kernel, measured from a namespace client; [deploy] kind = kernel boots a built kernel and keeps its console; a kernel that panics is a skip; lab down leaves nothing'
 . "$(dirname "$0")/test-lib.sh"
 
