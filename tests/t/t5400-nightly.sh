@@ -27,8 +27,7 @@ test_expect_success 'a generated history: three nightly tips, the regression pla
 	git -C repo branch tip $n1 &&
 	SAMPLE_BYTES=1048576 sample_job job "$TRASH/repo" "rate = 1G
 [thresholds]
-cpu_per_gbit = +30%
-goodput = -25%" &&
+cpu_per_gbit = +30%" &&
 	sed -i "s/^\[source\]$/[source]\nbranch = tip/" job &&
 	perflab config check job
 '
