@@ -186,8 +186,8 @@ check-kernel:
 	 echo "$$p passed, $$f failed"; [ "$$f" = 0 ]
 
 # Bisections under a CPU hog that comes and goes (issue 12): the planted
-# commit or INCONCLUSIVE, never another; PERFLAB_LOAD_TRIALS of them
-# (default 5), about 3 min each; not part of `make check`.
+# commit or INCONCLUSIVE, never another; one per seed in PERFLAB_LOAD_SEEDS
+# (default "1 2 3 4 5"), about 3 min each; not part of `make check`.
 check-load: all
 	@mkdir -p build/test-logs
 	@rm -f build/test-logs/t9200-table
