@@ -588,16 +588,29 @@ static enum run_status finish(struct run_state *st)
 		}
 	}
 	phase_done(st, "summarize");
+	/* summary.json before run.json: a run.json that says complete has its summary */
+	if (sum) {
+		path = xasprintf("%s/summary.json", st->tmp);
+		if (json_write_file(path, sum, 1) && !st->failure)
+			st->failure = "summary.json could not be written";
+		free(path);
+		json_decref(sum);
+	}
 	if (st->failure && st->status == RUN_COMPLETE)
 		st->status = RUN_FAILED;
 	json_set_str(st->meta, "status", status_name(st->status));
 	json_set_str(st->meta, "failure", st->failure);
 	ret = write_meta(st);
-	if (sum) {
-		path = xasprintf("%s/summary.json", st->tmp);
-		ret |= json_write_file(path, sum, 1);
-		free(path);
-		json_decref(sum);
+	/*
+	 * run.json's last word is what makes it a run: without it (a full
+	 * disk) it is not one, and is neither finalised nor indexed.
+	 */
+	if (ret) {
+		error("the run's record could not be written: it stays at '%s', not a run",
+		      st->tmp);
+		free(st->final);
+		st->final = xstrdup(st->tmp);
+		return RUN_FAILED;
 	}
 	if (rename_noreplace(st->tmp, st->final)) {
 		error("cannot move '%s' to '%s': the run stays there", st->tmp, st->final);
@@ -606,7 +619,7 @@ static enum run_status finish(struct run_state *st)
 		return RUN_FAILED;
 	}
 	history_index_run(st->r->results, st->final);
-	return ret && st->status == RUN_COMPLETE ? RUN_FAILED : st->status;
+	return st->status;
 }
 
 /*
