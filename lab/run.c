@@ -402,8 +402,31 @@ static void stop_one(struct child *c, int *in, int *out)
 	*out = -1;
 }
 
+/*
+ * A server or collectors that ended before they were told to (their
+ * host's sshd killed, the connection lost, a crash) did not see the
+ * whole run: its figures are not a measurement. The first is named.
+ */
+static void ended_early(struct run_state *st, struct run_host *rh, struct child *c,
+			const char *role)
+{
+	if (!c->pid || child_wait(c, 0) || st->failure)
+		return;
+	strbuf_reset(&st->why);
+	strbuf_addf(&st->why, "the %s on host '%s' ended before the run did (exit %d%s)",
+		    role, rh->h->name, child_exit_code(c),
+		    child_exit_code(c) == 255 && st->hl && !host_is_local(rh->h) ?
+		    ": the ssh connection was lost" : "");
+	st->failure = st->why.buf;
+	error("%s", st->failure);
+}
+
 static void stop_all(struct run_state *st)
 {
+	for (int i = 0; i < st->nhosts; i++) {
+		ended_early(st, &st->hosts[i], &st->hosts[i].collect, "collectors");
+		ended_early(st, &st->hosts[i], &st->hosts[i].server, "server");
+	}
 	for (int i = 0; i < st->nhosts; i++) {
 		struct run_host *rh = &st->hosts[i];
 
