@@ -26,6 +26,7 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -190,6 +191,7 @@ struct hunt {
 	char **end_dirs[2];
 	size_t n_end[2];
 	int fp_shown;
+	int resumed;		/* look for runs that landed as the last perflab died */
 };
 
 /* Commits found unbuildable or unbootable: their other runs are not measured. */
@@ -300,6 +302,75 @@ static size_t plan(struct hunt *h, const struct engine_request *req, size_t n,
 				.share = (int)req[i].lane, .reboot = r == 0,
 			};
 	return k;
+}
+
+/*
+ * After kill -9 a run may have finished (renamed into place) before its
+ * perflab journaled it. Such a run of this bisection, of a commit and
+ * side the round asks for, lands now instead of being measured again.
+ * An aborted run is measured again: it measured nothing.
+ */
+static int adopt_landed(struct hunt *h, struct sched_job *jobs, size_t *njobs)
+{
+	const char *results = h->js->run.results;
+	char *jpath = xasprintf("%s/journal.ndjson", h->b.dir);
+	char *journal = read_file(jpath, 1u << 30, NULL);
+	DIR *d = opendir(results);
+	struct dirent *de;
+	int ret = 0;
+
+	while (d && (de = readdir(d)) && !ret) {
+		char *path, *quoted;
+		json_t *m;
+		const char *kind, *series, *status, *side, *commit;
+		enum run_status st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		quoted = xasprintf("/%s\"", de->d_name);
+		if (journal && strstr(journal, quoted)) {
+			free(quoted);
+			continue;	/* journaled: the engine has it */
+		}
+		free(quoted);
+		path = xasprintf("%s/%s/run.json", results, de->d_name);
+		m = json_load_file(path, 0, NULL);
+		free(path);
+		kind = json_get_str(m, "kind");
+		series = json_get_str(m, "series");
+		status = json_get_str(m, "status");
+		side = json_get_str(m, "side");
+		commit = json_get_str(m, "commit");
+		if (!m || !kind || !series || !status || !side || !commit ||
+		    strcmp(kind, "bisect") || strcmp(series, h->b.id) ||
+		    (strcmp(status, "complete") && strcmp(status, "failed"))) {
+			json_decref(m);
+			continue;
+		}
+		st = strcmp(status, "complete") ? RUN_FAILED : RUN_COMPLETE;
+		for (size_t j = 0; j < *njobs; j++) {
+			if (!jobs[j].rev || strcmp(jobs[j].rev, commit) || strcmp(jobs[j].side, side))
+				continue;
+			path = xasprintf("%s/%s", results, de->d_name);
+			printf("    %.12s: run %s landed before the last perflab died: taken\n",
+			       commit, de->d_name);
+			ret = land(h, &jobs[j], st, path);
+			free(path);
+			/* the request keeps its own boot: its next run deploys anew */
+			if (j + 1 < *njobs && jobs[j].reboot && jobs[j + 1].tag == jobs[j].tag &&
+			    jobs[j + 1].group == jobs[j].group)
+				jobs[j + 1].reboot = 1;
+			memmove(&jobs[j], &jobs[j + 1], (*njobs - j - 1) * sizeof(*jobs));
+			(*njobs)--;
+			break;
+		}
+		json_decref(m);
+	}
+	if (d)
+		closedir(d);
+	free(journal);
+	free(jpath);
+	return ret;
 }
 
 /* Build every commit of the round once, before DUTs fetch images. */
@@ -546,6 +617,12 @@ static int hunt(struct hunt *h)
 		size_t njobs = plan(h, req, (size_t)n, &jobs);
 
 		show_round(h, req, (size_t)n);
+		if (h->resumed && adopt_landed(h, jobs, &njobs)) {
+			free(jobs);
+			free(req);
+			return EXIT_FATAL;
+		}
+		h->resumed = 0;
 		if (prebuild(h, jobs, &njobs) || measure(h, jobs, njobs)) {
 			free(jobs);
 			free(req);
@@ -754,6 +831,7 @@ static int run_or_resume(int argc, char **argv, int resume)
 	if (sched_init(&h.sc, &js, cli.duts, "bisect", NULL, argv) || start(&h, resume))
 		goto out;
 	h.sc.series = h.b.id;
+	h.resumed = resume;
 	if (!resume && save_context(&h))
 		goto out;
 	ret = hunt(&h);

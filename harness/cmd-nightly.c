@@ -24,6 +24,7 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -244,6 +245,91 @@ static void short_id(char out[13], const char *id)
 	snprintf(out, 13, "%.12s", id ? id : "?");
 }
 
+/*
+ * Does RESULTS/name hold a complete run of this night (kind nightly,
+ * its series, side and commit)? Only run.json is read, quietly: a
+ * damaged or foreign directory is simply not one.
+ */
+static int night_run_side(const char *results, const char *name, const char *series,
+			  const char *tip, const char *good)
+{
+	char *path = xasprintf("%s/%s/run.json", results, name);
+	json_t *m = json_load_file(path, 0, NULL);
+	const char *kind = json_get_str(m, "kind"), *ser = json_get_str(m, "series");
+	const char *status = json_get_str(m, "status"), *side = json_get_str(m, "side");
+	const char *commit = json_get_str(m, "commit");
+	int ret = -1;
+
+	if (m && kind && ser && status && side && commit && !strcmp(kind, "nightly") &&
+	    !strcmp(ser, series) && !strcmp(status, "complete")) {
+		if (!strcmp(side, "B") && !strcmp(commit, tip))
+			ret = 1;
+		else if (!strcmp(side, "A") && good && strcmp(good, tip) && !strcmp(commit, good))
+			ret = 0;
+	}
+	json_decref(m);
+	free(path);
+	return ret;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A night measured before (its perflab killed, or run again for the
+ * same date): the complete runs it left of its job, series, tip and
+ * baseline count, oldest first, and are not measured again. A run
+ * finished but not indexed (killed between the two) is indexed now.
+ */
+static void resume_runs(struct night *n)
+{
+	const char *results = n->js->run.results;
+	const char *good = n->have_last ? n->last.commit : NULL;
+	DIR *d = opendir(results);
+	struct dirent *de;
+	char **names = NULL;
+	size_t nr = 0, alloc = 0;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;	/* .tmp-, .incomplete-: never a run */
+		ALLOC_GROW(names, nr + 1, alloc);
+		names[nr++] = xstrdup(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	qsort(names, nr, sizeof(*names), cmp_name);	/* run ids begin with their time */
+	for (size_t i = 0; i < nr; i++) {
+		int side = night_run_side(results, names[i], n->series, n->tip, good);
+		struct history_run r = { 0 };
+		char *dir;
+
+		if (side < 0)
+			goto next;
+		/* the series names the date and tip; the job is the command's */
+		if (history_run_read(&r, results, names[i]) || !r.job ||
+		    strcmp(r.job_name ? r.job_name : "", n->js->name ? n->js->name : "")) {
+			history_run_release(&r);
+			goto next;
+		}
+		history_run_release(&r);
+		dir = xasprintf("%s/%s", results, names[i]);
+		history_add_run(n->h, dir);
+		if (side)
+			push_dir(&n->r.b, &n->r.nb, &n->r.alloc_b, dir);
+		else
+			push_dir(&n->r.a, &n->r.na, &n->r.alloc_a, dir);
+next:
+		free(names[i]);
+	}
+	free(names);
+	if (n->r.na || n->r.nb)
+		printf("resuming the night: %zu runs of the tip and %zu of the last good commit "
+		       "were measured already\n", n->r.nb, n->r.na);
+}
+
 /* Resolve and build the tip. 0, or the night is over (n->exit set). */
 static int resolve_tip(struct night *n)
 {
@@ -361,8 +447,11 @@ static void against_last_good(struct night *n)
 			run_set_release(&b);
 			have = 0;
 		}
-		if (run_set_from_dirs(&a, n->last.commit, n->r.a, n->r.na) ||
-		    run_set_from_dirs(&b, n->tip, n->r.b, n->r.nb) ||
+		/* at look i, its runs: a resumed night may hold more than were due */
+		if (run_set_from_dirs(&a, n->last.commit, n->r.a, n->r.na < looks.runs[i] ?
+				      n->r.na : looks.runs[i]) ||
+		    run_set_from_dirs(&b, n->tip, n->r.b, n->r.nb < looks.runs[i] ?
+				      n->r.nb : looks.runs[i]) ||
 		    compare_sets(&c, &a, &b, n->js->gates, n->js->ngates, looks.alpha[i])) {
 			n->verdict = "FAILED";
 			n->exit = EXIT_FATAL;
@@ -570,6 +659,7 @@ static int nightly(struct nightly_cli *cli, struct job_setup *js, char **argv,
 	n.have_last = !r;
 	if (r && r != PERFLAB_ENOTFOUND)
 		goto done;
+	resume_runs(&n);
 	if (!n.have_last)
 		baseline(&n, "the first night of this job");
 	else if (!strcmp(n.last.commit, n.tip))

@@ -402,8 +402,31 @@ static void stop_one(struct child *c, int *in, int *out)
 	*out = -1;
 }
 
+/*
+ * A server or collectors that ended before they were told to (their
+ * host's sshd killed, the connection lost, a crash) did not see the
+ * whole run: its figures are not a measurement. The first is named.
+ */
+static void ended_early(struct run_state *st, struct run_host *rh, struct child *c,
+			const char *role)
+{
+	if (!c->pid || child_wait(c, 0) || st->failure)
+		return;
+	strbuf_reset(&st->why);
+	strbuf_addf(&st->why, "the %s on host '%s' ended before the run did (exit %d%s)",
+		    role, rh->h->name, child_exit_code(c),
+		    child_exit_code(c) == 255 && st->hl && !host_is_local(rh->h) ?
+		    ": the ssh connection was lost" : "");
+	st->failure = st->why.buf;
+	error("%s", st->failure);
+}
+
 static void stop_all(struct run_state *st)
 {
+	for (int i = 0; i < st->nhosts; i++) {
+		ended_early(st, &st->hosts[i], &st->hosts[i].collect, "collectors");
+		ended_early(st, &st->hosts[i], &st->hosts[i].server, "server");
+	}
 	for (int i = 0; i < st->nhosts; i++) {
 		struct run_host *rh = &st->hosts[i];
 
@@ -588,16 +611,29 @@ static enum run_status finish(struct run_state *st)
 		}
 	}
 	phase_done(st, "summarize");
+	/* summary.json before run.json: a run.json that says complete has its summary */
+	if (sum) {
+		path = xasprintf("%s/summary.json", st->tmp);
+		if (json_write_file(path, sum, 1) && !st->failure)
+			st->failure = "summary.json could not be written";
+		free(path);
+		json_decref(sum);
+	}
 	if (st->failure && st->status == RUN_COMPLETE)
 		st->status = RUN_FAILED;
 	json_set_str(st->meta, "status", status_name(st->status));
 	json_set_str(st->meta, "failure", st->failure);
 	ret = write_meta(st);
-	if (sum) {
-		path = xasprintf("%s/summary.json", st->tmp);
-		ret |= json_write_file(path, sum, 1);
-		free(path);
-		json_decref(sum);
+	/*
+	 * run.json's last word is what makes it a run: without it (a full
+	 * disk) it is not one, and is neither finalised nor indexed.
+	 */
+	if (ret) {
+		error("the run's record could not be written: it stays at '%s', not a run",
+		      st->tmp);
+		free(st->final);
+		st->final = xstrdup(st->tmp);
+		return RUN_FAILED;
 	}
 	if (rename_noreplace(st->tmp, st->final)) {
 		error("cannot move '%s' to '%s': the run stays there", st->tmp, st->final);
@@ -606,7 +642,7 @@ static enum run_status finish(struct run_state *st)
 		return RUN_FAILED;
 	}
 	history_index_run(st->r->results, st->final);
-	return ret && st->status == RUN_COMPLETE ? RUN_FAILED : st->status;
+	return st->status;
 }
 
 /*
