@@ -32,7 +32,7 @@ void tcpcheck_thresholds_init(struct tcpcheck_thresholds *th)
 	th->stall_min_s = 0.2;
 	th->over_cwnd_slack = 1;
 	th->over_rwnd_slack = 0;
-	th->rwnd_limited = 0.7;
+	th->rwnd_limited = 0.55;
 	th->rwnd_app = 0.25;
 	th->rwnd_growth = 1.1;
 	th->rwnd_samples = 5;
@@ -292,6 +292,7 @@ struct flight_state {
 	int64_t mss;
 	int64_t ca;		/* the congestion state now, as far as we know */
 	int rtx;		/* a retransmission since the last TCP_INFO (no ca events) */
+	int dirty;		/* not Open at some point since the previous probe */
 	const struct tcprec *prev;	/* the previous probe */
 };
 
@@ -303,11 +304,14 @@ static void check_probe(struct tcpcheck_conn_result *out, struct flight_state *s
 	int64_t pnxt = s->prev ? get(s->prev, TF_SND_NXT) : -1;
 	uint32_t flight;
 
+	int open = s->ca == CA_OPEN && !s->rtx && !s->dirty;
+
 	s->prev = r;
+	s->dirty = !(s->ca == CA_OPEN && !s->rtx);
 	if (nxt < 0 || una < 0 || pnxt < 0 || (int32_t)((uint32_t)nxt - (uint32_t)pnxt) <= 0)
 		return;	/* nothing new sent since the previous snapshot */
 	flight = (uint32_t)nxt - (uint32_t)una;
-	if (s->mss > 0 && cwnd >= 0 && s->ca == CA_OPEN && !s->rtx &&
+	if (s->mss > 0 && cwnd >= 0 && open &&
 	    flight > (cwnd + th->over_cwnd_slack) * (double)s->mss)
 		out->count[TCPCHECK_OVER_CWND]++;
 	if (wnd >= 0 && flight > wnd + th->over_rwnd_slack)
@@ -317,7 +321,7 @@ static void check_probe(struct tcpcheck_conn_result *out, struct flight_state *s
 static void rule_flight_probes(struct tcpcheck_conn_result *out, const struct tcprec *rec,
 			       size_t n, uint32_t traced, const struct tcpcheck_thresholds *th)
 {
-	struct flight_state s = { first_mss(rec, n), CA_OPEN, 0, NULL };
+	struct flight_state s = { first_mss(rec, n), CA_OPEN, 0, 0, NULL };
 	int ca_traced = (traced & (1u << TCPREC_CA)) != 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -331,8 +335,9 @@ static void rule_flight_probes(struct tcpcheck_conn_result *out, const struct tc
 			s.rtx = 0;
 		} else if (r->kind == TCPREC_CA && get(r, TF_CA_STATE) >= 0) {
 			s.ca = get(r, TF_CA_STATE);
+			s.dirty |= s.ca != CA_OPEN;
 		} else if (r->kind == TCPREC_RETRANS && !ca_traced) {
-			s.rtx = 1;
+			s.rtx = s.dirty = 1;
 		} else if (r->kind == TCPREC_PROBE) {
 			check_probe(out, &s, r, th);
 		}
@@ -429,7 +434,7 @@ static void rule_stalled(struct tcpcheck_conn_result *out, const struct tcprec *
 
 			if (need < th->stall_min_s)
 				need = th->stall_min_s;
-			if (r->t - start->t >= need) {
+			if (r->t - start->t >= need - 1e-6) {	/* times are printed to ns */
 				out->count[TCPCHECK_STALLED]++;
 				counted = 1;
 			}
@@ -448,17 +453,26 @@ struct stuck_state {
 	int counted;
 };
 
-/* Was the interval (prev, r] window-limited with the application keeping up? */
+/*
+ * Was the interval (prev, r] limited by the window, the application
+ * keeping up? The receiver's own autotuning (DRS) measures what the
+ * application reads per RTT (rcv_space, the largest such) and wants the
+ * window at twice that: a window under rcv_space / rwnd_limited is one
+ * autotuning would have grown. The flow must still deliver at least
+ * half that much per RTT now (both measured with the receiver's RTT
+ * estimate, whose bias cancels), and the unread bytes stay small.
+ */
 static int limited(const struct stuck_state *s, const struct tcprec *r, int64_t w,
 		   const struct tcpcheck_thresholds *th)
 {
-	int64_t rtt = get(r, TF_RCV_RTT), q = get(r, TF_RQUEUE);
+	int64_t rtt = get(r, TF_RCV_RTT), q = get(r, TF_RQUEUE), space = get(r, TF_RCV_SPACE);
 	int64_t b = get(r, TF_BYTES_RECEIVED), pb = get(s->prev, TF_BYTES_RECEIVED);
 	double dt = r->t - s->prev->t;
 
-	if (w <= 0 || rtt <= 0 || q < 0 || b < 0 || pb < 0 || b <= pb || dt <= 0)
+	if (w <= 0 || rtt <= 0 || q < 0 || space <= 0 || b < 0 || pb < 0 || b <= pb || dt <= 0)
 		return 0;
-	return (double)(b - pb) / dt * (double)rtt / 1e6 >= th->rwnd_limited * (double)w &&
+	return (double)space >= th->rwnd_limited * (double)w &&
+	       (double)(b - pb) / dt * (double)rtt / 1e6 >= 0.5 * (double)space &&
 	       (double)q <= th->rwnd_app * (double)w;
 }
 
@@ -467,7 +481,8 @@ static void stuck_sample(struct tcpcheck_conn_result *out, struct stuck_state *s
 {
 	int64_t w = tcprec_has(r, TF_RCV_WND) ? get(r, TF_RCV_WND) : s->probe_wnd;
 
-	if (get(r, TF_BYTES_RECEIVED) >= 0 && w >= 0 && tcprec_has(r, TF_RCV_RTT))
+	if (get(r, TF_BYTES_RECEIVED) >= 0 && w >= 0 && tcprec_has(r, TF_RCV_RTT) &&
+	    tcprec_has(r, TF_RCV_SPACE))
 		out->avail[TCPCHECK_RWND_STUCK] = 1;
 	if (!s->prev || !limited(s, r, w, th)) {
 		s->run = 0;

@@ -31,14 +31,18 @@ struct json_t;
  *                 lowers cwnd under the flight). Occurrence: a snapshot.
  *  over_rwnd      the same against the peer's window: snd_nxt - snd_una >
  *                 snd_wnd + over_rwnd_slack bytes right after sending.
- *  rwnd_stuck     receiver side, over consecutive samples: the sender
- *                 filled the window (bytes received per receiver RTT >=
- *                 rwnd_limited x rcv_wnd), the application kept up
+ *  rwnd_stuck     receiver side, over consecutive TCP_INFO samples: the
+ *                 window is one receive autotuning would grow -- what the
+ *                 application reads per RTT (tcpi_rcv_space, the DRS
+ *                 measure) is at least rwnd_limited x rcv_wnd (autotuning
+ *                 keeps the window at twice it: 0.5, and 0.55 leaves room
+ *                 for its rounding) --, data still flows at
+ *                 half that per RTT or more, the application keeps up
  *                 (unread bytes <= rwnd_app x rcv_wnd), and the window did
  *                 not grow (stayed <= rwnd_growth x its value at the start)
  *                 for rwnd_samples intervals in a row: the seed-001 shape
- *                 (a window clamp that never grows). An occurrence is one
- *                 such run.
+ *                 (SO_RCVBUF locked, or a window clamp that never follows).
+ *                 An occurrence is one such run.
  *  rto_storm      rto_storm_count retransmission timeouts within
  *                 rto_storm_window_s (entries into the Loss state from
  *                 tcp_cong_state_set, else increments of tcpi_total_rto
@@ -73,7 +77,7 @@ struct tcpcheck_thresholds {
 	double stall_min_s;		/* ... and at least this long, seconds (0.2) */
 	double over_cwnd_slack;		/* segments beyond cwnd tolerated (1: a loss probe) */
 	double over_rwnd_slack;		/* bytes beyond the peer's window tolerated (0) */
-	double rwnd_limited;		/* window-limited: bytes per RTT >= this x rcv_wnd (0.7) */
+	double rwnd_limited;		/* rcv_space >= this x rcv_wnd: autotuning would grow it (0.55) */
 	double rwnd_app;		/* app keeps up: unread <= this x rcv_wnd (0.25) */
 	double rwnd_growth;		/* "did not grow": stayed <= this x the start (1.1) */
 	double rwnd_samples;		/* intervals in a row (5) */

@@ -491,13 +491,15 @@ static void finish(struct tcprec_file *f, const size_t *off)
 
 	for (size_t i = 0; i < f->nr_rec; i++)
 		it[i] = (struct sort_item){ f->rec[i], off[i], i };
-	qsort(it, f->nr_rec, sizeof(*it), cmp_item);
+	if (f->nr_rec)
+		qsort(it, f->nr_rec, sizeof(*it), cmp_item);
 	for (size_t i = 0; i < f->nr_rec; i++) {
 		f->rec[i] = it[i].r;
 		f->rec[i].v = f->pool ? f->pool + it[i].off : NULL;
 	}
 	free(it);
-	qsort(f->conn, f->nr_conn, sizeof(*f->conn), cmp_conn);
+	if (f->nr_conn)
+		qsort(f->conn, f->nr_conn, sizeof(*f->conn), cmp_conn);
 	for (size_t c = 0; c < f->nr_conn; c++) {
 		f->conn[c].first = j;
 		while (j < f->nr_rec && f->rec[j].conn == f->conn[c].id)

@@ -341,7 +341,9 @@ static void on_sock(const struct tcpdiag_sock *s, void *data)
 
 	if (s->state == 10 || (!s->rport && d->kind == TCPREC_END))
 		return;	/* a listener going away */
-	if ((i = conn_of_sock(t, s, d->t_ns)) < 0)
+	if (!(s->have & (UINT64_C(1) << TF_CWND)))
+		return;	/* no TCP_INFO: a timewait socket (FIN_WAIT2 timing out) */
+	if ((i = conn_of_sock(t, s, d->t_ns)) < 0 || t->conn[i].dead)
 		return;
 	if (s->have & (UINT64_C(1) << TF_MSS))
 		t->conn[i].mss = (uint32_t)s->vals[TF_MSS];
@@ -502,7 +504,8 @@ static int cmp_item(const void *a, const void *b)
 
 static void flush_batch(struct tcptrace *t)
 {
-	qsort(t->batch, t->nbatch, sizeof(*t->batch), cmp_item);
+	if (t->nbatch)
+		qsort(t->batch, t->nbatch, sizeof(*t->batch), cmp_item);
 	for (size_t i = 0; i < t->nbatch; i++)
 		write_item(t, &t->batch[i]);
 	t->nbatch = 0;
