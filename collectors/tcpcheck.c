@@ -39,7 +39,7 @@ void tcpcheck_thresholds_init(struct tcpcheck_thresholds *th)
 	th->rto_storm_count = 3;
 	th->rto_storm_window_s = 10;
 	th->reset_min = 1;
-	th->reset_ignore = 0;
+	th->reset_ignore[0] = '\0';
 	th->retransmits_min = 1;
 }
 
@@ -71,8 +71,11 @@ const char *const tcpcheck_threshold_keys[] = {
 	"unexpected_reset.ignore", "retransmits.min", NULL
 };
 
-/* enum sk_rst_reason as Linux 6.10+ prints it (tcp_send_reset's format). */
-static const char *const rst_reasons[] = {
+/*
+ * enum sk_rst_reason as Linux 6.18 prints it: the names of a trace
+ * without its own table (the numbers moved when reasons were added).
+ */
+static const char *const rst_reasons_618[] = {
 	"NOT_SPECIFIED", "NO_SOCKET", "TCP_INVALID_ACK_SEQUENCE", "TCP_RFC7323_PAWS",
 	"TCP_TOO_OLD_ACK", "TCP_ACK_UNSENT_DATA", "TCP_FLAGS", "TCP_OLD_ACK",
 	"TCP_ABORT_ON_DATA", "TCP_TIMEWAIT_SOCKET", "INVALID_SYN", "TCP_ABORT_ON_CLOSE",
@@ -80,48 +83,57 @@ static const char *const rst_reasons[] = {
 	"TCP_DISCONNECT_WITH_DATA",
 };
 
-static int parse_reason(const char *s, size_t n, unsigned *out)
+static int is_reason_name(const char *s, size_t n)
 {
-	char buf[64], *end;
-	unsigned long v;
-
-	if (!n || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(rst_reasons); i++)
-		if (!strcmp(buf, rst_reasons[i])) {
-			*out = (unsigned)i;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
 			return 0;
-		}
-	errno = 0;
-	v = strtoul(buf, &end, 10);
-	if (errno || *end || buf[0] < '0' || buf[0] > '9' || v > 63)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
+	return n > 0 && !(s[0] >= '0' && s[0] <= '9');
 }
 
-static int set_ignore(struct tcpcheck_thresholds *th, const char *value)
+/* The number of reason token s (n bytes) in trace f, or -1. */
+static int reason_number(const struct tcprec_file *f, const char *s, size_t n)
 {
-	uint64_t mask = 0;
-	const char *p = value;
+	int has_table = f && f->rst_reasons[0][0];
+	char *end;
+	unsigned long v;
 
+	if (!is_reason_name(s, n)) {
+		v = strtoul(s, &end, 10);
+		return end == s + n && v < 64 ? (int)v : -1;
+	}
+	for (int i = 0; i < 64; i++) {
+		const char *name = has_table ? f->rst_reasons[i]
+			: (size_t)i < ARRAY_SIZE(rst_reasons_618) ? rst_reasons_618[i] : "";
+
+		if (strlen(name) == n && !memcmp(name, s, n))
+			return i;
+	}
+	return -1;
+}
+
+/* Check a reason list; with f, the bitmask of the reasons it names there. */
+static int reasons_mask(const char *list, const struct tcprec_file *f, uint64_t *mask)
+{
+	const char *p = list;
+
+	*mask = 0;
 	while (*p) {
 		size_t n;
-		unsigned r;
+		int r;
 
 		while (*p == ' ' || *p == ',')
 			p++;
 		n = strcspn(p, " ,");
 		if (!n)
 			break;
-		if (parse_reason(p, n, &r))
-			return -1;
-		mask |= UINT64_C(1) << r;
+		r = reason_number(f, p, n);
+		if (r >= 0)
+			*mask |= UINT64_C(1) << r;
+		else if (!is_reason_name(p, n))
+			return -1;	/* a name unknown here may be another kernel's */
 		p += n;
 	}
-	th->reset_ignore = mask;
 	return 0;
 }
 
@@ -131,9 +143,12 @@ int tcpcheck_threshold_set(struct tcpcheck_thresholds *th, const char *key, cons
 	double v;
 
 	if (!strcmp(key, "unexpected_reset.ignore")) {
-		if (set_ignore(th, value))
+		uint64_t mask;
+
+		if (strlen(value) >= sizeof(th->reset_ignore) || reasons_mask(value, NULL, &mask))
 			return error("bad reset reasons for '%s': '%s'", key, value),
 			       PERFLAB_EINVAL;
+		strcpy(th->reset_ignore, value);
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
@@ -272,15 +287,19 @@ static void rule_rto_storm(struct tcpcheck_conn_result *out, const struct tcprec
 
 /* ---- resets ---- */
 
-static void rule_reset(struct tcpcheck_conn_result *out, const struct tcprec *rec, size_t n,
-		       uint32_t traced, const struct tcpcheck_thresholds *th)
+static void rule_reset(struct tcpcheck_conn_result *out, const struct tcprec_file *f,
+		       const struct tcprec *rec, size_t n, uint32_t traced,
+		       const struct tcpcheck_thresholds *th)
 {
+	uint64_t ignore;
+
+	reasons_mask(th->reset_ignore, f, &ignore);
 	for (size_t i = 0; i < n; i++) {
 		int64_t why = get(&rec[i], TF_REASON);
 
 		if (rec[i].kind == TCPREC_RST_RX ||
 		    (rec[i].kind == TCPREC_RST_TX &&
-		     (why < 0 || why > 63 || !((th->reset_ignore >> why) & 1))))
+		     (why < 0 || why > 63 || !((ignore >> why) & 1))))
 			out->count[TCPCHECK_RESET]++;
 	}
 	out->avail[TCPCHECK_RESET] = (traced & (1u << TCPREC_RST_TX | 1u << TCPREC_RST_RX)) != 0;
@@ -515,16 +534,19 @@ static void rule_rwnd_stuck(struct tcpcheck_conn_result *out, const struct tcpre
 
 /* ---- all rules ---- */
 
-void tcpcheck_conn(struct tcpcheck_conn_result *out, const struct tcprec_conn *c,
-		   const struct tcprec *rec, size_t n, uint32_t traced,
-		   const struct tcpcheck_thresholds *th)
+void tcpcheck_conn(struct tcpcheck_conn_result *out, const struct tcprec_file *f,
+		   const struct tcprec_conn *c, const struct tcpcheck_thresholds *th)
 {
+	const struct tcprec *rec = f->rec + c->first;
+	size_t n = c->nr;
+	uint32_t traced = f->traced;
+
 	memset(out, 0, sizeof(*out));
 	rule_stalled(out, rec, n, th);
 	rule_flight(out, c, rec, n, traced, th);
 	rule_rwnd_stuck(out, rec, n, th);
 	rule_rto_storm(out, c, rec, n, traced, th);
-	rule_reset(out, rec, n, traced, th);
+	rule_reset(out, f, rec, n, traced, th);
 	rule_retrans(out, c, rec, n, traced);
 }
 
@@ -548,7 +570,7 @@ int tcpcheck_run(struct tcpcheck_report *out, const struct tcprec_file *f,
 		const struct tcprec_conn *c = &f->conn[i];
 		struct tcpcheck_conn_result r;
 
-		tcpcheck_conn(&r, c, f->rec + c->first, c->nr, f->traced, th);
+		tcpcheck_conn(&r, f, c, th);
 		out->conns++;
 		for (int k = 0; k < TCPCHECK_NRULES; k++) {
 			struct tcpcheck_rule_result *rr = &out->rule[k];

@@ -84,7 +84,8 @@ struct tcpcheck_thresholds {
 	double rto_storm_count;		/* timeouts ... (3) */
 	double rto_storm_window_s;	/* ... within this many seconds (10) */
 	double reset_min;		/* resets to flag a connection (1) */
-	uint64_t reset_ignore;		/* bit r: resets sent with sk_rst_reason r are expected (none) */
+	char reset_ignore[256];		/* resets sent for these reasons are expected: names
+					 * or numbers, comma-separated ("" none) */
 	double retransmits_min;		/* segments to flag a connection (1) */
 };
 
@@ -95,9 +96,10 @@ void tcpcheck_thresholds_init(struct tcpcheck_thresholds *th);
  * stalled.rtts, stalled.min_s, over_cwnd.slack, over_rwnd.slack,
  * rwnd_stuck.limited, rwnd_stuck.app, rwnd_stuck.growth,
  * rwnd_stuck.samples, rto_storm.count, rto_storm.window_s,
- * unexpected_reset.min, unexpected_reset.ignore (reasons: numbers or
- * names as the kernel prints them, comma-separated: "TCP_ABORT_ON_CLOSE,
- * NO_SOCKET"), retransmits.min. Returns 0, PERFLAB_ENOTFOUND for an
+ * unexpected_reset.min, unexpected_reset.ignore (reasons: names as the
+ * kernel prints them, or numbers, comma-separated: "TCP_ABORT_ON_CLOSE,
+ * NO_SOCKET"; a name is resolved against each trace's own table, the
+ * numbering changes between kernels), retransmits.min. Returns 0, PERFLAB_ENOTFOUND for an
  * unknown key, PERFLAB_EINVAL for a bad value (reported as 'key').
  */
 int tcpcheck_threshold_set(struct tcpcheck_thresholds *th, const char *key, const char *value);
@@ -111,13 +113,12 @@ struct tcpcheck_conn_result {
 };
 
 /*
- * The rules over one connection's records (sorted by t). traced is a
- * bitmask of the record kinds the recorder could produce (1 << kind),
- * see tcprec_file.traced. Pure: no I/O, no state.
+ * The rules over connection c of trace f (its records, sorted by t; what
+ * kinds the recorder could produce, f->traced; the kernel's reset
+ * reasons). Pure: no I/O, no state.
  */
-void tcpcheck_conn(struct tcpcheck_conn_result *out, const struct tcprec_conn *c,
-		   const struct tcprec *rec, size_t n, uint32_t traced,
-		   const struct tcpcheck_thresholds *th);
+void tcpcheck_conn(struct tcpcheck_conn_result *out, const struct tcprec_file *f,
+		   const struct tcprec_conn *c, const struct tcpcheck_thresholds *th);
 
 struct tcpcheck_rule_result {
 	int avail;		/* could be measured on some connection; else count is null */

@@ -200,7 +200,12 @@ static int parse_msg(struct tcpdiag_sock *s, const unsigned char *p, size_t len)
 	return 0;
 }
 
-int tcpdiag_parse(const void *buf, size_t len, tcpdiag_fn fn, void *data)
+/*
+ * Walk netlink messages. With answers (exact lookups), an NLMSG_ERROR is
+ * one request's answer ("no such socket"), counted there, and the walk
+ * goes on; without, it ends the walk as -1.
+ */
+static int walk(const void *buf, size_t len, tcpdiag_fn fn, void *data, size_t *answers)
 {
 	const unsigned char *p = buf;
 	size_t off = 0;
@@ -214,7 +219,7 @@ int tcpdiag_parse(const void *buf, size_t len, tcpdiag_fn fn, void *data)
 			return -1;
 		if (h.nlmsg_type == NLMSG_DONE)
 			return 1;
-		if (h.nlmsg_type == NLMSG_ERROR) {
+		if (h.nlmsg_type == NLMSG_ERROR && !answers) {
 			struct nlmsgerr e;
 
 			if (h.nlmsg_len >= sizeof(h) + sizeof(e)) {
@@ -225,6 +230,8 @@ int tcpdiag_parse(const void *buf, size_t len, tcpdiag_fn fn, void *data)
 			}
 			return -1;
 		}
+		if (answers && (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == SOCK_DIAG_BY_FAMILY))
+			(*answers)++;
 		if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 		    !parse_msg(&s, p + off + sizeof(h), h.nlmsg_len - sizeof(h)) &&
 		    (s.family == AF_INET || s.family == AF_INET6))
@@ -232,6 +239,11 @@ int tcpdiag_parse(const void *buf, size_t len, tcpdiag_fn fn, void *data)
 		off += NLMSG_ALIGN(h.nlmsg_len);
 	}
 	return 0;
+}
+
+int tcpdiag_parse(const void *buf, size_t len, tcpdiag_fn fn, void *data)
+{
+	return walk(buf, len, fn, data, NULL);
 }
 
 int tcpdiag_open(void)
@@ -243,26 +255,87 @@ int tcpdiag_open(void)
 	return fd;
 }
 
+struct diag_req {
+	struct nlmsghdr h;
+	struct inet_diag_req_v2 r;
+};
+
+static void req_init(struct diag_req *req, int family, int dump)
+{
+	memset(req, 0, sizeof(*req));
+	req->h.nlmsg_len = sizeof(*req);
+	req->h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req->h.nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
+	req->r.sdiag_family = (uint8_t)family;
+	req->r.sdiag_protocol = IPPROTO_TCP;
+	req->r.idiag_states = STATES;
+	req->r.idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) |
+			   (1 << (INET_DIAG_SKMEMINFO - 1));
+}
+
 static int request(int fd, int family)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 r;
-	} req;
+	struct diag_req req;
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.r.sdiag_family = (uint8_t)family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = STATES;
-	req.r.idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) |
-			  (1 << (INET_DIAG_SKMEMINFO - 1));
+	req_init(&req, family, 1);
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return error_errno("cannot send an inet_diag request");
 	return 0;
+}
+
+/* The request for one socket, in its own view (src = local). */
+static void req_one(struct diag_req *req, const struct tcpdiag_key *k, uint32_t seq)
+{
+	int v4 = k->family == AF_INET;
+
+	req_init(req, k->family, 0);
+	req->h.nlmsg_seq = seq;
+	req->r.id.idiag_sport = htons(k->lport);
+	req->r.id.idiag_dport = htons(k->rport);
+	memcpy(req->r.id.idiag_src, v4 ? k->laddr.b + 12 : k->laddr.b, v4 ? 4 : 16);
+	memcpy(req->r.id.idiag_dst, v4 ? k->raddr.b + 12 : k->raddr.b, v4 ? 4 : 16);
+	req->r.id.idiag_cookie[0] = k->cookie ? (uint32_t)k->cookie : INET_DIAG_NOCOOKIE;
+	req->r.id.idiag_cookie[1] = k->cookie ? (uint32_t)(k->cookie >> 32) : INET_DIAG_NOCOOKIE;
+}
+
+/* Up to 64 lookups in flight: sent at once, then every answer read. */
+static int get_batch(int fd, const struct tcpdiag_key *keys, size_t n, tcpdiag_fn fn,
+		     void *data, unsigned char *buf, size_t size)
+{
+	struct diag_req req[64];
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	size_t answers = 0;
+
+	if (!n || n > ARRAY_SIZE(req))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		req_one(&req[i], &keys[i], (uint32_t)i + 1);
+	if (sendto(fd, req, n * sizeof(req[0]), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return error_errno("cannot send inet_diag requests");
+	while (answers < n) {
+		ssize_t got = recv(fd, buf, size, 0);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return error_errno("cannot read inet_diag answers");
+		if (walk(buf, (size_t)got, fn, data, &answers) < 0)
+			return error("a malformed inet_diag answer");
+	}
+	return 0;
+}
+
+int tcpdiag_get(int fd, const struct tcpdiag_key *keys, size_t n, tcpdiag_fn fn, void *data)
+{
+	size_t size = 64 << 10;
+	unsigned char *buf = xmalloc(size);
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i += 64)
+		ret = get_batch(fd, keys + i, n - i < 64 ? n - i : 64, fn, data, buf, size);
+	free(buf);
+	return ret;
 }
 
 static int dump_family(int fd, int family, unsigned char *buf, size_t size,

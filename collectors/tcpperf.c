@@ -59,7 +59,7 @@ const struct tcpperf_want tcpperf_events[] = {
 	{ "tcp_retransmit_skb", 1 },
 	{ "tcp_send_reset", 1 },
 	{ "tcp_receive_reset", 1 },
-	{ "tcp_rcv_space_adjust", 1 },
+	{ "tcp_rcv_space_adjust", 2 },	/* opt-in: one event per application read */
 	{ "tcp_rcvbuf_grow", 1 },	/* Linux 6.17+ */
 	{ "tcp_cong_state_set", 1 },	/* Linux 5.19+: RTOs (Loss) and recovery episodes */
 };
@@ -71,6 +71,8 @@ struct tcpperf_def {
 	const struct tp_field *cookie, *skaddr, *family, *sport, *dport;
 	const struct tp_field *saddr, *daddr, *saddr_v6, *daddr_v6;
 	const struct tp_field *val[TCPREC_NFIELDS];
+	uint8_t fields[TCPREC_NFIELDS];	/* the fields val has, in order */
+	size_t nfields;
 };
 
 struct tcpperf_def *tcpperf_def_new(const char *name, const struct tp_format *fmt)
@@ -89,6 +91,7 @@ struct tcpperf_def *tcpperf_def_new(const char *name, const struct tp_format *fm
 	d->fmt.f = xcalloc(fmt->nr ? fmt->nr : 1, sizeof(*fmt->f));
 	memcpy(d->fmt.f, fmt->f, fmt->nr * sizeof(*fmt->f));
 	d->fmt.alloc = fmt->nr;
+	d->fmt.print_fmt = fmt->print_fmt ? xstrdup(fmt->print_fmt) : NULL;
 	d->kind = known[k].kind;
 	d->cookie = tp_format_field(&d->fmt, "sock_cookie");
 	d->skaddr = tp_format_field(&d->fmt, "skaddr");
@@ -101,6 +104,9 @@ struct tcpperf_def *tcpperf_def_new(const char *name, const struct tp_format *fm
 	d->daddr_v6 = tp_format_field(&d->fmt, "daddr_v6");
 	for (const struct fmap *m = known[k].map; m->tp; m++)
 		d->val[m->tf] = tp_format_field(&d->fmt, m->tp);
+	for (int f = 0; f < TCPREC_NFIELDS; f++)
+		if (d->val[f])
+			d->fields[d->nfields++] = (uint8_t)f;
 	if (!d->cookie && !d->skaddr && !(d->saddr && d->daddr)) {
 		error("tracepoint 'tcp:%s' names no socket (no sock_cookie, skaddr or addresses)",
 		      name);
@@ -173,7 +179,8 @@ static void decode_tuple(const struct tcpperf_def *d, const unsigned char *raw, 
 int tcpperf_def_decode(const struct tcpperf_def *d, const unsigned char *raw, size_t len,
 		       uint64_t t_ns, struct tcpperf_ev *out)
 {
-	memset(out, 0, sizeof(*out));
+	/* v[] is left as it is: have says what it holds (the hot path) */
+	memset(out, 0, offsetof(struct tcpperf_ev, v));
 	if (len < 8)
 		return -1;
 	out->t_ns = t_ns;
@@ -181,10 +188,11 @@ int tcpperf_def_decode(const struct tcpperf_def *d, const unsigned char *raw, si
 	tp_get_u64(d->cookie, raw, len, &out->cookie);
 	tp_get_u64(d->skaddr, raw, len, &out->skaddr);
 	decode_tuple(d, raw, len, out);
-	for (int f = 0; f < TCPREC_NFIELDS; f++) {
+	for (size_t i = 0; i < d->nfields; i++) {
+		int f = d->fields[i];
 		int64_t v;
 
-		if (d->val[f] && !tp_get_i64(d->val[f], raw, len, &v)) {
+		if (!tp_get_i64(d->val[f], raw, len, &v)) {
 			out->v[f] = v;
 			out->have |= UINT64_C(1) << f;
 		}
@@ -324,17 +332,46 @@ static void make_rings(struct tcpperf *p)
 	}
 }
 
-static void load_defs(struct tcpperf *p, const char *tracefs, json_t *opened, json_t *missing)
+/* info.rst_reasons: tcp_send_reset's reason names by number, this kernel's. */
+static void rst_reasons(json_t *info, const struct tp_format *fmt)
+{
+	char *names[64];
+	json_t *a = json_array();
+	int last = -1;
+
+	tp_format_symbols(fmt, "reason", names, ARRAY_SIZE(names));
+	for (int i = 0; i < 64; i++)
+		if (names[i])
+			last = i;
+	for (int i = 0; i <= last; i++)
+		json_array_append_new(a, names[i] ? json_string(names[i]) : json_null());
+	for (int i = 0; i < 64; i++)
+		free(names[i]);
+	json_set(info, "rst_reasons", a);
+}
+
+static void load_defs(struct tcpperf *p, const char *tracefs, int app_reads, json_t *info,
+		      json_t *opened, json_t *missing)
 {
 	for (size_t i = 0; i < tcpperf_nevents; i++) {
 		struct tp_format fmt;
-		int r = tp_format_load(&fmt, tracefs, "tcp", tcpperf_events[i].name);
-		struct tcpperf_def *d = r ? NULL : tcpperf_def_new(tcpperf_events[i].name, &fmt);
+		int r;
+		struct tcpperf_def *d;
+
+		if (tcpperf_events[i].optional == 2 && !app_reads) {
+			json_set_str(missing, tcpperf_events[i].name,
+				     "off: one event per application read (app_reads turns it on)");
+			continue;
+		}
+		r = tp_format_load(&fmt, tracefs, "tcp", tcpperf_events[i].name);
+		d = r ? NULL : tcpperf_def_new(tcpperf_events[i].name, &fmt);
 
 		if (d) {
 			p->id[p->ndef] = fmt.id;
 			p->def[p->ndef++] = d;
 			json_array_append_new(opened, json_string(tcpperf_events[i].name));
+			if (d->kind == TCPREC_RST_TX)
+				rst_reasons(info, &fmt);
 		} else {
 			json_set_str(missing, tcpperf_events[i].name,
 				     r == PERFLAB_ENOTFOUND ? "not in this kernel" : "unreadable format");
@@ -344,7 +381,7 @@ static void load_defs(struct tcpperf *p, const char *tracefs, json_t *opened, js
 }
 
 int tcpperf_open(struct tcpperf **out, const uint16_t *ports, size_t nports,
-		 unsigned ring_kb, json_t *info, const char **why)
+		 unsigned ring_kb, int app_reads, json_t *info, const char **why)
 {
 	struct tcpperf *p = xcalloc(1, sizeof(*p));
 	const char *tracefs = tp_tracefs(why);
@@ -358,7 +395,7 @@ int tcpperf_open(struct tcpperf **out, const uint16_t *ports, size_t nports,
 	for (ring_bytes = p->page; ring_bytes < pages * p->page; ring_bytes <<= 1)
 		;
 	if (tracefs)
-		load_defs(p, tracefs, opened, missing);
+		load_defs(p, tracefs, app_reads, info, opened, missing);
 	if (tracefs && (!p->ndef || strcmp(p->def[0]->fmt.name, "tcp_probe")))
 		*why = "the kernel has no tcp:tcp_probe tracepoint";
 	else if (tracefs) {

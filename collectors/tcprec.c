@@ -392,6 +392,10 @@ static void parse_info(struct parse_state *s, const json_t *o)
 	get_strbuf(o, "source", s->f->source, sizeof(s->f->source));
 	if (isfinite(iv) && iv > 0)
 		s->f->interval_s = iv;
+	json_array_foreach(json_object_get(o, "rst_reasons"), i, v)
+		if (i < ARRAY_SIZE(s->f->rst_reasons) && json_is_string(v))
+			json_safe(s->f->rst_reasons[i], sizeof(s->f->rst_reasons[i]),
+				  json_string_value(v));
 	s->f->traced = 1u << TCPREC_SAMPLE | 1u << TCPREC_END;
 	if (strcmp(s->f->source, "tracepoints"))
 		return;	/* diag: no events, whatever tracefs offered */

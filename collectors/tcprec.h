@@ -12,7 +12,9 @@
  * it is:
  *
  *   info   first line: the source used ("tracepoints" or "diag"), the
- *          tracepoints opened and those missing (and why), the ports
+ *          tracepoints opened and those missing (and why), the names of
+ *          tcp_send_reset's reasons by number (rst_reasons: they differ
+ *          between kernels), the ports
  *          filtered on, this host's network namespace (netns_inode,
  *          netns_cookie), the sampling interval and the caps
  *   conn   a connection, when first seen: {"id", "cookie", "family",
@@ -104,7 +106,7 @@ enum tcprec_field {
 	TF_BUSY,		/* time busy sending data, microseconds (cumulative) */
 	TF_RWND_LIMITED,	/* time limited by the peer's window, microseconds */
 	TF_SNDBUF_LIMITED,	/* time limited by the send buffer, microseconds */
-	TF_READS,		/* application reads since the previous sample */
+	TF_READS,		/* application reads since the previous sample (app_reads) */
 	TF_BACKOFF,		/* RTO backoff exponent now */
 	TCPREC_NFIELDS
 };
@@ -181,6 +183,8 @@ struct tcprec_file {
 	double interval_s;	/* the sampling interval of sample records */
 	uint32_t traced;	/* bit k: records of kind k could be made (the info
 				 * line's tracepoints; every kind without one) */
+	char rst_reasons[64][40];	/* rst_tx reason names by number, "" unknown
+					 * (the recording kernel's, from its info line) */
 	int have_stats;		/* the stats line was read (the recorder stopped) */
 	struct tcprec_stats stats;
 	int truncated;		/* the file ended inside a line: read up to it */

@@ -86,7 +86,9 @@ static void parse_header(struct tp_format *out, const char *line)
 	unsigned long id;
 	char *end;
 
-	if (!strncmp(line, "name: ", 6)) {
+	if (!strncmp(line, "print fmt: ", 11) && !out->print_fmt) {
+		out->print_fmt = xstrdup(line + 11);
+	} else if (!strncmp(line, "name: ", 6)) {
 		snprintf(out->name, sizeof(out->name), "%s", line + 6);
 	} else if (!strncmp(line, "ID: ", 4)) {
 		errno = 0;
@@ -129,7 +131,63 @@ int tp_format_parse(struct tp_format *out, const char *text, const char *origin)
 void tp_format_release(struct tp_format *f)
 {
 	free(f->f);
+	free(f->print_fmt);
 	memset(f, 0, sizeof(*f));
+}
+
+/* One '{ N, "NAME" }' at *pp; 0 and past it, or -1 at anything else. */
+static int symbol_pair(const char **pp, unsigned long *v, const char **name, size_t *len)
+{
+	const char *p = *pp, *q;
+	char *end;
+
+	while (*p == ' ' || *p == ',')
+		p++;
+	if (*p++ != '{')
+		return -1;
+	while (*p == ' ')
+		p++;
+	errno = 0;
+	*v = strtoul(p, &end, 0);
+	if (errno || end == p)
+		return -1;
+	p = end;
+	while (*p == ' ' || *p == ',')
+		p++;
+	if (*p++ != '"' || !(q = strchr(p, '"')))
+		return -1;
+	*name = p;
+	*len = (size_t)(q - p);
+	p = q + 1;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '}')
+		return -1;
+	*pp = p;
+	return 0;
+}
+
+int tp_format_symbols(const struct tp_format *fmt, const char *field, char **names, size_t max)
+{
+	char key[64];
+	const char *p;
+	unsigned long v;
+	const char *name;
+	size_t len;
+	int n = 0;
+
+	for (size_t i = 0; i < max; i++)
+		names[i] = NULL;
+	snprintf(key, sizeof(key), "__print_symbolic(REC->%s,", field);
+	if (!fmt->print_fmt || !(p = strstr(fmt->print_fmt, key)))
+		return 0;
+	p += strlen(key);
+	while (!symbol_pair(&p, &v, &name, &len))
+		if (v < max && !names[v]) {
+			names[v] = xstrndup(name, len);
+			n++;
+		}
+	return n;
 }
 
 const struct tp_field *tp_format_field(const struct tp_format *fmt, const char *name)

@@ -23,6 +23,7 @@ struct tp_format {
 	uint32_t id;		/* the tracepoint's id (config of PERF_TYPE_TRACEPOINT) */
 	struct tp_field *f;
 	size_t nr, alloc;
+	char *print_fmt;	/* the "print fmt:" line, owned; NULL if none */
 };
 
 /*
@@ -33,6 +34,15 @@ struct tp_format {
 int tp_format_parse(struct tp_format *out, const char *text, const char *origin);
 void tp_format_release(struct tp_format *f);
 const struct tp_field *tp_format_field(const struct tp_format *fmt, const char *name);
+
+/*
+ * The names the print format gives field's values with __print_symbolic
+ * (tcp_send_reset's reason: { 0, "NOT_SPECIFIED" }, { 1, "NO_SOCKET" }...,
+ * numbered differently from one kernel to the next): names[v] for v <
+ * max, NULL where none. The strings are the caller's (free each). Returns
+ * how many were found.
+ */
+int tp_format_symbols(const struct tp_format *fmt, const char *field, char **names, size_t max);
 
 /*
  * An unsigned (zero-extended) or signed (sign-extended) integer field of a

@@ -32,6 +32,7 @@ struct item {
 	uint64_t seq;		/* arrival order: ties keep it */
 	uint32_t conn;		/* index into conns */
 	uint8_t kind;
+	uint8_t thinned;	/* a probe already through thinning (write it as is) */
 	uint64_t have;
 	int64_t v[TCPREC_NFIELDS];
 };
@@ -79,6 +80,7 @@ struct tcptrace {
 	int pending;		/* connections await attribution */
 	int write_err;		/* errno of a failed write, 0 = fine */
 	uint64_t next_sample;	/* ns */
+	uint64_t next_dump;	/* ns: diag only, when to look for new connections */
 	struct tcprec_stats st;
 	pthread_mutex_t lock;	/* st, against tcptrace_stats */
 	pthread_t thread;
@@ -91,6 +93,7 @@ void tcptrace_opts_init(struct tcptrace_opts *o)
 	o->sample_ms = 100;
 	o->max_records = 50000;
 	o->probe_gap_us = 1000;
+	o->dump_ms = 1000;
 	o->ring_kb = 1024;
 	o->source = TCPTRACE_AUTO;
 }
@@ -257,6 +260,15 @@ static long conn_of_sock(struct tcptrace *t, const struct tcpdiag_sock *s, uint6
 	long i = map_get(&t->by_cookie, s->cookie);
 	struct conn *c;
 
+	if (i < 0) {	/* known by its tuple only (an event without a cookie)? */
+		i = map_get(&t->by_tuple, tuple_key(&s->laddr, s->lport, &s->raddr, s->rport));
+		if (i >= 0 && (t->conn[i].dead || t->conn[i].c.cookie ||
+			       t->conn[i].c.lport != s->lport || t->conn[i].c.rport != s->rport ||
+			       memcmp(t->conn[i].ra.b, s->raddr.b, 16)))
+			i = -1;
+		if (i >= 0)
+			learn(t, (uint32_t)i, s->cookie, 0);
+	}
 	if (i < 0) {
 		if (!port_ok(t, s->lport, s->rport))
 			return -1;
@@ -303,8 +315,88 @@ static struct item *item_add(struct tcptrace *t, uint32_t conn, int kind, uint64
 	it->seq = t->seq++;
 	it->conn = conn;
 	it->kind = (uint8_t)kind;
+	it->thinned = 0;
 	it->have = 0;
 	return it;
+}
+
+static int64_t val(const struct item *it, enum tcprec_field f)
+{
+	return (it->have >> f) & 1 ? it->v[f] : -1;
+}
+
+/*
+ * A probe the checks will want to see with its predecessor: more in
+ * flight than cwnd segments or the peer's window (tcpcheck's over_cwnd
+ * and over_rwnd, without their slack).
+ */
+static int suspicious(const struct conn *c, const struct item *it)
+{
+	int64_t nxt = val(it, TF_SND_NXT), una = val(it, TF_SND_UNA);
+	int64_t cwnd = val(it, TF_CWND), wnd = val(it, TF_SND_WND);
+	uint32_t flight = (uint32_t)nxt - (uint32_t)una;
+
+	if (nxt < 0 || una < 0)
+		return 0;
+	return (c->mss && cwnd >= 0 && flight > (uint64_t)cwnd * c->mss) ||
+	       (wnd >= 0 && flight > (uint64_t)wnd);
+}
+
+enum { THIN_HOLD, THIN_KEEP, THIN_KEEP_PRED };
+
+/*
+ * Thinning: a probe is written when probe_gap has passed since the last
+ * one written, when cwnd fell or ssthresh moved, or when it is
+ * suspicious -- then with the probe before it (THIN_KEEP_PRED: the
+ * caller writes c->held first and empties it). The others are held one
+ * at a time and counted as thinned when the next replaces them.
+ */
+static int thin(struct tcptrace *t, struct conn *c, const struct item *it)
+{
+	uint64_t gap = (uint64_t)t->o.probe_gap_us * NSEC_PER_USEC;
+	int held = c->held && c->held->kind == TCPREC_NKINDS;
+	int bad = suspicious(c, it);
+
+	if (gap && c->kept_ns && it->t_ns < c->kept_ns + gap && !bad &&
+	    val(it, TF_CWND) >= c->kept_cwnd && val(it, TF_SSTHRESH) == c->kept_ssthresh) {
+		if (!c->held)
+			c->held = xcalloc(1, sizeof(*c->held));
+		else if (held)
+			t->st.thinned++;	/* the one held before is gone for good */
+		*c->held = *it;
+		c->held->kind = TCPREC_NKINDS;	/* marks it full */
+		return THIN_HOLD;
+	}
+	c->kept_ns = it->t_ns;
+	c->kept_cwnd = val(it, TF_CWND);
+	c->kept_ssthresh = val(it, TF_SSTHRESH);
+	if (held && bad)
+		return THIN_KEEP_PRED;
+	if (held) {
+		t->st.thinned++;
+		c->held->kind = 0;
+	}
+	return THIN_KEEP;
+}
+
+/* Thin batch item k, a probe of an attributed connection, as it arrives. */
+static void thin_now(struct tcptrace *t, struct conn *c, size_t k)
+{
+	struct item *pred;
+
+	switch (thin(t, c, &t->batch[k])) {
+	case THIN_HOLD:
+		t->nbatch--;	/* it was the last one added */
+		return;
+	case THIN_KEEP_PRED:
+		pred = item_add(t, t->batch[k].conn, TCPREC_PROBE, c->held->t_ns);
+		pred->have = c->held->have;
+		memcpy(pred->v, c->held->v, sizeof(pred->v));
+		pred->thinned = 1;
+		c->held->kind = 0;
+		break;
+	}
+	t->batch[k].thinned = 1;
 }
 
 static void on_event(const struct tcpperf_ev *ev, void *data)
@@ -321,9 +413,15 @@ static void on_event(const struct tcpperf_ev *ev, void *data)
 		t->conn[i].reads++;
 		return;
 	}
+	if (t->conn[i].fate == CONN_DROP) {
+		t->st.foreign++;	/* no need to carry it to the write */
+		return;
+	}
 	it = item_add(t, (uint32_t)i, ev->kind, ev->t_ns);
 	it->have = ev->have;
 	memcpy(it->v, ev->v, sizeof(it->v));
+	if (ev->kind == TCPREC_PROBE && t->conn[i].fate == CONN_KEEP)
+		thin_now(t, &t->conn[i], t->nbatch - 1);
 }
 
 struct dump_ctx {
@@ -350,7 +448,7 @@ static void on_sock(const struct tcpdiag_sock *s, void *data)
 	it = item_add(t, (uint32_t)i, d->kind, d->t_ns);
 	it->have = s->have;
 	memcpy(it->v, s->vals, sizeof(it->v));
-	if (t->perf) {
+	if (t->perf && t->o.app_reads) {
 		it->v[TF_READS] = t->conn[i].reads;
 		it->have |= UINT64_C(1) << TF_READS;
 		t->conn[i].reads = 0;
@@ -361,13 +459,47 @@ static void on_sock(const struct tcpdiag_sock *s, void *data)
 	}
 }
 
-static void sample(struct tcptrace *t)
+/* The keys of the connections alive (or not yet attributed); their count. */
+static size_t live_keys(struct tcptrace *t, struct tcpdiag_key **out)
+{
+	struct tcpdiag_key *k = xcalloc(t->nconn ? t->nconn : 1, sizeof(*k));
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nconn; i++) {
+		const struct conn *c = &t->conn[i];
+
+		if (c->dead || c->fate == CONN_DROP)
+			continue;
+		k[n++] = (struct tcpdiag_key){ c->c.family == 6 ? AF_INET6 : AF_INET, c->la, c->ra,
+					       c->c.lport, c->c.rport, c->c.cookie };
+	}
+	*out = k;
+	return n;
+}
+
+/*
+ * TCP_INFO of every connection: a lookup each (cheap), or, to discover
+ * connections (at the start, and now and then when there are no
+ * events to find them by) or when there are very many, a dump (the
+ * kernel walks its whole hash: milliseconds).
+ */
+static void sample(struct tcptrace *t, int discover)
 {
 	struct dump_ctx d = { t, mono_ns(), TCPREC_SAMPLE };
+	struct tcpdiag_key *keys = NULL;
+	size_t n = discover ? 0 : live_keys(t, &keys);
+	int ret;
 
-	if (!tcpdiag_dump(t->dump_fd, on_sock, &d))
+	if (n > 1024)
+		discover = 1;
+	ret = discover ? tcpdiag_dump(t->dump_fd, on_sock, &d)
+		       : tcpdiag_get(t->dump_fd, keys, n, on_sock, &d);
+	if (!ret)
 		t->st.samples++;
+	free(keys);
 	t->next_sample = d.t_ns + (uint64_t)t->o.sample_ms * NSEC_PER_MSEC;
+	if (discover)
+		t->next_dump = d.t_ns + (uint64_t)t->o.dump_ms * NSEC_PER_MSEC;
 }
 
 static void read_destroyed(struct tcptrace *t)
@@ -394,50 +526,6 @@ static void write_conn_line(struct tcptrace *t, struct conn *c)
 	c->line = 1;
 }
 
-static int64_t val(const struct item *it, enum tcprec_field f)
-{
-	return (it->have >> f) & 1 ? it->v[f] : -1;
-}
-
-/*
- * A probe the checks will want to see with its predecessor: more in
- * flight than cwnd segments or the peer's window (tcpcheck's over_cwnd
- * and over_rwnd, without their slack).
- */
-static int suspicious(const struct conn *c, const struct item *it)
-{
-	int64_t nxt = val(it, TF_SND_NXT), una = val(it, TF_SND_UNA);
-	int64_t cwnd = val(it, TF_CWND), wnd = val(it, TF_SND_WND);
-	uint32_t flight = (uint32_t)nxt - (uint32_t)una;
-
-	if (nxt < 0 || una < 0)
-		return 0;
-	return (c->mss && cwnd >= 0 && flight > (uint64_t)cwnd * c->mss) ||
-	       (wnd >= 0 && flight > (uint64_t)wnd);
-}
-
-/*
- * Thinning: a probe is written when probe_gap has passed since the last
- * one written, when cwnd fell or ssthresh moved, or when it is
- * suspicious -- then with the probe before it. The others are counted.
- */
-static int keep_probe(struct tcptrace *t, struct conn *c, const struct item *it)
-{
-	uint64_t gap = (uint64_t)t->o.probe_gap_us * NSEC_PER_USEC;
-
-	if (!gap || !c->kept_ns || it->t_ns >= c->kept_ns + gap ||
-	    val(it, TF_CWND) < c->kept_cwnd || val(it, TF_SSTHRESH) != c->kept_ssthresh ||
-	    suspicious(c, it))
-		return 1;
-	if (!c->held)
-		c->held = xcalloc(1, sizeof(*c->held));
-	else if (c->held->kind == TCPREC_NKINDS)
-		t->st.thinned++;	/* the one held before is gone for good */
-	*c->held = *it;
-	c->held->kind = TCPREC_NKINDS;	/* marks it full */
-	return 0;
-}
-
 static void write_line(struct tcptrace *t, struct conn *c, const struct item *it, int kind)
 {
 	char buf[TCPREC_LINE_MAX];
@@ -449,21 +537,6 @@ static void write_line(struct tcptrace *t, struct conn *c, const struct item *it
 	t->st.written++;
 }
 
-/* A probe written: the held one goes first if this one is suspicious, else away. */
-static void wrote_probe(struct tcptrace *t, struct conn *c, const struct item *it)
-{
-	if (c->held && c->held->kind == TCPREC_NKINDS) {
-		if (suspicious(c, it))
-			write_line(t, c, c->held, TCPREC_PROBE);
-		else
-			t->st.thinned++;
-		c->held->kind = 0;
-	}
-	c->kept_ns = it->t_ns;
-	c->kept_cwnd = val(it, TF_CWND);
-	c->kept_ssthresh = val(it, TF_SSTHRESH);
-}
-
 static void write_item(struct tcptrace *t, const struct item *it)
 {
 	struct conn *c = &t->conn[it->conn];
@@ -473,8 +546,16 @@ static void write_item(struct tcptrace *t, const struct item *it)
 		t->st.foreign++;
 		return;
 	}
-	if (it->kind == TCPREC_PROBE && !keep_probe(t, c, it))
-		return;
+	if (it->kind == TCPREC_PROBE && !it->thinned) {	/* it came before attribution */
+		int r = thin(t, c, it);
+
+		if (r == THIN_HOLD)
+			return;
+		if (r == THIN_KEEP_PRED) {
+			write_line(t, c, c->held, TCPREC_PROBE);
+			c->held->kind = 0;
+		}
+	}
 	if (c->written >= t->o.max_records && it->kind != TCPREC_END) {
 		t->st.capped++;
 		if (!c->c.capped) {
@@ -488,8 +569,6 @@ static void write_item(struct tcptrace *t, const struct item *it)
 		}
 		return;
 	}
-	if (it->kind == TCPREC_PROBE)
-		wrote_probe(t, c, it);
 	write_line(t, c, it, it->kind);
 }
 
@@ -524,14 +603,18 @@ static void decide_pending(struct tcptrace *t)
 /* One round: drain, attribute, sample when due, write. */
 static void step(struct tcptrace *t, int force_sample)
 {
-	uint64_t lost0 = t->st.lost;
+	uint64_t lost0 = t->st.lost, now;
 
 	pthread_mutex_lock(&t->lock);
 	if (t->perf)
 		tcpperf_drain(t->perf, on_event, t, &t->st);
 	read_destroyed(t);
-	if (t->pending || force_sample || mono_ns() >= t->next_sample)
-		sample(t);	/* new connections are looked up in this namespace */
+	now = mono_ns();
+	/* the diag source finds new connections by dumps, now and then */
+	if (t->first_dump || (!t->perf && now >= t->next_dump))
+		sample(t, 1);
+	else if (t->pending || force_sample || now >= t->next_sample)
+		sample(t, 0);	/* new connections are looked up in this namespace */
 	decide_pending(t);
 	flush_batch(t);
 	if (t->st.lost > lost0) {
@@ -597,6 +680,7 @@ static json_t *info_json(struct tcptrace *t)
 		json_array_append_new(ports, json_integer(t->ports[i]));
 	json_set(info, "ports", ports);
 	json_set_num(info, "interval_s", t->o.sample_ms / 1000.0);
+	json_set_num(info, "dump_interval_s", t->o.dump_ms / 1000.0);
 	json_set_int(info, "max_records", t->o.max_records);
 	json_set_int(info, "probe_gap_us", t->o.probe_gap_us);
 	json_set_int(info, "ring_kb", t->o.ring_kb);
@@ -617,7 +701,7 @@ static int open_sources(struct tcptrace *t, json_t *info)
 		json_set_str(info, "destroy_why", why);
 	why = "diag forced";
 	if (t->o.source == TCPTRACE_AUTO && tcpperf_open(&t->perf, t->ports, t->o.nports,
-							 t->o.ring_kb, info, &why))
+							 t->o.ring_kb, t->o.app_reads, info, &why))
 		t->perf = NULL;
 	t->source = t->perf ? "tracepoints" : "diag";
 	json_set_str(info, "source", t->source);
@@ -689,6 +773,8 @@ int tcptrace_start(struct tcptrace **out, const struct tcptrace_opts *o)
 		t->o.max_records = 50000;
 	if (!t->o.ring_kb)
 		t->o.ring_kb = 1024;
+	if (!t->o.dump_ms)
+		t->o.dump_ms = 1000;
 	if (open_file(t))
 		goto done;
 	info = info_json(t);

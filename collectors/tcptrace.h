@@ -16,15 +16,23 @@
  *  - "tracepoints": the kernel's own events through perf_event_open
  *    (tcp:tcp_probe on every segment a socket receives -- snd_nxt,
  *    snd_una, cwnd, ssthresh, snd_wnd, rcv_wnd, srtt --, tcp_retransmit_skb,
- *    tcp_send_reset, tcp_receive_reset, tcp_rcv_space_adjust (counted as
- *    application reads), and where the kernel has them tcp_rcvbuf_grow and
- *    tcp_cong_state_set), one ring per CPU; PLUS TCP_INFO sampled through
+ *    tcp_send_reset, tcp_receive_reset, and where the kernel has them
+ *    tcp_rcvbuf_grow and tcp_cong_state_set; tcp_rcv_space_adjust only
+ *    with app_reads: it fires on every application read, carries no
+ *    state, and on a bulk receiver outnumbers tcp_probe), one ring per
+ *    CPU; PLUS TCP_INFO sampled through
  *    inet_diag every sample_ms (what no tracepoint carries: MSS, packets
  *    in flight, unsent bytes, the receive queue, cumulative retransmits
  *    and RTOs) and the final TCP_INFO of each socket as the kernel
- *    destroys it (the sock_diag broadcast).
+ *    destroys it (the sock_diag broadcast). Samples are lookups of the
+ *    connections the events named (a hash lookup each); the one full
+ *    dump, at the start, finds those already open.
  *  - "diag": the same TCP_INFO samples and final records alone, where
  *    tracepoints cannot be had (no tracefs, no tcp_probe, not root).
+ *    New connections are found by a dump every dump_ms (a dump walks
+ *    the kernel's whole established hash: milliseconds on a big
+ *    machine, however few sockets) and by their final records; one that
+ *    opens and closes between two dumps has its final record only.
  *
  * The info line of the file says which source was used and why.
  *
@@ -80,11 +88,13 @@ struct tcptrace_opts {
 	const uint16_t *ports;	/* keep connections with a local or remote port here */
 	size_t nports;		/* 0: every TCP connection of the host */
 	unsigned sample_ms;	/* TCP_INFO sampling interval, ms (default 100) */
+	unsigned dump_ms;	/* diag only: look for new connections every, ms (default 1000) */
 	unsigned max_records;	/* records per connection before the cap (default 50000) */
 	unsigned probe_gap_us;	/* thin tcp_probe records to one per this, us (default 1000; 0 = all) */
 	unsigned ring_kb;	/* each CPU's ring buffer, KiB (default 1024) */
 	enum tcptrace_source source;
 	int keep_foreign;	/* keep other namespaces' connections too (owner "foreign") */
+	int app_reads;		/* trace tcp_rcv_space_adjust: "reads" per sample (costly) */
 };
 
 /* The defaults above; path and ports unset. */
