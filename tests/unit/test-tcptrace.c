@@ -904,16 +904,21 @@ static void enter(int fd)
 		die_errno("setns");
 }
 
-/* tc on tta0, the sender's side: "tbf rate 20mbit burst 1600 limit 3000". */
-static int nspair_shape(const struct nspair *p, const char *const *qdisc)
+/* A root qdisc on tta0 (tt-a's egress) or ttb0: "tbf rate 20mbit burst 1600 limit 3000". */
+static int nspair_qdisc(const struct nspair *p, int b, const char *const *qdisc)
 {
-	const char *argv[24] = { "tc", "qdisc", "add", "dev", "tta0", "root" };
+	const char *argv[24] = { "tc", "qdisc", "add", "dev", b ? "ttb0" : "tta0", "root" };
 	int n = 6;
 
 	while (*qdisc && n < 23)
 		argv[n++] = *qdisc++;
 	argv[n] = NULL;
-	return ns_cmd(p, p->a, argv);
+	return ns_cmd(p, b ? p->b : p->a, argv);
+}
+
+static int nspair_shape(const struct nspair *p, const char *const *qdisc)
+{
+	return nspair_qdisc(p, 0, qdisc);
 }
 
 /* A listener on addr:0 made in the current namespace; its port in *port. */
@@ -1463,5 +1468,80 @@ TEST(tcptrace, caps_and_losses_are_counted)
 	tcpcheck_run(&rep, &f, &th);
 	CHECK(rep.incomplete);		/* what the checks say is a lower bound */
 	tcpcheck_report_release(&rep);
+	tcprec_file_release(&f);
+}
+
+/* tcpi_total_rto of a socket (Linux 6.7+), -1 when the kernel has none. */
+static int total_rto(int fd)
+{
+	unsigned char ti[512] = { 0 };
+	socklen_t len = sizeof(ti);
+	uint16_t v;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) || len < 242)
+		return -1;
+	memcpy(&v, ti + 240, 2);
+	return v;
+}
+
+/*
+ * A path that loses every acknowledgement (tt-b's egress: a tbf whose
+ * bucket is smaller than any packet, its queue soon full) under a
+ * connection with data to send: timeout after timeout, backing off
+ * (0.2 s, 0.4 s, 0.8 s...) until three have passed.
+ */
+TEST(tcptrace, netns_rto_storm)
+{
+	static char buf[1 << 16];
+	struct linger lg = { 1, 0 };
+	struct tcprec_file f;
+	struct tcptrace *t;
+	struct tcpcheck_conn_result r;
+	const struct tcprec_conn *cs;
+	struct nspair p;
+	uint64_t ck;
+	uint16_t port;
+	int lfd, snd, rcv, n = 0;
+
+	if (!test_is_root()) {
+		test_skip("namespaces need root");
+		return;
+	}
+	REQUIRE(!nspair_up(&p));
+	enter(p.fd_b);
+	lfd = listen_on("192.0.2.2", 0, &port);
+	enter(p.fd_home);
+	t = record(p.fd_a, p.fd_home, "rto.ndjson", port, TCPTRACE_AUTO);
+	REQUIRE(t);
+	enter(p.fd_a);
+	snd = connect_to("192.0.2.2", port, "cubic");
+	enter(p.fd_home);
+	rcv = accept(lfd, NULL, NULL);
+	ck = sock_cookie(snd);
+	CHECK(!wait_conns(t, snd, rcv, 1));
+	if (total_rto(snd) < 0 ||
+	    nspair_qdisc(&p, 1, (const char *[]){ "tbf", "rate", "1mbit", "burst", "10", "limit",
+						  "1000", NULL })) {
+		test_skip("no tcpi_total_rto or no tbf here");
+	} else {
+		set_nonblock(snd);
+		CHECK(write(snd, buf, sizeof(buf)) > 0);
+		while (total_rto(snd) < 3 && n++ < 200)	/* at most 20 s */
+			usleep(100000);
+		CHECK(total_rto(snd) >= 3);
+	}
+	setsockopt(snd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(snd);
+	close(rcv);
+	close(lfd);
+	nspair_down(&p);
+	REQUIRE(!tcptrace_stop(t, NULL));
+	REQUIRE(!read_trace(&f, "rto.ndjson"));
+	cs = by_cookie(&f, ck);
+	REQUIRE(cs);
+	check_report(&f, cs, &r);
+	CHECK(r.avail[TCPCHECK_RTO_STORM]);
+	if (n)
+		CHECK_INT(r.count[TCPCHECK_RTO_STORM], 1);
 	tcprec_file_release(&f);
 }
