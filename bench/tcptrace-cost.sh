@@ -4,7 +4,8 @@
 # order, ROUNDS rounds of SECS seconds each. Prints each run and the
 # ratio of the medians (on / off). Run it under `flock -x /work/cpu.lock`.
 #
-#   bench/tcptrace-cost.sh [ROUNDS [SECS [RECORDER_ARGS...]]]
+#   make perflab build/bench/tcptrace-rec
+#   flock -x /work/cpu.lock bench/tcptrace-cost.sh [ROUNDS [SECS [RECORDER_ARGS...]]]
 #
 # RECORDER_ARGS go after the port (e.g. "diag").
 set -e

@@ -164,7 +164,7 @@ struct tcprec_stats {
 	uint64_t foreign;	/* events of other network namespaces, dropped */
 	uint64_t unmatched;	/* events no connection could be found for */
 	uint64_t samples;	/* inet_diag samples taken (dumps) */
-	uint64_t conns;		/* connections recorded */
+	uint64_t conns;		/* connections recorded (this namespace's) */
 	uint64_t conns_capped;	/* connections that reached the cap */
 	uint64_t destroyed;	/* final TCP_INFO records (sock_diag broadcast) */
 	uint64_t diag_lost;	/* broadcast messages lost (ENOBUFS) */

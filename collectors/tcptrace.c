@@ -208,7 +208,6 @@ static uint32_t conn_new(struct tcptrace *t, int family, const struct tcpdiag_ad
 	c->fate = CONN_PENDING;
 	t->pending = 1;
 	map_put(&t->by_tuple, tuple_key(la, lport, ra, rport), (uint32_t)t->nconn);
-	t->st.conns++;
 	return (uint32_t)t->nconn++;
 }
 
@@ -299,8 +298,10 @@ static void decide(struct tcptrace *t, struct conn *c)
 	else
 		owner = "unknown";
 	c->fate = owner ? CONN_KEEP : CONN_DROP;
-	if (owner)
+	if (owner) {
 		snprintf(c->c.owner, sizeof(c->c.owner), "%s", owner);
+		t->st.conns++;
+	}
 }
 
 /* ---- the batch ---- */
