@@ -58,3 +58,10 @@ med() { sort -g "$1" | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2
 off=$(med "$TMP/off")
 on=$(med "$TMP/on")
 echo "median off $off on $on ratio $(echo "$on $off" | awk '{printf "%.4f", $1/$2}')"
+# Hodges-Lehmann: the median of every on/off ratio, robust to a noisy run
+for a in $(cat "$TMP/on"); do
+	for b in $(cat "$TMP/off"); do
+		echo "$a $b" | awk '{printf "%.6f\n", $1/$2}'
+	done
+done >"$TMP/ratios"
+echo "hodges-lehmann ratio $(med "$TMP/ratios") over $(wc -l <"$TMP/on") runs a side"

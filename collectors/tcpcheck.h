@@ -56,6 +56,25 @@ struct json_t;
  *                 skb may carry several segments); flagged from
  *                 retransmits_min. The count is the total over all
  *                 connections, flagged or not.
+ *
+ * Use (a run's summary; one trace per host):
+ *
+ *	struct tcpcheck_thresholds th;
+ *	struct tcpcheck_report rep;
+ *	struct tcprec_file f;
+ *
+ *	tcpcheck_thresholds_init(&th);
+ *	// each line of the job's [checks]: tcpcheck_threshold_set(&th, key, value)
+ *	if (tcprec_read(&f, "RUN/HOST/tcptrace.ndjson"))
+ *		... reported with the file and line ...
+ *	tcpcheck_run(&rep, &f, &th);
+ *	json_set(host_summary, "tcp_checks", tcpcheck_report_json(&rep));
+ *	tcpcheck_report_release(&rep);
+ *	tcprec_file_release(&f);
+ *
+ * A rule's count is a metric where more is worse; "incomplete" says the
+ * counts are lower bounds (the kernel dropped events, a connection hit
+ * its cap, or the trace was cut before its stats line).
  */
 enum tcpcheck_rule {
 	TCPCHECK_STALLED,

@@ -73,7 +73,13 @@
  *	tcptrace_stop(t, &st);			// drains, writes stats, frees t
  *
  * The recorder runs in a thread of its own between start and stop; the
- * caller's thread is free. Needs root (CAP_SYS_ADMIN/CAP_PERFMON for
+ * caller's thread is free. It is not a collector_ops collector: those
+ * sample at the run's interval into NAME.ndjson and take no options,
+ * while this one records continuously, to its own file, for the run's
+ * ports. `perflab collect` would start it beside the others (o.path in
+ * its --out-dir, o.ports from the workload's ports) and stop it when
+ * they stop; tcptrace_stats() gives what a per-interval record of it
+ * would hold. Needs root (CAP_SYS_ADMIN/CAP_PERFMON for
  * system-wide tracepoints, CAP_NET_ADMIN for the broadcast); without it,
  * "diag" with dumps only.
  */
