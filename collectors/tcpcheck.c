@@ -182,11 +182,12 @@ static int is_info(const struct tcprec *r)
 static int64_t info_flight_bytes(const struct tcprec *r)
 {
 	int64_t sent = get(r, TF_BYTES_SENT), rtx = get(r, TF_BYTES_RETRANS);
-	int64_t acked = get(r, TF_BYTES_ACKED);
+	int64_t acked = get(r, TF_BYTES_ACKED), done;
 
-	if (sent < 0 || rtx < 0 || acked < 0)
-		return -1;
-	return sent - rtx - acked;
+	if (sent < 0 || rtx < 0 || acked < 0 || __builtin_add_overflow(rtx, acked, &done) ||
+	    sent < done)
+		return -1;	/* absent, or not what a kernel writes */
+	return sent - done;
 }
 
 /* The first MSS a TCP_INFO record gives, 0 if none. */
@@ -418,8 +419,9 @@ static int should_send(const struct tcprec *r)
 	int64_t wnd = get(r, TF_SND_WND), cwnd = get(r, TF_CWND), inf = get(r, TF_IN_FLIGHT);
 	int64_t flight = info_flight_bytes(r);
 
-	if (flight < 0 && get(r, TF_UNACKED) >= 0 && mss > 0)
-		flight = get(r, TF_UNACKED) * mss;
+	if (flight < 0 && get(r, TF_UNACKED) >= 0 && mss > 0 &&
+	    __builtin_mul_overflow(get(r, TF_UNACKED), mss, &flight))
+		flight = -1;
 	return (st == ST_ESTABLISHED || st == ST_CLOSE_WAIT) && mss > 0 && unsent >= mss &&
 	       wnd >= 0 && flight >= 0 && wnd - flight >= mss && inf >= 0 && cwnd > inf;
 }
@@ -537,7 +539,7 @@ static void rule_rwnd_stuck(struct tcpcheck_conn_result *out, const struct tcpre
 void tcpcheck_conn(struct tcpcheck_conn_result *out, const struct tcprec_file *f,
 		   const struct tcprec_conn *c, const struct tcpcheck_thresholds *th)
 {
-	const struct tcprec *rec = f->rec + c->first;
+	const struct tcprec *rec = f->rec ? f->rec + c->first : NULL;	/* none: nr is 0 */
 	size_t n = c->nr;
 	uint32_t traced = f->traced;
 

@@ -89,7 +89,8 @@ struct tcpperf_def *tcpperf_def_new(const char *name, const struct tp_format *fm
 	d = xcalloc(1, sizeof(*d));
 	d->fmt = *fmt;
 	d->fmt.f = xcalloc(fmt->nr ? fmt->nr : 1, sizeof(*fmt->f));
-	memcpy(d->fmt.f, fmt->f, fmt->nr * sizeof(*fmt->f));
+	if (fmt->nr)
+		memcpy(d->fmt.f, fmt->f, fmt->nr * sizeof(*fmt->f));
 	d->fmt.alloc = fmt->nr;
 	d->fmt.print_fmt = fmt->print_fmt ? xstrdup(fmt->print_fmt) : NULL;
 	d->kind = known[k].kind;

@@ -20,6 +20,17 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char *__ubsan_default_options(void);
+
+/*
+ * Undefined behaviour ends the run like a crash: the fuzz build's flags
+ * let UBSan print and carry on (FUZZ_FLAGS has no
+ * -fno-sanitize-recover), which a short run in `make check` would miss.
+ */
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
 
 static void quiet(const char *prefix, const char *msg)
 {
