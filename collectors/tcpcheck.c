@@ -567,7 +567,8 @@ int tcpcheck_run(struct tcpcheck_report *out, const struct tcprec_file *f,
 	size_t alloc[TCPCHECK_NRULES] = { 0 };
 
 	memset(out, 0, sizeof(*out));
-	out->incomplete = f->truncated || !f->have_stats || f->stats.lost || f->stats.capped;
+	out->incomplete = f->truncated || !f->have_stats || f->stats.lost || f->stats.capped ||
+			  f->stats.conns_over || f->stats.diag_lost;
 	for (size_t i = 0; i < f->nr_conn; i++) {
 		const struct tcprec_conn *c = &f->conn[i];
 		struct tcpcheck_conn_result r;

@@ -166,6 +166,7 @@ struct tcprec_stats {
 	uint64_t samples;	/* inet_diag samples taken (dumps) */
 	uint64_t conns;		/* connections recorded (this namespace's) */
 	uint64_t conns_capped;	/* connections that reached the cap */
+	uint64_t conns_over;	/* events of connections not followed: max_conns reached */
 	uint64_t destroyed;	/* final TCP_INFO records (sock_diag broadcast) */
 	uint64_t diag_lost;	/* broadcast messages lost (ENOBUFS) */
 	uint64_t throttled;	/* PERF_RECORD_THROTTLE seen */

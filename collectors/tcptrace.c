@@ -92,6 +92,7 @@ void tcptrace_opts_init(struct tcptrace_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->sample_ms = 100;
 	o->max_records = 50000;
+	o->max_conns = 200000;
 	o->probe_gap_us = 1000;
 	o->dump_ms = 1000;
 	o->ring_kb = 1024;
@@ -186,12 +187,17 @@ static int is_local(const struct tcptrace *t, const struct tcpdiag_addr *a)
 	return 0;
 }
 
-static uint32_t conn_new(struct tcptrace *t, int family, const struct tcpdiag_addr *la,
-			 uint16_t lport, const struct tcpdiag_addr *ra, uint16_t rport,
-			 uint64_t t_ns)
+/* A new connection's index, or -1 past max_conns (counted). */
+static long conn_new(struct tcptrace *t, int family, const struct tcpdiag_addr *la,
+		     uint16_t lport, const struct tcpdiag_addr *ra, uint16_t rport,
+		     uint64_t t_ns)
 {
 	struct conn *c;
 
+	if (t->nconn >= t->o.max_conns) {
+		t->st.conns_over++;
+		return -1;
+	}
 	ALLOC_GROW(t->conn, t->nconn + 1, t->alloc_conn);
 	c = &t->conn[t->nconn];
 	memset(c, 0, sizeof(*c));
@@ -208,7 +214,7 @@ static uint32_t conn_new(struct tcptrace *t, int family, const struct tcpdiag_ad
 	c->fate = CONN_PENDING;
 	t->pending = 1;
 	map_put(&t->by_tuple, tuple_key(la, lport, ra, rport), (uint32_t)t->nconn);
-	return (uint32_t)t->nconn++;
+	return (long)t->nconn++;
 }
 
 static void learn(struct tcptrace *t, uint32_t i, uint64_t cookie, uint64_t skaddr)
@@ -249,6 +255,8 @@ static long conn_of_event(struct tcptrace *t, const struct tcpperf_ev *ev)
 		if (!ev->family || !port_ok(t, ev->lport, ev->rport))
 			return -1;
 		i = conn_new(t, ev->family, &ev->laddr, ev->lport, &ev->raddr, ev->rport, ev->t_ns);
+		if (i < 0)
+			return -1;
 	}
 	learn(t, (uint32_t)i, ev->cookie, ev->skaddr);
 	return i;
@@ -272,6 +280,8 @@ static long conn_of_sock(struct tcptrace *t, const struct tcpdiag_sock *s, uint6
 		if (!port_ok(t, s->lport, s->rport))
 			return -1;
 		i = conn_new(t, s->family, &s->laddr, s->lport, &s->raddr, s->rport, t_ns);
+		if (i < 0)
+			return -1;
 		t->conn[i].c.preexisting = t->first_dump;
 		learn(t, (uint32_t)i, s->cookie, 0);
 	}
@@ -455,8 +465,14 @@ static void on_sock(const struct tcpdiag_sock *s, void *data)
 		t->conn[i].reads = 0;
 	}
 	if (d->kind == TCPREC_END) {
-		t->conn[i].dead = 1;
+		struct conn *c = &t->conn[i];
+
+		c->dead = 1;
 		t->st.destroyed++;
+		if (c->held && c->held->kind == TCPREC_NKINDS)
+			t->st.thinned++;	/* no probe will come after it now */
+		free(c->held);		/* what a million short connections would keep */
+		c->held = NULL;
 	}
 }
 
@@ -683,6 +699,7 @@ static json_t *info_json(struct tcptrace *t)
 	json_set_num(info, "interval_s", t->o.sample_ms / 1000.0);
 	json_set_num(info, "dump_interval_s", t->o.dump_ms / 1000.0);
 	json_set_int(info, "max_records", t->o.max_records);
+	json_set_int(info, "max_conns", t->o.max_conns);
 	json_set_int(info, "probe_gap_us", t->o.probe_gap_us);
 	json_set_int(info, "ring_kb", t->o.ring_kb);
 	netns_ids(info);
@@ -776,6 +793,8 @@ int tcptrace_start(struct tcptrace **out, const struct tcptrace_opts *o)
 		t->o.ring_kb = 1024;
 	if (!t->o.dump_ms)
 		t->o.dump_ms = 1000;
+	if (!t->o.max_conns)
+		t->o.max_conns = 200000;
 	if (open_file(t))
 		goto done;
 	info = info_json(t);
@@ -833,6 +852,7 @@ static void write_stats(struct tcptrace *t)
 	json_set_int(s, "samples", (long long)t->st.samples);
 	json_set_int(s, "conns", (long long)t->st.conns);
 	json_set_int(s, "conns_capped", (long long)t->st.conns_capped);
+	json_set_int(s, "conns_over", (long long)t->st.conns_over);
 	json_set_int(s, "destroyed", (long long)t->st.destroyed);
 	json_set_int(s, "diag_lost", (long long)t->st.diag_lost);
 	json_set_int(s, "throttled", (long long)t->st.throttled);

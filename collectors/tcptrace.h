@@ -96,6 +96,7 @@ struct tcptrace_opts {
 	unsigned sample_ms;	/* TCP_INFO sampling interval, ms (default 100) */
 	unsigned dump_ms;	/* diag only: look for new connections every, ms (default 1000) */
 	unsigned max_records;	/* records per connection before the cap (default 50000) */
+	unsigned max_conns;	/* connections followed; later ones counted only (200000) */
 	unsigned probe_gap_us;	/* thin tcp_probe records to one per this, us (default 1000; 0 = all) */
 	unsigned ring_kb;	/* each CPU's ring buffer, KiB (default 1024) */
 	enum tcptrace_source source;
