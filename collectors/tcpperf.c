@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -311,6 +312,17 @@ static int map_rings(struct tcpperf *p, size_t ring_bytes, const char **why)
 	return 0;
 }
 
+/* An fd per event per CPU: on a big machine more than the usual 1024. */
+static void raise_nofile(size_t need)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < need + 256 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = need + 256 < rl.rlim_max ? need + 256 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* The CPUs that can take an event: every configured one that opens. */
 static void make_rings(struct tcpperf *p)
 {
@@ -402,6 +414,7 @@ int tcpperf_open(struct tcpperf **out, const uint16_t *ports, size_t nports,
 	else if (tracefs) {
 		/* tcp_probe makes the rings; the others write into them (mapped first) */
 		make_rings(p);
+		raise_nofile(p->ndef * (size_t)p->nring);
 		ret = open_event(p, 0, filter, ring_bytes, why);
 		if (!ret)
 			ret = map_rings(p, ring_bytes, why);
