@@ -322,9 +322,8 @@ static void check_probe(struct tcpcheck_conn_result *out, struct flight_state *s
 	int64_t nxt = get(r, TF_SND_NXT), una = get(r, TF_SND_UNA);
 	int64_t cwnd = get(r, TF_CWND), wnd = get(r, TF_SND_WND);
 	int64_t pnxt = s->prev ? get(s->prev, TF_SND_NXT) : -1;
-	uint32_t flight;
-
 	int open = s->ca == CA_OPEN && !s->rtx && !s->dirty;
+	uint32_t flight;
 
 	s->prev = r;
 	s->dirty = !(s->ca == CA_OPEN && !s->rtx);

@@ -368,7 +368,8 @@ static int thin(struct tcptrace *t, struct conn *c, const struct item *it)
 	int held = c->held && c->held->kind == TCPREC_NKINDS;
 	int bad = suspicious(c, it);
 
-	if (gap && c->kept_ns && it->t_ns < c->kept_ns + gap && !bad &&
+	/* without an MSS, over cwnd cannot be told: keep all until a sample says */
+	if (gap && c->kept_ns && c->mss && it->t_ns < c->kept_ns + gap && !bad &&
 	    val(it, TF_CWND) >= c->kept_cwnd && val(it, TF_SSTHRESH) == c->kept_ssthresh) {
 		if (!c->held)
 			c->held = xcalloc(1, sizeof(*c->held));
