@@ -219,6 +219,7 @@ struct tcpperf {
 	int nring;
 	int *fds;		/* every event fd, leaders included */
 	size_t nfds, alloc_fds;
+	int filter_failed;	/* events whose in-kernel filter the kernel refused */
 	unsigned char *tmp;	/* a record that wraps the ring is copied here */
 	size_t tmp_size;
 	size_t page;
@@ -247,16 +248,29 @@ static int open_one(struct tcpperf *p, uint32_t id, int cpu, size_t ring_bytes)
 	return sys_perf_event_open(&a, cpu, -1);
 }
 
-/* "sport == 5201 || dport == 5201 || ..." for up to 32 ports, else NULL. */
-static char *port_filter(const uint16_t *ports, size_t n)
+/*
+ * The in-kernel filter of event d: "(sport == 5201 || dport == 5201 ...)"
+ * for up to 32 ports where d has numeric port fields, and for tcp_probe
+ * unless probe_data, "data_len == 0": the ACKs a sender receives, not the
+ * data a receiver does (a bulk receiver's segments outnumber the ACKs
+ * and carry no sender state). NULL when there is nothing to filter on.
+ */
+static char *event_filter(const struct tcpperf_def *d, const uint16_t *ports, size_t n,
+			  int probe_data)
 {
 	struct strbuf sb = STRBUF_INIT;
+	int by_port = n && n <= 32 && d->sport && d->dport && !d->sport->is_array;
+	int acks = d->kind == TCPREC_PROBE && !probe_data && d->val[TF_LEN];
 
-	if (!n || n > 32)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		strbuf_addf(&sb, "%ssport == %u || dport == %u", i ? " || " : "", ports[i],
+	for (size_t i = 0; by_port && i < n; i++)
+		strbuf_addf(&sb, "%ssport == %u || dport == %u", i ? " || " : "(", ports[i],
 			    ports[i]);
+	if (by_port)
+		strbuf_addch(&sb, ')');
+	if (acks)
+		strbuf_addf(&sb, "%sdata_len == 0", by_port ? " && " : "");
+	if (!sb.len)
+		return NULL;
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -270,8 +284,7 @@ static void add_fd(struct tcpperf *p, int fd)
 static int open_event(struct tcpperf *p, size_t k, const char *filter, size_t ring_bytes,
 		      const char **why)
 {
-	const struct tcpperf_def *d = p->def[k];
-	int with_filter = filter && d->sport && d->dport && !d->sport->is_array;
+	int with_filter = filter != NULL;
 
 	for (int r = 0; r < p->nring; r++) {
 		struct ring *rg = &p->ring[r];
@@ -283,8 +296,10 @@ static int open_event(struct tcpperf *p, size_t k, const char *filter, size_t ri
 			return -1;
 		}
 		add_fd(p, fd);
-		if (with_filter && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter))
+		if (with_filter && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter)) {
 			with_filter = 0;	/* the user-space filter still applies */
+			p->filter_failed++;
+		}
 		if (rg->fd < 0)
 			rg->fd = fd;
 		else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, rg->fd)) {
@@ -393,14 +408,33 @@ static void load_defs(struct tcpperf *p, const char *tracefs, int app_reads, jso
 	}
 }
 
+static int open_all(struct tcpperf *p, const uint16_t *ports, size_t nports, int probe_data,
+		    size_t ring_bytes, json_t *filters, const char **why)
+{
+	int ret = 0;
+
+	/* tcp_probe makes the rings; the others write into them (mapped first) */
+	make_rings(p);
+	raise_nofile(p->ndef * (size_t)p->nring);
+	for (size_t k = 0; k < p->ndef && !ret; k++) {
+		char *filter = event_filter(p->def[k], ports, nports, probe_data);
+
+		ret = open_event(p, k, filter, ring_bytes, why);
+		if (!ret && !k)
+			ret = map_rings(p, ring_bytes, why);
+		json_set_str(filters, p->def[k]->fmt.name, filter);
+		free(filter);
+	}
+	return ret;
+}
+
 int tcpperf_open(struct tcpperf **out, const uint16_t *ports, size_t nports,
-		 unsigned ring_kb, int app_reads, json_t *info, const char **why)
+		 unsigned ring_kb, int app_reads, int probe_data, json_t *info, const char **why)
 {
 	struct tcpperf *p = xcalloc(1, sizeof(*p));
 	const char *tracefs = tp_tracefs(why);
-	json_t *opened = json_array(), *missing = json_object();
+	json_t *opened = json_array(), *missing = json_object(), *filters = json_object();
 	size_t pages, ring_bytes;
-	char *filter = port_filter(ports, nports);
 	int ret = -1;
 
 	p->page = (size_t)sysconf(_SC_PAGESIZE);
@@ -411,20 +445,13 @@ int tcpperf_open(struct tcpperf **out, const uint16_t *ports, size_t nports,
 		load_defs(p, tracefs, app_reads, info, opened, missing);
 	if (tracefs && (!p->ndef || strcmp(p->def[0]->fmt.name, "tcp_probe")))
 		*why = "the kernel has no tcp:tcp_probe tracepoint";
-	else if (tracefs) {
-		/* tcp_probe makes the rings; the others write into them (mapped first) */
-		make_rings(p);
-		raise_nofile(p->ndef * (size_t)p->nring);
-		ret = open_event(p, 0, filter, ring_bytes, why);
-		if (!ret)
-			ret = map_rings(p, ring_bytes, why);
-		for (size_t k = 1; k < p->ndef && !ret; k++)
-			ret = open_event(p, k, filter, ring_bytes, why);
-	}
+	else if (tracefs)
+		ret = open_all(p, ports, nports, probe_data, ring_bytes, filters, why);
 	json_set(info, "tracepoints", opened);
 	json_set(info, "missing", missing);
-	json_set(info, "kernel_filter", json_boolean(filter != NULL));
-	free(filter);
+	json_set(info, "kernel_filters", filters);	/* null: filtered in user space */
+	json_set(info, "kernel_filter_refused", json_integer(p->filter_failed));
+	json_set(info, "probe_data", json_boolean(probe_data));
 	if (ret) {
 		tcpperf_free(p);
 		return -1;

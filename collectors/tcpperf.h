@@ -63,12 +63,15 @@ struct tcpperf;
  * Open every tracepoint this kernel has, on every online CPU, with rings
  * of ring_kb KiB per CPU; ports (nports of them, 0 = all) become the
  * in-kernel filter. tcp_rcv_space_adjust (an application read: no state,
- * and on a bulk receiver more events than tcp_probe) only with app_reads. info gets "tracepoints" (opened) and "missing"
+ * and on a bulk receiver more events than tcp_probe) only with app_reads.
+ * tcp_probe for segments without data (the ACKs: a sender's state) only,
+ * unless probe_data. info gets "kernel_filters" ({event: filter}). info gets "tracepoints" (opened) and "missing"
  * ({name: why}). Events start disabled. Returns 0, or -1 when not even
  * tcp_probe can be opened (*why says why).
  */
 int tcpperf_open(struct tcpperf **out, const uint16_t *ports, size_t nports,
-		 unsigned ring_kb, int app_reads, struct json_t *info, const char **why);
+		 unsigned ring_kb, int app_reads, int probe_data, struct json_t *info,
+		 const char **why);
 int tcpperf_enable(struct tcpperf *p);
 /* The ring fds to poll (POLLIN at the watermark); returns how many were set. */
 int tcpperf_pollfds(const struct tcpperf *p, struct pollfd *fds, int max);

@@ -425,6 +425,9 @@ static void on_event(const struct tcpperf_ev *ev, void *data)
 		t->conn[i].reads++;
 		return;
 	}
+	if (ev->kind == TCPREC_PROBE && !t->o.probe_data && ev->v[TF_LEN] > 0 &&
+	    (ev->have & (UINT64_C(1) << TF_LEN)))
+		return;	/* a data segment the kernel's filter let through (it refused it) */
 	if (t->conn[i].fate == CONN_DROP) {
 		t->st.foreign++;	/* no need to carry it to the write */
 		return;
@@ -719,8 +722,9 @@ static int open_sources(struct tcptrace *t, json_t *info)
 	if (t->destroy_fd < 0)
 		json_set_str(info, "destroy_why", why);
 	why = "diag forced";
-	if (t->o.source == TCPTRACE_AUTO && tcpperf_open(&t->perf, t->ports, t->o.nports,
-							 t->o.ring_kb, t->o.app_reads, info, &why))
+	if (t->o.source == TCPTRACE_AUTO &&
+	    tcpperf_open(&t->perf, t->ports, t->o.nports, t->o.ring_kb, t->o.app_reads,
+			 t->o.probe_data, info, &why))
 		t->perf = NULL;
 	t->source = t->perf ? "tracepoints" : "diag";
 	json_set_str(info, "source", t->source);

@@ -11,6 +11,13 @@
  * on the host it runs on, written to one trace file (format and reader:
  * collectors/tcprec.h; checks over it: collectors/tcpcheck.h).
  *
+ * tcp_probe is taken, by default, for the segments without data only
+ * (in-kernel filter data_len == 0): the ACKs, which carry a sender's
+ * state and are what the over_cwnd/over_rwnd checks read. A bulk
+ * receiver's data segments outnumber them and carry only its rcv_wnd,
+ * which TCP_INFO samples give (tcpi_rcv_wnd, Linux 6.2+). probe_data
+ * takes them all (needed for rwnd_stuck on kernels before 6.2).
+ *
  * Sources, best first:
  *
  *  - "tracepoints": the kernel's own events through perf_event_open
@@ -102,6 +109,7 @@ struct tcptrace_opts {
 	enum tcptrace_source source;
 	int keep_foreign;	/* keep other namespaces' connections too (owner "foreign") */
 	int app_reads;		/* trace tcp_rcv_space_adjust: "reads" per sample (costly) */
+	int probe_data;		/* tcp_probe for data segments too, not only ACKs (costly) */
 };
 
 /* The defaults above; path and ports unset. */

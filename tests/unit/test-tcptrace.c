@@ -1133,10 +1133,14 @@ TEST(tcptrace, loopback_records_and_a_clean_transfer)
 	CHECK(count_kind(&f, cs, TCPREC_SAMPLE, TF_MSS) + count_kind(&f, cs, TCPREC_END, TF_MSS) > 0);
 	CHECK_INT(count_kind(&f, cs, TCPREC_END, TF_BYTES_ACKED), 1);
 	CHECK_INT(count_kind(&f, cr, TCPREC_END, TF_BYTES_RECEIVED), 1);
+	CHECK(count_kind(&f, cr, TCPREC_SAMPLE, TF_RCV_WND) > 0);
 	if (!strcmp(f.source, "tracepoints")) {
 		CHECK(count_kind(&f, cs, TCPREC_PROBE, TF_CWND) > 0);
 		CHECK(count_kind(&f, cs, TCPREC_PROBE, TF_SRTT) > 0);
-		CHECK(count_kind(&f, cr, TCPREC_PROBE, TF_RCV_WND) > 0);
+		/* the ACKs only, by default: no data segment's snapshot */
+		for (size_t i = 0; i < f.nr_rec; i++)
+			if (f.rec[i].kind == TCPREC_PROBE && tcprec_get(&f.rec[i], TF_LEN, 0) > 0)
+				test_fail(__FILE__, __LINE__, "a probe of a data segment");
 	}
 	check_report(&f, cs, &r);
 	for (int k = 0; k < TCPCHECK_NRULES; k++)
@@ -1427,6 +1431,7 @@ TEST(tcptrace, caps_and_losses_are_counted)
 	char *text;
 	uint16_t port;
 	int lfd, snd, rcv;
+	size_t n_data = 0;
 
 	if (!test_is_root()) {
 		test_skip("tracing needs root");
@@ -1435,6 +1440,7 @@ TEST(tcptrace, caps_and_losses_are_counted)
 	tcptrace_opts_init(&o);
 	o.max_records = 50;
 	o.probe_gap_us = 0;	/* every probe: more than 50 */
+	o.probe_data = 1;	/* data segments too */
 	o.ring_kb = 4;		/* one page: the rings may well overrun */
 	lfd = listen_on("127.0.0.1", 0, &port);
 	t = record_with(-1, -1, "cap.ndjson", port, &o);
@@ -1457,6 +1463,9 @@ TEST(tcptrace, caps_and_losses_are_counted)
 			cs = &f.conn[i];
 	REQUIRE(cs);
 	CHECK(cs->nr <= 51);	/* the cap, and its end record */
+	for (size_t i = 0; i < f.nr_rec; i++)
+		n_data += f.rec[i].kind == TCPREC_PROBE && tcprec_get(&f.rec[i], TF_LEN, 0) > 0;
+	CHECK(n_data > 0);	/* the receiver's data segments, with probe_data */
 	snprintf(path, sizeof(path), "%s/cap.ndjson", test_tmpdir());
 	text = read_file(path, 0, NULL);
 	REQUIRE(text);
