@@ -2,8 +2,10 @@
  * The tcptrace recorder alone, for measuring what it costs beside a
  * workload and for looking at its traces by hand:
  *
- *   build/bench/tcptrace-rec FILE PORT[,PORT...] [diag]
+ *   build/bench/tcptrace-rec FILE PORT[,PORT...] [diag] [data] [reads] [nothin]
  *
+ * diag: TCP_INFO only; data: tcp_probe for data segments too (probe_data);
+ * reads: tcp_rcv_space_adjust too (app_reads); nothin: no probe thinning.
  * records until SIGINT or SIGTERM, then prints the loss accounting and
  * the recorder's own CPU time (user + system, seconds).
  */
@@ -36,15 +38,25 @@ int main(int argc, char **argv)
 	int sig;
 
 	if (argc < 3)
-		die("usage: tcptrace-rec FILE PORT[,PORT...] [diag]");
+		die("usage: tcptrace-rec FILE PORT[,PORT...] [diag] [data] [reads] [nothin]");
 	for (char *p = strtok(argv[2], ","); p && n < 64; p = strtok(NULL, ","))
 		ports[n++] = (uint16_t)atoi(p);
 	tcptrace_opts_init(&o);
 	o.path = argv[1];
 	o.ports = ports;
 	o.nports = n;
-	if (argc > 3 && !strcmp(argv[3], "diag"))
-		o.source = TCPTRACE_DIAG;
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "diag"))
+			o.source = TCPTRACE_DIAG;
+		else if (!strcmp(argv[i], "data"))
+			o.probe_data = 1;
+		else if (!strcmp(argv[i], "reads"))
+			o.app_reads = 1;
+		else if (!strcmp(argv[i], "nothin"))
+			o.probe_gap_us = 0;
+		else
+			die("unknown option '%s' (diag, data, reads, nothin)", argv[i]);
+	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
