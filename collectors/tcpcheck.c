@@ -321,7 +321,7 @@ static void check_probe(struct tcpcheck_conn_result *out, struct flight_state *s
 {
 	int64_t nxt = get(r, TF_SND_NXT), una = get(r, TF_SND_UNA);
 	int64_t cwnd = get(r, TF_CWND), wnd = get(r, TF_SND_WND);
-	int64_t pnxt = s->prev ? get(s->prev, TF_SND_NXT) : -1;
+	int64_t pnxt = s->prev && get(r, TF_GAP) != 1 ? get(s->prev, TF_SND_NXT) : -1;
 	int open = s->ca == CA_OPEN && !s->rtx && !s->dirty;
 	uint32_t flight;
 

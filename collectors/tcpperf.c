@@ -220,6 +220,7 @@ struct tcpperf {
 	int *fds;		/* every event fd, leaders included */
 	size_t nfds, alloc_fds;
 	int filter_failed;	/* events whose in-kernel filter the kernel refused */
+	int *fire_fd;		/* per ring: tcp_probe counted, unfiltered (-1 none) */
 	unsigned char *tmp;	/* a record that wraps the ring is copied here */
 	size_t tmp_size;
 	size_t page;
@@ -245,6 +246,22 @@ static int open_one(struct tcpperf *p, uint32_t id, int cpu, size_t ring_bytes)
 	a.wakeup_watermark = (uint32_t)(ring_bytes / 4);
 	a.use_clockid = 1;
 	a.clockid = CLOCK_MONOTONIC;
+	return sys_perf_event_open(&a, cpu, -1);
+}
+
+/*
+ * tcp_probe counted on cpu, unfiltered: every time it fires, on any
+ * socket -- what it costs is per firing, matched or not. No ring.
+ */
+static int open_counter(uint32_t id, int cpu)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_TRACEPOINT;
+	a.size = sizeof(a);
+	a.config = id;
+	a.disabled = 1;
 	return sys_perf_event_open(&a, cpu, -1);
 }
 
@@ -408,6 +425,13 @@ static void load_defs(struct tcpperf *p, const char *tracefs, int app_reads, jso
 	}
 }
 
+static void open_counters(struct tcpperf *p)
+{
+	p->fire_fd = xcalloc((size_t)p->nring, sizeof(*p->fire_fd));
+	for (int r = 0; r < p->nring; r++)
+		p->fire_fd[r] = open_counter(p->id[0], p->ring[r].cpu);
+}
+
 static int open_all(struct tcpperf *p, const uint16_t *ports, size_t nports, int probe_data,
 		    size_t ring_bytes, json_t *filters, const char **why)
 {
@@ -422,6 +446,8 @@ static int open_all(struct tcpperf *p, const uint16_t *ports, size_t nports, int
 		ret = open_event(p, k, filter, ring_bytes, why);
 		if (!ret && !k)
 			ret = map_rings(p, ring_bytes, why);
+		if (!ret && !k)
+			open_counters(p);
 		json_set_str(filters, p->def[k]->fmt.name, filter);
 		free(filter);
 	}
@@ -467,7 +493,34 @@ int tcpperf_enable(struct tcpperf *p)
 	for (size_t i = 0; i < p->nfds; i++)
 		if (ioctl(p->fds[i], PERF_EVENT_IOC_ENABLE, 0))
 			return error_errno("cannot enable a tracepoint");
+	for (int r = 0; p->fire_fd && r < p->nring; r++)
+		if (p->fire_fd[r] >= 0)
+			ioctl(p->fire_fd[r], PERF_EVENT_IOC_ENABLE, 0);
 	return 0;
+}
+
+int tcpperf_probe_enable(struct tcpperf *p, int on)
+{
+	unsigned long req = on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE;
+
+	/* tcp_probe's fds are the first, one per ring (open_all opens it first) */
+	for (int r = 0; r < p->nring && (size_t)r < p->nfds; r++) {
+		if (ioctl(p->fds[r], req, 0))
+			return error_errno("cannot switch tcp_probe %s", on ? "on" : "off");
+		if (p->fire_fd && p->fire_fd[r] >= 0)
+			ioctl(p->fire_fd[r], req, 0);
+	}
+	return 0;
+}
+
+uint64_t tcpperf_probe_fires(const struct tcpperf *p)
+{
+	uint64_t sum = 0, v;
+
+	for (int r = 0; p->fire_fd && r < p->nring; r++)
+		if (p->fire_fd[r] >= 0 && read(p->fire_fd[r], &v, sizeof(v)) == sizeof(v))
+			sum += v;
+	return sum;
 }
 
 int tcpperf_pollfds(const struct tcpperf *p, struct pollfd *fds, int max)
@@ -576,6 +629,10 @@ void tcpperf_free(struct tcpperf *p)
 			munmap(p->ring[r].base, p->page + p->ring[r].size);
 	for (size_t i = 0; i < p->nfds; i++)
 		close(p->fds[i]);
+	for (int r = 0; p->fire_fd && r < p->nring; r++)
+		if (p->fire_fd[r] >= 0)
+			close(p->fire_fd[r]);
+	free(p->fire_fd);
 	for (size_t k = 0; k < p->ndef; k++)
 		tcpperf_def_free(p->def[k]);
 	free(p->fds);

@@ -73,6 +73,15 @@ int tcpperf_open(struct tcpperf **out, const uint16_t *ports, size_t nports,
 		 unsigned ring_kb, int app_reads, int probe_data, struct json_t *info,
 		 const char **why);
 int tcpperf_enable(struct tcpperf *p);
+/*
+ * Switch tcp_probe alone off or on again. Off, the tracepoint costs next
+ * to nothing (no perf event on the CPU's list: it returns before
+ * building its record); on, it costs on every segment of every socket,
+ * filtered or not. 0 or -1.
+ */
+int tcpperf_probe_enable(struct tcpperf *p, int on);
+/* How many times tcp_probe fired, on any socket, while on (cumulative). */
+uint64_t tcpperf_probe_fires(const struct tcpperf *p);
 /* The ring fds to poll (POLLIN at the watermark); returns how many were set. */
 int tcpperf_pollfds(const struct tcpperf *p, struct pollfd *fds, int max);
 

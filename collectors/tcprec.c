@@ -69,6 +69,7 @@ const char *const tcprec_field_names[TCPREC_NFIELDS] = {
 	[TF_SNDBUF_LIMITED] = "sndbuf_limited_us",
 	[TF_READS] = "reads",
 	[TF_BACKOFF] = "backoff",
+	[TF_GAP] = "gap",
 };
 
 _Static_assert(TCPREC_NFIELDS <= 64, "a record's fields must fit its bitmask");
@@ -427,6 +428,8 @@ static int parse_object(struct parse_state *s, const json_t *o)
 
 		if (c)
 			c->capped = 1;
+	} else if (!strcmp(type, "probe_on") || !strcmp(type, "probe_off")) {
+		s->f->probe_switches++;
 	} else if (!strcmp(type, "lost")) {
 		if (!s->f->have_stats && get_int(o, "lost", 0, INT64_MAX, &v) == 1) {
 			s->f->stats.lost += (uint64_t)v;

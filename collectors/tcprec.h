@@ -27,6 +27,10 @@
  *          give is absent, never 0)
  *   cap    a connection reached the record cap: later records of it are
  *          dropped and counted ({"id", "t"})
+ *   probe_on, probe_off
+ *          tcp_probe was switched on or off ({"t", "duty"}): the event
+ *          budget keeps it on for only part of each sampling interval
+ *          when segments are many (no probe records in between)
  *   lost   the kernel dropped events (a ring overrun, PERF_RECORD_LOST):
  *          {"t", "cpu", "lost"}
  *   stats  last line, written at stop: the whole loss accounting
@@ -108,6 +112,8 @@ enum tcprec_field {
 	TF_SNDBUF_LIMITED,	/* time limited by the send buffer, microseconds */
 	TF_READS,		/* application reads since the previous sample (app_reads) */
 	TF_BACKOFF,		/* RTO backoff exponent now */
+	TF_GAP,			/* probe: 1 if the probe before it may be missing (tcp_probe was
+				 * off, or events were lost): not to be compared with the last */
 	TCPREC_NFIELDS
 };
 
@@ -191,6 +197,7 @@ struct tcprec_file {
 	int truncated;		/* the file ended inside a line: read up to it */
 	unsigned long lines;	/* lines read */
 	unsigned long skipped;	/* lines of unknown type, skipped */
+	unsigned long probe_switches;	/* probe_on/probe_off lines (the event budget at work) */
 };
 
 /*

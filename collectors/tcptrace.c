@@ -51,6 +51,7 @@ struct conn {
 	uint64_t kept_ns;	/* when the last probe written was taken, 0 = none */
 	int64_t kept_cwnd, kept_ssthresh;
 	struct item *held;	/* the last probe thinned out, kept for a while */
+	uint32_t gen;		/* the recorder's gen at its last probe */
 };
 
 /* uint64 (non-zero) -> conn index, open addressing, entries overwritten, never deleted. */
@@ -81,6 +82,13 @@ struct tcptrace {
 	int write_err;		/* errno of a failed write, 0 = fine */
 	uint64_t next_sample;	/* ns */
 	uint64_t next_dump;	/* ns: diag only, when to look for new connections */
+	/* the tcp_probe event budget: on for duty x the sampling interval */
+	double duty;		/* 0..1 */
+	int probe_on;
+	uint64_t on_since;	/* ns: switched on (this interval) */
+	uint64_t off_at;	/* ns: to switch off (duty < 1) */
+	uint64_t fires0;	/* tcp_probe's firing count at on_since */
+	uint32_t gen;		/* bumped when probes may be missing (off, or lost) */
 	struct tcprec_stats st;
 	pthread_mutex_t lock;	/* st, against tcptrace_stats */
 	pthread_t thread;
@@ -94,6 +102,7 @@ void tcptrace_opts_init(struct tcptrace_opts *o)
 	o->max_records = 50000;
 	o->max_conns = 200000;
 	o->probe_gap_us = 1000;
+	o->probe_budget = 20000;
 	o->dump_ms = 1000;
 	o->ring_kb = 1024;
 	o->source = TCPTRACE_AUTO;
@@ -391,6 +400,23 @@ static int thin(struct tcptrace *t, struct conn *c, const struct item *it)
 	return THIN_KEEP;
 }
 
+/*
+ * The first probe of a connection since tcp_probe was off or events were
+ * lost: its predecessor may be missing, so the checks must not compare
+ * it with the last one written, and a probe held from before the gap is
+ * no predecessor of it. Always written.
+ */
+static void mark_gap(struct tcptrace *t, struct conn *c, struct item *it)
+{
+	it->v[TF_GAP] = 1;
+	it->have |= UINT64_C(1) << TF_GAP;
+	if (c->held && c->held->kind == TCPREC_NKINDS) {
+		t->st.thinned++;
+		c->held->kind = 0;
+	}
+	c->kept_ns = 0;
+}
+
 /* Thin batch item k, a probe of an attributed connection, as it arrives. */
 static void thin_now(struct tcptrace *t, struct conn *c, size_t k)
 {
@@ -435,6 +461,10 @@ static void on_event(const struct tcpperf_ev *ev, void *data)
 	it = item_add(t, (uint32_t)i, ev->kind, ev->t_ns);
 	it->have = ev->have;
 	memcpy(it->v, ev->v, sizeof(it->v));
+	if (ev->kind == TCPREC_PROBE && t->conn[i].gen != t->gen) {
+		mark_gap(t, &t->conn[i], it);
+		t->conn[i].gen = t->gen;
+	}
 	if (ev->kind == TCPREC_PROBE && t->conn[i].fate == CONN_KEEP)
 		thin_now(t, &t->conn[i], t->nbatch - 1);
 }
@@ -622,9 +652,60 @@ static void decide_pending(struct tcptrace *t)
 }
 
 /* One round: drain, attribute, sample when due, write. */
+static void put_switch(struct tcptrace *t, const char *what, uint64_t now)
+{
+	char buf[128];
+
+	put_line(t, buf, (size_t)snprintf(buf, sizeof(buf), "{\"type\":\"%s\",\"t\":%.9f,"
+					  "\"duty\":%.3f}\n", what, (double)now / 1e9, t->duty));
+}
+
+/*
+ * The event budget: tcp_probe costs on every segment of every socket
+ * while it is on (~100 ns building and filtering its record, ~260 ns more
+ * writing one that matches, measured here), so when it fires more than
+ * probe_budget times a second it is on for only part of each sampling
+ * interval (duty = budget / its rate while on, at least 5%). Called at
+ * every step; a new interval begins with each sample.
+ */
+static void duty_cycle(struct tcptrace *t, uint64_t now, int new_interval)
+{
+	uint64_t fires;
+
+	if (!t->perf || !t->o.probe_budget)
+		return;
+	if (t->probe_on && t->duty < 1 && now >= t->off_at) {
+		if (!tcpperf_probe_enable(t->perf, 0)) {
+			t->probe_on = 0;
+			put_switch(t, "probe_off", now);
+		}
+	}
+	if (!new_interval)
+		return;
+	fires = tcpperf_probe_fires(t->perf);
+	if (t->on_since) {
+		uint64_t end = t->probe_on ? now : t->off_at;
+		double on_s = end > t->on_since ? (double)(end - t->on_since) / 1e9 : 0;
+		double rate = on_s > 0 ? (double)(fires - t->fires0) / on_s : 0;
+
+		t->duty = rate > t->o.probe_budget ? t->o.probe_budget / rate : 1;
+		if (t->duty < 0.05)
+			t->duty = 0.05;
+	}
+	t->fires0 = fires;
+	t->on_since = now;
+	t->off_at = now + (uint64_t)(t->duty * t->o.sample_ms * NSEC_PER_MSEC);
+	if (!t->probe_on && !tcpperf_probe_enable(t->perf, 1)) {
+		t->probe_on = 1;
+		t->gen++;
+		put_switch(t, "probe_on", now);
+	}
+}
+
 static void step(struct tcptrace *t, int force_sample)
 {
 	uint64_t lost0 = t->st.lost, now;
+	int sampled = 1;
 
 	pthread_mutex_lock(&t->lock);
 	if (t->perf)
@@ -636,11 +717,15 @@ static void step(struct tcptrace *t, int force_sample)
 		sample(t, 1);
 	else if (t->pending || force_sample || now >= t->next_sample)
 		sample(t, 0);	/* new connections are looked up in this namespace */
+	else
+		sampled = 0;
 	decide_pending(t);
 	flush_batch(t);
+	duty_cycle(t, now, sampled && !force_sample);
 	if (t->st.lost > lost0) {
 		char buf[128];
 
+		t->gen++;	/* any connection's next probe may lack its predecessor */
 		put_line(t, buf, (size_t)snprintf(buf, sizeof(buf),
 			 "{\"type\":\"lost\",\"t\":%.9f,\"lost\":%llu}\n", mono_s(),
 			 (unsigned long long)(t->st.lost - lost0)));
@@ -655,8 +740,12 @@ static void *worker(void *arg)
 
 	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 		int n = t->perf ? tcpperf_pollfds(t->perf, fds, 1024) : 0;
-		uint64_t now = mono_ns();
-		int ms = t->next_sample > now ? (int)((t->next_sample - now) / NSEC_PER_MSEC) + 1 : 0;
+		uint64_t now = mono_ns(), wake = t->next_sample;
+		int ms;
+
+		if (t->probe_on && t->duty < 1 && t->off_at < wake)
+			wake = t->off_at;
+		ms = wake > now ? (int)((wake - now) / NSEC_PER_MSEC) + 1 : 0;
 
 		fds[n++] = (struct pollfd){ .fd = t->wake_fd, .events = POLLIN };
 		if (t->destroy_fd >= 0)
@@ -705,6 +794,7 @@ static json_t *info_json(struct tcptrace *t)
 	json_set_int(info, "max_records", t->o.max_records);
 	json_set_int(info, "max_conns", t->o.max_conns);
 	json_set_int(info, "probe_gap_us", t->o.probe_gap_us);
+	json_set_int(info, "probe_budget", t->o.probe_budget);
 	json_set_int(info, "ring_kb", t->o.ring_kb);
 	netns_ids(info);
 	return info;
@@ -813,6 +903,9 @@ int tcptrace_start(struct tcptrace **out, const struct tcptrace_opts *o)
 	t->first_dump = 0;
 	if (t->perf && tcpperf_enable(t->perf))
 		goto done;
+	t->duty = 1;
+	t->probe_on = t->perf != NULL;
+	t->on_since = mono_ns();
 	if (pthread_create(&t->thread, NULL, worker, t)) {
 		error("cannot start the tcptrace thread");
 		goto done;

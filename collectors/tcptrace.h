@@ -105,6 +105,7 @@ struct tcptrace_opts {
 	unsigned max_records;	/* records per connection before the cap (default 50000) */
 	unsigned max_conns;	/* connections followed; later ones counted only (200000) */
 	unsigned probe_gap_us;	/* thin tcp_probe records to one per this, us (default 1000; 0 = all) */
+	unsigned probe_budget;	/* tcp_probe firings a second before it is duty-cycled (20000; 0 = never) */
 	unsigned ring_kb;	/* each CPU's ring buffer, KiB (default 1024) */
 	enum tcptrace_source source;
 	int keep_foreign;	/* keep other namespaces' connections too (owner "foreign") */
