@@ -359,7 +359,7 @@ static const struct {
 #define S(k) { #k, offsetof(struct tcprec_stats, k) }
 	S(events), S(written), S(lost), S(lost_records), S(capped), S(thinned), S(foreign),
 	S(unmatched), S(samples), S(conns), S(conns_capped), S(conns_over), S(destroyed),
-	S(diag_lost), S(throttled),
+	S(diag_lost), S(throttled), S(probe_offs),
 #undef S
 };
 

@@ -176,6 +176,7 @@ struct tcprec_stats {
 	uint64_t destroyed;	/* final TCP_INFO records (sock_diag broadcast) */
 	uint64_t diag_lost;	/* broadcast messages lost (ENOBUFS) */
 	uint64_t throttled;	/* PERF_RECORD_THROTTLE seen */
+	uint64_t probe_offs;	/* times the event budget switched tcp_probe off */
 };
 
 /* A trace in memory, sorted: connections by id, records by (conn, t). */

@@ -677,6 +677,7 @@ static void duty_cycle(struct tcptrace *t, uint64_t now, int new_interval)
 	if (t->probe_on && t->duty < 1 && now >= t->off_at) {
 		if (!tcpperf_probe_enable(t->perf, 0)) {
 			t->probe_on = 0;
+			t->st.probe_offs++;
 			put_switch(t, "probe_off", now);
 		}
 	}
@@ -954,6 +955,7 @@ static void write_stats(struct tcptrace *t)
 	json_set_int(s, "destroyed", (long long)t->st.destroyed);
 	json_set_int(s, "diag_lost", (long long)t->st.diag_lost);
 	json_set_int(s, "throttled", (long long)t->st.throttled);
+	json_set_int(s, "probe_offs", (long long)t->st.probe_offs);
 	line = json_dump_compact(s);
 	fprintf(t->f, "%s\n", line);
 	free(line);

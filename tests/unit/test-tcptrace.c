@@ -500,6 +500,17 @@ TEST(tcpcheck, over_cwnd)
 	probes(&sb, 0.2, 4, 200000, 1000, 20000, 5, 1 << 20);
 	CHECK_INT(check1(&sb, NULL).count[TCPCHECK_OVER_CWND], 3);
 
+	/* after a gap (tcp_probe was off) the first probe has no predecessor */
+	syn_begin(&sb, ALL_TP, "cubic", 0);
+	syn(&sb, "sample", 0.05, "\"mss\":1000");
+	probes(&sb, 0.1, 1, 100000, 0, 4000, 10, 1 << 20);
+	syn(&sb, "probe", 0.2, "\"snd_nxt\":200000,\"snd_una\":180000,\"cwnd\":10,"
+	    "\"snd_wnd\":1048576,\"gap\":1");
+	CHECK_INT(check1(&sb, NULL).count[TCPCHECK_OVER_CWND], 0);
+	syn(&sb, "probe", 0.21, "\"snd_nxt\":201000,\"snd_una\":180000,\"cwnd\":10,"
+	    "\"snd_wnd\":1048576");
+	CHECK_INT(check1(&sb, NULL).count[TCPCHECK_OVER_CWND], 1);
+
 	/* no MSS known: cannot say */
 	syn_begin(&sb, ALL_TP, "cubic", 0);
 	probes(&sb, 0.1, 4, 100000, 1000, 20000, 5, 1 << 20);
@@ -981,6 +992,29 @@ static int transfer(int snd, int rcv, size_t total)
 		eof = n == 0;
 	}
 	return got == total ? 0 : -1;
+}
+
+/* Send n bytes from snd to rcv and read them all; both stay open. */
+static int transfer_some(int snd, int rcv, size_t n)
+{
+	static char buf[1 << 16];
+	size_t sent = 0, got = 0;
+
+	set_nonblock(snd);
+	set_nonblock(rcv);
+	while (got < n) {
+		struct pollfd fds[2] = { { rcv, POLLIN, 0 }, { snd, sent < n ? POLLOUT : 0, 0 } };
+		ssize_t k;
+
+		if (poll(fds, 2, 30000) <= 0)
+			return -1;
+		if ((fds[1].revents & POLLOUT) &&
+		    (k = write(snd, buf, n - sent < sizeof(buf) ? n - sent : sizeof(buf))) > 0)
+			sent += (size_t)k;
+		while ((k = read(rcv, buf, sizeof(buf))) > 0)
+			got += (size_t)k;
+	}
+	return 0;
 }
 
 static int64_t snmp_now(const char *key)
@@ -1552,5 +1586,62 @@ TEST(tcptrace, netns_rto_storm)
 	CHECK(r.avail[TCPCHECK_RTO_STORM]);
 	if (n)
 		CHECK_INT(r.count[TCPCHECK_RTO_STORM], 1);
+	tcprec_file_release(&f);
+}
+
+/*
+ * The event budget: past probe_budget firings a second, tcp_probe is on
+ * for part of each interval only; the file says when, the first probe of
+ * each window is marked as following a gap, and a clean transfer still
+ * flags nothing.
+ */
+TEST(tcptrace, probe_budget_switches_tcp_probe)
+{
+	struct tcptrace_opts o;
+	struct tcprec_stats st;
+	struct tcprec_file f;
+	struct tcptrace *t;
+	const struct tcprec_conn *cs;
+	struct tcpcheck_conn_result r;
+	uint64_t ck;
+	uint16_t port;
+	int lfd, snd, rcv, rounds = 0;
+
+	if (!test_is_root()) {
+		test_skip("tracing needs root");
+		return;
+	}
+	tcptrace_opts_init(&o);
+	o.probe_budget = 100;
+	lfd = listen_on("127.0.0.1", 0, &port);
+	t = record_with(-1, -1, "budget.ndjson", port, &o);
+	REQUIRE(t);
+	if (strcmp(tcptrace_source(t), "tracepoints")) {
+		tcptrace_stop(t, NULL);
+		close(lfd);
+		test_skip("no tracepoints here");
+		return;
+	}
+	snd = connect_to("127.0.0.1", port, "cubic");
+	rcv = accept(lfd, NULL, NULL);
+	ck = sock_cookie(snd);
+	CHECK(!wait_conns(t, snd, rcv, 2));
+	do {	/* until tcp_probe has been switched off and on again twice */
+		CHECK(!transfer_some(snd, rcv, 16 << 20));
+		tcptrace_stats(t, &st);
+	} while (st.probe_offs < 2 && ++rounds < 500);
+	close(snd);
+	close(rcv);
+	close(lfd);
+	REQUIRE(!tcptrace_stop(t, &st));
+	CHECK(st.probe_offs >= 2);
+	REQUIRE(!read_trace(&f, "budget.ndjson"));
+	CHECK(f.probe_switches >= 3);
+	CHECK_INT(f.stats.probe_offs, st.probe_offs);
+	cs = by_cookie(&f, ck);
+	REQUIRE(cs);
+	CHECK(count_kind(&f, cs, TCPREC_PROBE, TF_GAP) >= 1);
+	check_report(&f, cs, &r);
+	CHECK(nothing_flagged(&r));
 	tcprec_file_release(&f);
 }
