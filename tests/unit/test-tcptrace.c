@@ -1127,6 +1127,37 @@ static void check_report(const struct tcprec_file *f, const struct tcprec_conn *
 	tcpcheck_conn(out, f, c, &th);
 }
 
+/*
+ * Nothing flagged but the retransmissions the kernel itself counted
+ * (retrans): a loaded machine delays an ACK now and then on loopback
+ * too, and a tail loss probe goes out -- a real retransmission.
+ */
+static int nothing_flagged(const struct tcpcheck_conn_result *r, int64_t retrans)
+{
+	for (int k = 0; k < TCPCHECK_NRULES; k++) {
+		int64_t want = k == TCPCHECK_RETRANS ? retrans : 0;
+
+		if ((int64_t)r->count[k] != want) {
+			printf("# '%s' counted %llu, expected %lld\n", tcpcheck_rule_names[k],
+			       (unsigned long long)r->count[k], (long long)want);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The socket's own count of retransmitted segments. */
+static int64_t retrans_of(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -1;
+	return ti.tcpi_total_retrans;
+}
+
 TEST(tcptrace, loopback_records_and_a_clean_transfer)
 {
 	struct tcprec_stats st;
@@ -1137,6 +1168,7 @@ TEST(tcptrace, loopback_records_and_a_clean_transfer)
 	uint64_t ck_snd, ck_rcv;
 	uint16_t port;
 	int lfd, snd, rcv;
+	int64_t rtx;
 
 	if (!test_is_root()) {
 		test_skip("tracing needs root");
@@ -1151,6 +1183,7 @@ TEST(tcptrace, loopback_records_and_a_clean_transfer)
 	ck_rcv = sock_cookie(rcv);
 	CHECK(!wait_conns(t, snd, rcv, 2));
 	CHECK(!transfer(snd, rcv, 64 << 20));
+	rtx = retrans_of(snd);
 	close(snd);
 	close(rcv);
 	close(lfd);
@@ -1177,11 +1210,9 @@ TEST(tcptrace, loopback_records_and_a_clean_transfer)
 				test_fail(__FILE__, __LINE__, "a probe of a data segment");
 	}
 	check_report(&f, cs, &r);
-	for (int k = 0; k < TCPCHECK_NRULES; k++)
-		CHECK_INT(r.count[k], 0);
+	CHECK(nothing_flagged(&r, rtx));
 	check_report(&f, cr, &r);
-	for (int k = 0; k < TCPCHECK_NRULES; k++)
-		CHECK_INT(r.count[k], 0);
+	CHECK(nothing_flagged(&r, 0));
 	tcprec_file_release(&f);
 }
 
@@ -1238,16 +1269,7 @@ static void ns_transfer(struct run *out, struct nspair *p, int traced_fd, int rc
 }
 
 
-static int nothing_flagged(const struct tcpcheck_conn_result *r)
-{
-	for (int k = 0; k < TCPCHECK_NRULES; k++)
-		if (r->count[k]) {
-			printf("# '%s' flagged %llu times\n", tcpcheck_rule_names[k],
-			       (unsigned long long)r->count[k]);
-			return 0;
-		}
-	return 1;
-}
+
 
 TEST(tcptrace, netns_each_side_its_own_and_a_clean_transfer)
 {
@@ -1270,9 +1292,8 @@ TEST(tcptrace, netns_each_side_its_own_and_a_clean_transfer)
 	CHECK_STR(b.rcv->laddr, "192.0.2.2");
 	if (!strcmp(a.f.source, "tracepoints"))
 		CHECK(a.f.stats.foreign > 0);	/* the other side's events, seen and dropped */
-	CHECK(nothing_flagged(&a.rs));
-	CHECK(nothing_flagged(&b.rr));
-	CHECK_INT(a.retrans_segs, 0);
+	CHECK(nothing_flagged(&a.rs, a.retrans_segs));
+	CHECK(nothing_flagged(&b.rr, 0));
 	tcprec_file_release(&a.f);
 	tcprec_file_release(&b.f);
 }
@@ -1359,6 +1380,7 @@ TEST(tcptrace, diag_fallback_on_loopback)
 	uint64_t ck;
 	uint16_t port;
 	int lfd, snd, rcv;
+	int64_t rtx;
 
 	if (!test_is_root()) {
 		test_skip("the destroy broadcast needs root");
@@ -1373,6 +1395,7 @@ TEST(tcptrace, diag_fallback_on_loopback)
 	REQUIRE(t);
 	CHECK_STR(tcptrace_source(t), "diag");
 	CHECK(!transfer(snd, rcv, 16 << 20));
+	rtx = retrans_of(snd);
 	close(snd);
 	close(rcv);
 	close(lfd);
@@ -1390,7 +1413,7 @@ TEST(tcptrace, diag_fallback_on_loopback)
 	check_report(&f, cs, &r);
 	CHECK(r.avail[TCPCHECK_RETRANS] && r.avail[TCPCHECK_STALLED]);
 	CHECK(!r.avail[TCPCHECK_RESET]);	/* no events, no resets to see */
-	CHECK(nothing_flagged(&r));
+	CHECK(nothing_flagged(&r, rtx));
 	tcprec_file_release(&f);
 }
 
@@ -1606,6 +1629,7 @@ TEST(tcptrace, probe_budget_switches_tcp_probe)
 	uint64_t ck;
 	uint16_t port;
 	int lfd, snd, rcv, rounds = 0;
+	int64_t rtx;
 
 	if (!test_is_root()) {
 		test_skip("tracing needs root");
@@ -1630,6 +1654,7 @@ TEST(tcptrace, probe_budget_switches_tcp_probe)
 		CHECK(!transfer_some(snd, rcv, 16 << 20));
 		tcptrace_stats(t, &st);
 	} while (st.probe_offs < 2 && ++rounds < 500);
+	rtx = retrans_of(snd);
 	close(snd);
 	close(rcv);
 	close(lfd);
@@ -1642,6 +1667,6 @@ TEST(tcptrace, probe_budget_switches_tcp_probe)
 	REQUIRE(cs);
 	CHECK(count_kind(&f, cs, TCPREC_PROBE, TF_GAP) >= 1);
 	check_report(&f, cs, &r);
-	CHECK(nothing_flagged(&r));
+	CHECK(nothing_flagged(&r, rtx));
 	tcprec_file_release(&f);
 }
