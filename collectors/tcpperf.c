@@ -478,6 +478,8 @@ int tcpperf_open(struct tcpperf **out, const uint16_t *ports, size_t nports,
 	json_set(info, "kernel_filters", filters);	/* null: filtered in user space */
 	json_set(info, "kernel_filter_refused", json_integer(p->filter_failed));
 	json_set(info, "probe_data", json_boolean(probe_data));
+	json_set(info, "probe_counted", json_boolean(!ret && p->fire_fd && p->nring &&
+						      p->fire_fd[0] >= 0));	/* the budget works */
 	if (ret) {
 		tcpperf_free(p);
 		return -1;
