@@ -166,6 +166,36 @@ int tcpcheck_threshold_set(struct tcpcheck_thresholds *th, const char *key, cons
 	return PERFLAB_ENOTFOUND;
 }
 
+int tcpcheck_thresholds_parse(struct tcpcheck_thresholds *th, const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	int ret = 0;
+
+	for (char *t = strtok_r(copy, ";", &save); t && !ret; t = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(t, '=');
+
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (!*t)
+			continue;
+		if (!eq) {
+			ret = error("'%s' in the checks is not KEY=VALUE", t);
+			break;
+		}
+		*eq = '\0';
+		for (char *e = eq - 1; e >= t && (*e == ' ' || *e == '\t'); e--)
+			*e = '\0';
+		eq++;
+		while (*eq == ' ' || *eq == '\t')
+			eq++;
+		ret = tcpcheck_threshold_set(th, t, eq);
+		if (ret == PERFLAB_ENOTFOUND)
+			error("unknown check '%s'", t);
+	}
+	free(copy);
+	return ret ? -1 : 0;
+}
+
 /* ---- helpers over records ---- */
 
 static int64_t get(const struct tcprec *r, enum tcprec_field f)

@@ -122,6 +122,12 @@ void tcpcheck_thresholds_init(struct tcpcheck_thresholds *th);
  * unknown key, PERFLAB_EINVAL for a bad value (reported as 'key').
  */
 int tcpcheck_threshold_set(struct tcpcheck_thresholds *th, const char *key, const char *value);
+/*
+ * A run's checks as one string, "key=value;key=value" (the [checks] lines
+ * of a job, as run.json keeps them); blanks around keys and values are
+ * ignored, "" sets nothing. Returns 0, or -1 naming the bad entry.
+ */
+int tcpcheck_thresholds_parse(struct tcpcheck_thresholds *th, const char *list);
 /* The keys above, NULL-terminated, for help texts. */
 extern const char *const tcpcheck_threshold_keys[];
 

@@ -2,6 +2,7 @@
  * inet_diag: dumps of this namespace's TCP sockets and the destroy
  * broadcast, decoded into trace record fields.
  */
+#ifdef __linux__	/* FreeBSD: BB logging would be the source (tcprec.h); none yet */
 #include "collectors/tcpdiag.h"
 #include "common/util.h"
 
@@ -440,3 +441,5 @@ int tcpdiag_local_addrs(struct tcpdiag_addr **out)
 	freeifaddrs(ifa);
 	return (int)n;
 }
+
+#endif /* __linux__ */

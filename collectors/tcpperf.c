@@ -2,6 +2,7 @@
  * The tcp:* tracepoints through perf_event_open: definitions resolved
  * from tracefs formats, per-CPU rings, and the decoder of raw records.
  */
+#ifdef __linux__	/* FreeBSD: BB logging would be the source (tcprec.h); none yet */
 #include "collectors/tcpperf.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -642,3 +643,5 @@ void tcpperf_free(struct tcpperf *p)
 	free(p->tmp);
 	free(p);
 }
+
+#endif /* __linux__ */

@@ -1,6 +1,7 @@
 /*
  * tracefs: where it is, and what an event's format file says.
  */
+#ifdef __linux__	/* FreeBSD: BB logging would be the source (tcprec.h); none yet */
 #include "collectors/tcptp.h"
 #include "common/fsutil.h"
 #include "common/util.h"
@@ -292,3 +293,5 @@ int tp_format_load(struct tp_format *out, const char *tracefs, const char *sys,
 	free(dir);
 	return ret;
 }
+
+#endif /* __linux__ */

@@ -3,6 +3,7 @@
  * attributed to connections of this host, written as a trace file.
  */
 #include "collectors/tcptrace.h"
+#ifdef __linux__
 #include "collectors/tcpdiag.h"
 #include "collectors/tcpperf.h"
 #include "common/json.h"
@@ -989,3 +990,45 @@ int tcptrace_stop(struct tcptrace *t, struct tcprec_stats *stats_out)
 	free_trace(t);
 	return ret;
 }
+
+#else	/* !__linux__ */
+
+#include "common/util.h"
+
+#include <string.h>
+
+/*
+ * FreeBSD's equivalent is its kernel's TCP black box logging (tcp_log,
+ * net.inet.tcp.bb.*, read out with tcplog_dumper; see tcprec.h): a
+ * recorder translating it is not written yet.
+ */
+void tcptrace_opts_init(struct tcptrace_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+int tcptrace_start(struct tcptrace **out, const struct tcptrace_opts *o)
+{
+	*out = NULL;
+	return error("tcptrace: no recorder on this system (Linux only; FreeBSD's "
+		     "equivalent, BB logging, is not translated yet)");
+}
+
+const char *tcptrace_source(const struct tcptrace *t)
+{
+	return "none";
+}
+
+void tcptrace_stats(struct tcptrace *t, struct tcprec_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+int tcptrace_stop(struct tcptrace *t, struct tcprec_stats *stats_out)
+{
+	if (stats_out)
+		memset(stats_out, 0, sizeof(*stats_out));
+	return 0;
+}
+
+#endif /* __linux__ */
