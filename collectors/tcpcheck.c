@@ -590,6 +590,12 @@ static double flag_min(enum tcpcheck_rule k, const struct tcpcheck_thresholds *t
 	return 1;
 }
 
+int tcpcheck_flagged(const struct tcpcheck_conn_result *r, int rule,
+		     const struct tcpcheck_thresholds *th)
+{
+	return r->count[rule] && (double)r->count[rule] >= flag_min(rule, th);
+}
+
 int tcpcheck_run(struct tcpcheck_report *out, const struct tcprec_file *f,
 		 const struct tcpcheck_thresholds *th)
 {

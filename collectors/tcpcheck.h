@@ -145,6 +145,10 @@ struct tcpcheck_conn_result {
 void tcpcheck_conn(struct tcpcheck_conn_result *out, const struct tcprec_file *f,
 		   const struct tcprec_conn *c, const struct tcpcheck_thresholds *th);
 
+/* Does rule flag the connection of r (its count past the rule's minimum)? */
+int tcpcheck_flagged(const struct tcpcheck_conn_result *r, int rule,
+		     const struct tcpcheck_thresholds *th);
+
 struct tcpcheck_rule_result {
 	int avail;		/* could be measured on some connection; else count is null */
 	uint64_t count;		/* occurrences over all connections (retransmits: segments) */

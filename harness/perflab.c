@@ -44,6 +44,7 @@ static const struct cmd commands[] = {
 	{ "fingerprint", cmd_fingerprint, &help_fingerprint, "this host's fingerprint; diff: what changed between two runs" },
 	{ "lab", cmd_lab, &help_lab, "a lab of network namespaces on this machine: lab up|down|status" },
 	{ "nightly", cmd_nightly, &help_nightly, "build the branch tip, measure it against the last good night, record" },
+	{ "trace", cmd_trace, &help_trace, "a run's TCP blackbox: connections and their flags, one connection's timeline" },
 	{ "plot", cmd_plot, &help_plot, "plots through gnuplot: timeseries, box, trace, stalls (PNG, SVG)" },
 	{ "report", cmd_report, &help_report, "one self-contained HTML page (or text) for a run, a compare, a bisection, nightly" },
 	{ "history", cmd_history, &help_history, "the runs of a results directory, indexed: list, filter, rebuild" },
