@@ -45,7 +45,7 @@ static const struct cmd commands[] = {
 	{ "lab", cmd_lab, &help_lab, "a lab of network namespaces on this machine: lab up|down|status" },
 	{ "nightly", cmd_nightly, &help_nightly, "build the branch tip, measure it against the last good night, record" },
 	{ "trace", cmd_trace, &help_trace, "a run's TCP blackbox: connections and their flags, one connection's timeline" },
-	{ "plot", cmd_plot, &help_plot, "plots through gnuplot: timeseries, box, trace, stalls (PNG, SVG)" },
+	{ "plot", cmd_plot, &help_plot, "plots through gnuplot: timeseries, box, trace, stalls, trace-conn (PNG, SVG)" },
 	{ "report", cmd_report, &help_report, "one self-contained HTML page (or text) for a run, a compare, a bisection, nightly" },
 	{ "history", cmd_history, &help_history, "the runs of a results directory, indexed: list, filter, rebuild" },
 	{ "bisect", cmd_bisect, &help_bisect, "find the commit that made a metric worse; next, simulate, knobs, ..." },
