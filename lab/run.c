@@ -208,12 +208,24 @@ static int tracing(const struct run_state *st)
 	return yes;
 }
 
+/* --tcp-ports=P,P+1...: the server's ports (the client spreads over w->ports) */
+static char *tcp_ports_arg(const struct run_state *st)
+{
+	struct strbuf sb = STRBUF_INIT;
+	long n = st->w->ports > 1 ? st->w->ports : 1;
+
+	strbuf_addstr(&sb, "--tcp-ports=");
+	for (long i = 0; i < n && i < 32 && st->port + i <= 65535; i++)
+		strbuf_addf(&sb, "%s%ld", i ? "," : "", st->port + i);
+	return strbuf_detach(&sb, NULL);
+}
+
 /* Collectors sample on a grid from t0 (ours); the run starts on it. */
 static int start_collect(struct run_state *st, struct run_host *rh, double t0)
 {
 	char *interval = xasprintf("%g", st->w->interval);
 	char *align = xasprintf("%.9f", t0 + rh->offset);
-	char *port = xasprintf("--tcp-ports=%d", st->port);
+	char *port = tcp_ports_arg(st);
 	char *argv[] = { rh->t.agent, "-q", "collect", "--collectors", st->r->collectors,
 			 "--interval", interval, "--out-dir", rh->rdir, "--align", align,
 			 "--ready-fd", "1", "--stop-on-eof", NULL, NULL, NULL, NULL };

@@ -351,7 +351,7 @@ static struct plot_out next_plot(struct doc *d, char *name_buf, int len, const c
 {
 	struct plot_out po = { d->o->plots_dir, name_buf, PLOT_PNG | PLOT_SVG };
 
-	snprintf(name_buf, (size_t)len, "%02d-%.*s", ++d->plots, len - 8, what);
+	snprintf(name_buf, (size_t)len, "%02d-%.*s", ++d->plots, len - 16, what);
 	return po;
 }
 
