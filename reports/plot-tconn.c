@@ -77,7 +77,7 @@ static void tconn_script(struct strbuf *b, const struct plot_out *o, const char 
 	strbuf_addstr(b, "set multiplot layout 3,1 title ");
 	plot_quote(b, title);
 	strbuf_addstr(b, " font 'sans,12'\nset grid lc rgb '#dddddd'\n"
-		      "set key top right font 'sans,9'\nset lmargin 10\nset rmargin 4\n"
+		      "set key top left opaque font 'sans,9'\nset offsets 0, 0, graph 0.08, 0\nset lmargin 10\nset rmargin 4\n"
 		      "set format x ''\nset ylabel 'segments'\nplot ");
 	file_arg(b, o, "-conn.dat");
 	strbuf_addstr(b, " using 1:2 with steps lw 1.5 lc rgb '#1f5fa8' title 'cwnd', '' using "
@@ -90,8 +90,8 @@ static void tconn_script(struct strbuf *b, const struct plot_out *o, const char 
 	}
 	strbuf_addstr(b, "\nset ylabel 'window (KiB)'\nplot ");
 	file_arg(b, o, "-conn.dat");
-	strbuf_addstr(b, " using 1:4 with steps lc rgb '#7a4ea3' title 'peer window (snd\\_wnd)',"
-		      " '' using 1:5 with steps lc rgb '#e08a00' title 'our window (rcv\\_wnd)'\n"
+	strbuf_addstr(b, " using 1:4 with steps lc rgb '#7a4ea3' title 'peer window, snd_wnd',"
+		      " '' using 1:5 with steps lc rgb '#e08a00' title 'our window, rcv_wnd'\n"
 		      "set format x '%g'\nset xlabel 'seconds since the connection was seen'\n"
 		      "set ylabel 'ms'\nset y2label 'retransmitted'\nset y2tics\nset ytics nomirror\n"
 		      "plot ");
