@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,6 +164,21 @@ int tcpcheck_threshold_set(struct tcpcheck_thresholds *th, const char *key, cons
 		*(double *)((char *)th + keys[i].off) = v;
 		return 0;
 	}
+	return PERFLAB_ENOTFOUND;
+}
+
+int tcpcheck_threshold_format(char *buf, size_t len, const struct tcpcheck_thresholds *th,
+			      const char *key)
+{
+	if (!strcmp(key, "unexpected_reset.ignore")) {
+		snprintf(buf, len, "%s", th->reset_ignore);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(keys[i].key, key)) {
+			snprintf(buf, len, "%g", *(const double *)((const char *)th + keys[i].off));
+			return 0;
+		}
 	return PERFLAB_ENOTFOUND;
 }
 

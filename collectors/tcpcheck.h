@@ -122,6 +122,9 @@ void tcpcheck_thresholds_init(struct tcpcheck_thresholds *th);
  * unknown key, PERFLAB_EINVAL for a bad value (reported as 'key').
  */
 int tcpcheck_threshold_set(struct tcpcheck_thresholds *th, const char *key, const char *value);
+/* The value of key in th as text ("8", "0.55", a reason list). */
+int tcpcheck_threshold_format(char *buf, size_t len, const struct tcpcheck_thresholds *th,
+			      const char *key);
 /*
  * A run's checks as one string, "key=value;key=value" (the [checks] lines
  * of a job, as run.json keeps them); blanks around keys and values are

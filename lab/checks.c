@@ -15,18 +15,23 @@
 const struct opt *checks_table(void)
 {
 	static struct opt table[CHECKS_MAX + 1];
+	static char defs[CHECKS_MAX][64];
+	struct tcpcheck_thresholds th;
 	static int made;
 	size_t n = 0;
 
 	if (made)
 		return table;
-	for (; tcpcheck_threshold_keys[n] && n < CHECKS_MAX; n++)
+	tcpcheck_thresholds_init(&th);
+	for (; tcpcheck_threshold_keys[n] && n < CHECKS_MAX; n++) {
+		tcpcheck_threshold_format(defs[n], sizeof(defs[n]), &th, tcpcheck_threshold_keys[n]);
 		table[n] = (struct opt){
 			.name = tcpcheck_threshold_keys[n], .type = OPT_STRING,
 			.offset = offsetof(struct checks, v) + n * sizeof(char *),
-			.argh = "VALUE",
+			.def = defs[n], .argh = "VALUE",
 			.help = "a threshold of the TCP trace's checks (README: the checks)",
 		};
+	}
 	table[n] = (struct opt)OPT_END_ROW;
 	made = 1;
 	return table;
