@@ -108,7 +108,7 @@ test_expect_success NETNS 'a tbf with a tiny burst: retransmits counted within 5
 '
 
 test_expect_success NETNS 'compare gates a rule count: 0 against 0 is no move, not NaN' '
-	perflab compare $(cat clean.dir) $(cat free.dir) --json >cmp.json &&
+	{ perflab compare --json $(cat clean.dir) $(cat free.dir) >cmp.json || test $? -le 2; } &&
 	json cmp.json "[m for m in d[\"metrics\"] if m[\"name\"] == \"tcp_rwnd_stuck\"][0][\"ratio\"] == 1"
 '
 
@@ -125,9 +125,9 @@ test_expect_success 'a [checks] section: valid keys pass config check, bad ones 
 	printf "[checks]\nstalled.forever = 1\n" >bad2.job &&
 	test_exit_code 129 perflab config check bad2.job 2>err &&
 	grep -q "bad2.job:2: unknown key .stalled.forever. in \[checks\]" err &&
-	printf "[checks]\nunexpected_reset.ignore = NO_SUCH_REASON\n" >bad3.job &&
+	printf "[checks]\nunexpected_reset.ignore = not/a reason\n" >bad3.job &&
 	test_exit_code 129 perflab config check bad3.job 2>err &&
-	grep -q "bad3.job:2: " err &&
+	grep -q "bad3.job:2: invalid value .not/a reason. for .unexpected_reset.ignore." err &&
 	test_exit_code 129 perflab run --checks "stalled.rtts=-1" --duration 1 2>err &&
 	grep -q "stalled.rtts" err
 '
