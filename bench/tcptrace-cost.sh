@@ -40,7 +40,7 @@ run() {	# run MODE N -> goodput in bit/s on stdout
 		R=$!
 		sleep 0.3
 	fi
-	g=$($PERFLAB load client --port $PORT -c 8 -t "$SECS" 2>/dev/null |
+	g=$($PERFLAB load client --port $PORT -P 8 -t "$SECS" 2>/dev/null |
 	    sed -n 's/.*"goodput_bps":\([0-9.e+]*\).*"type":"summary".*/\1/p')
 	if [ "$1" = on ]; then
 		kill -INT $R
