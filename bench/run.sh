@@ -4,6 +4,8 @@ set -eu
 cd "$(dirname "$0")"
 python3 bench-load.py
 python3 bench-collect.py
+# the TCP blackbox: goodput of 8 bulk connections with it on and off (issue 16)
+sh tcptrace-cost.sh 3 3
 ../build/bench/collect-cost
 python3 bench-stat.py
 python3 bench-top.py

@@ -106,9 +106,34 @@ void collector_free(struct collector *c)
 	free(c);
 }
 
+/*
+ * Recorders: on the same list as the collectors, but not collector_ops
+ * (they record continuously into their own file, for the run's ports):
+ * `perflab collect` starts them itself. "all" does not include them (the
+ * TCP trace needs root and costs on every segment).
+ */
+const char *const collector_recorders[] = { "tcptrace", NULL };
+
+int collector_is_recorder(const char *name)
+{
+	for (int i = 0; collector_recorders[i]; i++)
+		if (!strcmp(collector_recorders[i], name))
+			return 1;
+	return 0;
+}
+
+static const char *recorder_name(const char *name)
+{
+	for (int i = 0; collector_recorders[i]; i++)
+		if (!strcmp(collector_recorders[i], name))
+			return collector_recorders[i];
+	return NULL;
+}
+
 int collector_list_parse(const char *list, const char ***out)
 {
-	const char **v = xcalloc(ARRAY_SIZE(collector_list) + 1, sizeof(*v));
+	const char **v = xcalloc(ARRAY_SIZE(collector_list) + ARRAY_SIZE(collector_recorders) + 1,
+				 sizeof(*v));
 	char *copy = xstrdup(list), *save = NULL;
 	int n = 0;
 
@@ -118,14 +143,17 @@ int collector_list_parse(const char *list, const char ***out)
 	} else if (strcmp(list, "none") && *list) {
 		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			const struct collector_ops *ops = collector_ops_find(t);
+			const char *name = ops ? ops->name : recorder_name(t);
 			int dup = 0;
 
-			if (!ops) {
+			if (!name) {
 				struct strbuf known = STRBUF_INIT;
 
 				for (int k = 0; collector_list[k]; k++)
 					strbuf_addf(&known, "%s%s", k ? ", " : "",
 						    collector_list[k]->name);
+				for (int k = 0; collector_recorders[k]; k++)
+					strbuf_addf(&known, ", %s", collector_recorders[k]);
 				error("unknown collector '%s' (known: %s)", t, known.buf);
 				strbuf_release(&known);
 				free(copy);
@@ -133,9 +161,9 @@ int collector_list_parse(const char *list, const char ***out)
 				return -1;
 			}
 			for (int i = 0; i < n; i++)
-				dup |= v[i] == ops->name;
+				dup |= v[i] == name;
 			if (!dup)
-				v[n++] = ops->name;
+				v[n++] = name;
 		}
 	}
 	free(copy);

@@ -64,8 +64,18 @@ const char *collector_cgroup(void);
 /*
  * Parse a comma-separated list of collector names ("cpu,freq,net" or
  * "all" or "none") into a NULL-terminated array of static names.
+ * Recorders ("tcptrace") are accepted too; "all" leaves them out.
  * Returns the count or -1 naming the unknown one.
  */
 int collector_list_parse(const char *list, const char ***out);
+
+/*
+ * Recorders: names a collectors list may hold that are not
+ * collector_ops (collector_open does not know them): "tcptrace", the
+ * TCP blackbox (collectors/tcptrace.h), started by `perflab collect`
+ * with the run's ports. NULL-terminated.
+ */
+extern const char *const collector_recorders[];
+int collector_is_recorder(const char *name);
 
 #endif

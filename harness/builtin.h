@@ -44,6 +44,7 @@ int cmd_bisect_reset(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 struct json_t;
 /*
@@ -132,7 +133,7 @@ extern const size_t exit_code_ndocs;
 extern const struct cmd_help help_help, help_version, help_config, help_load, help_run,
 	help_compare, help_calibrate, help_collect, help_lab, help_clock, help_fingerprint,
 	help_stat, help_events, help_top, help_build, help_images, help_history, help_bisect,
-	help_nightly, help_plot, help_report;
+	help_nightly, help_plot, help_report, help_trace;
 /* bisect's subcommands that live in their own files */
 extern const struct cmd_help help_bisect_run, help_bisect_resume, help_bisect_knobs,
 	help_bisect_start, help_bisect_mark, help_bisect_status, help_bisect_log,

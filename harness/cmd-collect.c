@@ -4,6 +4,7 @@
  */
 #include "harness/builtin.h"
 #include "collectors/collector.h"
+#include "collectors/tcptrace.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/opt.h"
@@ -28,6 +29,7 @@ struct collect_opts {
 	long ready_fd;
 	int stop_on_eof;
 	char *cgroup;
+	char *tcp_ports;
 };
 
 #define O(name, sh, type, field, lo, hi, def, argh, help) \
@@ -35,7 +37,12 @@ struct collect_opts {
 
 static const struct opt collect_table[] = {
 	O("collectors", 0, OPT_STRING, collectors, 0, 0, "cpu,freq,net,pmc", "LIST",
-	  "collectors to run: cpu, freq, net, pmc, all"),
+	  "collectors to run: cpu, freq, net, pmc, all (these four), and tcptrace: the TCP "
+	  "blackbox, every connection's state over time into tcptrace.ndjson (root: kernel "
+	  "tracepoints, else TCP_INFO samples)"),
+	O("tcp-ports", 0, OPT_STRING, tcp_ports, 0, 0, "", "PORTS",
+	  "tcptrace: the connections to record, by local or remote port (comma-separated, "
+	  "at most 32); \"\" = every TCP connection of the host"),
 	O("interval", 'i', OPT_DURATION, interval, 0.01, 3600, "1s", "SECS", "sampling interval"),
 	O("duration", 't', OPT_DURATION, duration, 0, 86400 * 365, "0", "SECS",
 	  "stop after this long, 0 = until SIGTERM or SIGINT"),
@@ -57,6 +64,48 @@ struct running {
 	struct ndjson out;
 };
 
+/* "5201,5202" into ports; -1 (reported) on anything else. */
+static int parse_ports(const char *list, uint16_t *ports, size_t max, size_t *n)
+{
+	const char *p = list;
+
+	*n = 0;
+	while (*p) {
+		char *end;
+		long v = strtol(p, &end, 10);
+
+		if (end == p || v < 1 || v > 65535 || (*end && *end != ','))
+			return error("invalid port list '%s': expected ports 1-65535, "
+				     "comma-separated", list);
+		if (*n == max)
+			return error("too many ports in '%s' (at most %zu)", list, max);
+		ports[(*n)++] = (uint16_t)v;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* The TCP blackbox, when asked for: OUT_DIR/tcptrace.ndjson. */
+static int start_tcptrace(const struct collect_opts *o, struct tcptrace **out)
+{
+	struct tcptrace_opts to;
+	uint16_t ports[32];
+	size_t n;
+	char *path;
+	int ret;
+
+	if (parse_ports(o->tcp_ports, ports, ARRAY_SIZE(ports), &n))
+		return -1;
+	tcptrace_opts_init(&to);
+	path = xasprintf("%s/tcptrace.ndjson", o->out_dir);
+	to.path = path;
+	to.ports = ports;
+	to.nports = n;
+	ret = tcptrace_start(out, &to);
+	free(path);
+	return ret;
+}
+
 static int open_all(const struct collect_opts *o, struct running **out, int *n_out)
 {
 	const char **names;
@@ -69,9 +118,16 @@ static int open_all(const struct collect_opts *o, struct running **out, int *n_o
 	*out = r;
 	*n_out = 0;
 	for (int i = 0; i < n; i++) {
-		char *path = xasprintf("%s/%s.ndjson", o->out_dir, names[i]);
+		char *path;
 		json_t *info = NULL;
-		int bad = ndjson_open(&r[i].out, path);
+		int bad;
+
+		if (collector_is_recorder(names[i])) {
+			(*n_out)++;	/* an empty slot: started by the caller */
+			continue;
+		}
+		path = xasprintf("%s/%s.ndjson", o->out_dir, names[i]);
+		bad = ndjson_open(&r[i].out, path);
 
 		free(path);
 		if (!bad) {
@@ -93,7 +149,7 @@ static int open_all(const struct collect_opts *o, struct running **out, int *n_o
 static void sample_all(struct running *r, int n)
 {
 	for (int i = 0; i < n; i++) {
-		json_t *rec = collector_sample(r[i].c);
+		json_t *rec = r[i].c ? collector_sample(r[i].c) : NULL;
 
 		if (rec)
 			ndjson_write(&r[i].out, rec);
@@ -106,12 +162,25 @@ static int close_all(struct running *r, int n)
 	int ret = 0;
 
 	for (int i = 0; i < n; i++) {
+		if (!r[i].c && !r[i].out.f)
+			continue;	/* a recorder's slot */
 		collector_free(r[i].c);
 		if (ndjson_close(&r[i].out))
 			ret = -1;
 	}
 	free(r);
 	return ret;
+}
+
+static int wants_tcptrace(const char *list)
+{
+	const char **names;
+	int n = collector_list_parse(list, &names), yes = 0;
+
+	for (int i = 0; i < n; i++)
+		yes |= !strcmp(names[i], "tcptrace");
+	free(names);
+	return yes;
 }
 
 static void say_ready(long fd)
@@ -152,6 +221,8 @@ static void list_collectors(FILE *f)
 	fprintf(f, "collectors:\n");
 	for (int k = 0; collector_list[k]; k++)
 		fprintf(f, "  %-8s %s\n", collector_list[k]->name, collector_list[k]->summary);
+	fprintf(f, "  %-8s %s\n", "tcptrace",
+		"TCP blackbox: per connection, cwnd, window, RTT, retransmits over time");
 }
 
 const struct cmd_help help_collect = {
@@ -166,6 +237,7 @@ int cmd_collect(int argc, char **argv)
 	struct collect_opts o = { 0 };
 	struct optset sets[] = { { collect_table, &o }, { NULL, NULL } };
 	struct running *r = NULL;
+	struct tcptrace *tt = NULL;
 	sigset_t sigs;
 	int i, n = 0, ret = EXIT_FAIL;
 
@@ -192,11 +264,14 @@ int cmd_collect(int argc, char **argv)
 	 */
 	setpriority(PRIO_PROCESS, 0, -10);
 	collector_set_cgroup(o.cgroup);
-	if (!mkdir_p(o.out_dir) && !open_all(&o, &r, &n)) {
+	if (!mkdir_p(o.out_dir) && !open_all(&o, &r, &n) &&
+	    (!wants_tcptrace(o.collectors) || !start_tcptrace(&o, &tt))) {
 		say_ready(o.ready_fd);
 		loop(&o, r, n);
 		ret = EXIT_OK;
 	}
+	if (tt && tcptrace_stop(tt, NULL))
+		ret = EXIT_FAIL;
 	if (r && close_all(r, n))
 		ret = EXIT_FAIL;
 	opt_release(collect_table, &o);

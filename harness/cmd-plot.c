@@ -6,6 +6,7 @@
 #include "harness/builtin.h"
 #include "verdict/compare.h"
 #include "reports/plot.h"
+#include "reports/tconn.h"
 #include "bisect/result.h"
 #include "common/opt.h"
 #include "common/util.h"
@@ -47,7 +48,9 @@ const struct cmd_help help_plot = {
 	"                     is a run directory or a directory of runs\n"
 	"  trace FILE         a bisection trace (BISECTDIR/trace.json): the metric\n"
 	"                     against commit order, verdicts marked, the culprit named\n"
-	"  stalls SET...      stalled cycles and IPC per set\n\n"
+	"  stalls SET...      stalled cycles and IPC per set\n"
+	"  trace-conn RUN CONN  one TCP connection of a run's trace (perflab trace):\n"
+	"                     cwnd and in flight, the windows, RTT, retransmissions\n\n"
 	"Each plot writes DIR/NAME.png and/or .svg, its data DIR/NAME-*.dat and the\n"
 	"script DIR/NAME.gp (`gnuplot NAME.gp` in DIR draws it again).",
 	{ { NULL, plot_table } },
@@ -110,16 +113,51 @@ static int plot_trace_file(const struct plot_out *o, const struct plot_cli *cli,
 	return ret;
 }
 
+/* trace-conn RUN CONN */
+static int plot_conn(const struct plot_out *o, char **args, int n)
+{
+	const struct tconn_host *h;
+	const struct tcprec_conn *c;
+	struct tconn_run r;
+	int ret;
+
+	if (n != 2)
+		return error("plot trace-conn takes a run and a connection (HOST:ID), not %d "
+			     "argument%s", n, n == 1 ? "" : "s");
+	ret = tconn_run_load(&r, args[0]);
+	if (!ret)
+		ret = tconn_find(&r, args[1], &h, &c);
+	if (!ret)
+		ret = plot_tconn(o, &r, h, c);
+	tconn_run_release(&r);
+	return ret;
+}
+
+/* trace-conn-HOST-ID: the connection's name, safe as a file name */
+static char *conn_name(char **args, int n)
+{
+	char *s = xasprintf("trace-conn-%s", n == 2 ? args[1] : "");
+
+	for (char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			*p = '-';
+	return s;
+}
+
 static int dispatch(const char *kind, const struct plot_cli *cli, char **args, int n)
 {
 	static const int fmt_bits[] = { PLOT_PNG | PLOT_SVG, PLOT_PNG, PLOT_SVG };
 	char *name = cli->name ? xstrdup(cli->name)
-		     : !strcmp(kind, "box") ? xasprintf("box-%s", cli->metric) : xstrdup(kind);
+		     : !strcmp(kind, "box") ? xasprintf("box-%s", cli->metric)
+		     : !strcmp(kind, "trace-conn") ? conn_name(args, n) : xstrdup(kind);
 	struct plot_out o = { cli->out, name, fmt_bits[cli->format] };
 	int ret;
 
 	if (!strcmp(kind, "timeseries"))
 		ret = plot_timeseries(&o, args, (size_t)n);
+	else if (!strcmp(kind, "trace-conn"))
+		ret = plot_conn(&o, args, n);
 	else if (!strcmp(kind, "trace"))
 		ret = n == 1 ? plot_trace_file(&o, cli, args[0])
 		      : error("plot trace takes one file, not %d", n);
@@ -134,15 +172,18 @@ static int dispatch(const char *kind, const struct plot_cli *cli, char **args, i
 
 static int check_args(const char *kind, int n)
 {
-	static const char *const kinds[] = { "timeseries", "box", "trace", "stalls", NULL };
+	static const char *const kinds[] = { "timeseries", "box", "trace", "stalls", "trace-conn",
+					     NULL };
 	int ok = 0;
 
 	for (int k = 0; kinds[k]; k++)
 		ok |= !strcmp(kind, kinds[k]);
 	if (!ok)
-		return error("unknown plot kind '%s': timeseries, box, trace or stalls", kind);
+		return error("unknown plot kind '%s': timeseries, box, trace, stalls or "
+			     "trace-conn", kind);
 	if (n < 1)
 		return error("plot %s needs %s", kind, !strcmp(kind, "trace") ? "a trace file"
+			     : !strcmp(kind, "trace-conn") ? "a run and a connection"
 			     : "at least one run or set");
 	return 0;
 }

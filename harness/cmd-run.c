@@ -12,8 +12,9 @@
 #include "lab/run.h"
 #include "lab/lease.h"
 #include "store/metric.h"
-#include "store/rundir.h"
 #include "collectors/collector.h"
+#include "collectors/tcpcheck.h"
+#include "store/rundir.h"
 #include "common/json.h"
 #include "common/parse.h"
 #include "common/strbuf.h"
@@ -112,6 +113,15 @@ static int check_collectors(const char *list)
 		return -1;
 	free(names);
 	return 0;
+}
+
+/* --checks (or the job's [checks]): every entry valid */
+static int check_checks(const char *list)
+{
+	struct tcpcheck_thresholds th;
+
+	tcpcheck_thresholds_init(&th);
+	return tcpcheck_thresholds_parse(&th, list ? list : "");
 }
 
 /* v with some decimals, or "-" when it was not measured. */
@@ -305,7 +315,8 @@ int cmd_run(int argc, char **argv)
 	i = opt_parse(sets, argc, argv);
 	if (i >= 0 && i < argc)
 		error("unexpected argument '%s'", argv[i]);
-	if (i < 0 || i < argc || load_client_resolve(&w) || check_collectors(r.collectors))
+	if (i < 0 || i < argc || load_client_resolve(&w) || check_collectors(r.collectors) ||
+	    check_checks(r.checks))
 		goto done;
 	if (strcmp(w.out, "-"))
 		warning("'--out' is ignored: the run directory holds client.ndjson");

@@ -4,6 +4,7 @@
 #include "lab/run.h"
 #include "lab/deploy.h"
 #include "lab/thresholds.h"
+#include "lab/checks.h"
 #include "common/cgroup.h"
 #include "common/opt.h"
 #include "common/parse.h"
@@ -44,6 +45,7 @@ static const struct cfg_schema schemas[] = {
 	{ "deploy", 0, CFG_JOB, deploy_table, NULL, sizeof(struct deploy_opts), check_deploy },
 	{ "thresholds", 0, CFG_JOB, NULL, thresholds_table, sizeof(struct thresholds), thresholds_check },
 	{ "source", 0, CFG_JOB, job_source_table, NULL, sizeof(struct job_source), job_source_check },
+	{ "checks", 0, CFG_JOB, NULL, checks_table, sizeof(struct checks), checks_check },
 };
 
 static const char *const file_kind_names[] = { "configuration", "hosts", "job" };

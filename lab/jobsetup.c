@@ -1,6 +1,7 @@
 #include "lab/jobsetup.h"
 #include "lab/config.h"
 #include "lab/thresholds.h"
+#include "lab/checks.h"
 #include "common/util.h"
 
 #include <libgen.h>
@@ -24,6 +25,8 @@ int job_apply(const char *path, struct run_opts *r, struct load_client_opts *w,
 		ret = cfg_section_apply(&f, s, run_table, r);
 	if (!ret && (s = cfg_find(&f, "deploy")))
 		ret = cfg_section_apply(&f, s, deploy_table, d);
+	if (!ret && (s = cfg_find(&f, "checks")))
+		ret = checks_apply(&f, s, r);
 	cfg_file_release(&f);
 	return ret;
 }

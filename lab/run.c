@@ -17,6 +17,7 @@
 #include "lab/hosts.h"
 #include "lab/runhost.h"
 #include "lab/transport.h"
+#include "collectors/collector.h"
 #include "collectors/fingerprint.h"
 #include "common/fsutil.h"
 #include "common/json.h"
@@ -52,7 +53,11 @@ const struct opt run_table[] = {
 	R("repeat", OPT_INT, repeat, 1, 100000, "1", "N", "measure N times, each its own directory"),
 	R("results", OPT_STRING, results, 0, 0, "results", "DIR", "where run directories go"),
 	R("collectors", OPT_STRING, collectors, 0, 0, "cpu,freq,net,pmc", "LIST",
-	  "collectors beside the workload: cpu, freq, net, pmc, all, none"),
+	  "collectors beside the workload: cpu, freq, net, pmc, all, none; add tcptrace for "
+	  "the TCP blackbox (every host's connections of the run, checked in summary.json)"),
+	R("checks", OPT_STRING, checks, 0, 0, "", "KEY=VALUE;...",
+	  "thresholds of the TCP trace's checks, as a job's [checks] lines (stalled.rtts=8;"
+	  "rwnd_stuck.samples=5); \"\" = the defaults"),
 	R("label", OPT_STRING, label, 0, 0, "", "TEXT",
 	  "a name for what is measured (kernel, build), kept in run.json"),
 	R("server-threads", OPT_INT, server_threads, 0, 1024, "0", "N",
@@ -191,25 +196,55 @@ static int collecting(const struct run_state *st)
 	return strcmp(st->r->collectors, "none") && *st->r->collectors;
 }
 
+/* The TCP blackbox is asked for: its recorders need the server's port. */
+static int tracing(const struct run_state *st)
+{
+	const char **names;
+	int n = collector_list_parse(st->r->collectors, &names), yes = 0;
+
+	for (int i = 0; i < n; i++)
+		yes |= collector_is_recorder(names[i]);
+	free(names);
+	return yes;
+}
+
+/* --tcp-ports=P,P+1...: the server's ports (the client spreads over w->ports) */
+static char *tcp_ports_arg(const struct run_state *st)
+{
+	struct strbuf sb = STRBUF_INIT;
+	long n = st->w->ports > 1 ? st->w->ports : 1;
+
+	strbuf_addstr(&sb, "--tcp-ports=");
+	for (long i = 0; i < n && i < 32 && st->port + i <= 65535; i++)
+		strbuf_addf(&sb, "%s%ld", i ? "," : "", st->port + i);
+	return strbuf_detach(&sb, NULL);
+}
+
 /* Collectors sample on a grid from t0 (ours); the run starts on it. */
 static int start_collect(struct run_state *st, struct run_host *rh, double t0)
 {
 	char *interval = xasprintf("%g", st->w->interval);
 	char *align = xasprintf("%.9f", t0 + rh->offset);
+	char *port = tcp_ports_arg(st);
 	char *argv[] = { rh->t.agent, "-q", "collect", "--collectors", st->r->collectors,
 			 "--interval", interval, "--out-dir", rh->rdir, "--align", align,
-			 "--ready-fd", "1", "--stop-on-eof", NULL, NULL, NULL };
+			 "--ready-fd", "1", "--stop-on-eof", NULL, NULL, NULL, NULL };
+	int k = ARRAY_SIZE(argv) - 4;
 
+	/* the TCP trace records the workload's connections: its port */
+	if (tracing(st))
+		argv[k++] = port;
 	/* a namespace host: its CPU is its cgroup's */
 	if (rh->h && *rh->h->cgroup) {
-		argv[ARRAY_SIZE(argv) - 3] = "--cgroup";
-		argv[ARRAY_SIZE(argv) - 2] = rh->h->cgroup;
+		argv[k++] = "--cgroup";
+		argv[k++] = rh->h->cgroup;
 	}
 	int ret = start_remote(st, rh, argv, &rh->collect, &rh->collect_in, &rh->collect_out,
 			       "collect");
 
 	free(interval);
 	free(align);
+	free(port);
 	return ret;
 }
 
@@ -779,14 +814,19 @@ static int start_all(struct run_state *st)
 	int image_serves = st->rq->deploy && st->rq->deploy->server == SERVER_IMAGE;
 	char line[32];
 
+	/* a TCP trace filters on the port: the server's comes first then */
+	int port_first = tracing(st);
+
 	if (!image_serves && start_server(st))
+		return -1;
+	if (image_serves)
+		st->port = (int)st->rq->deploy->port;
+	else if (port_first && server_port(st))
 		return -1;
 	for (int i = 0; i < st->nhosts && collecting(st); i++)
 		if (start_collect(st, &st->hosts[i], t0))
 			return -1;
-	if (image_serves)
-		st->port = (int)st->rq->deploy->port;
-	else if (server_port(st))
+	if (!image_serves && !port_first && server_port(st))
 		return -1;
 	for (int i = 0; i < st->nhosts && collecting(st); i++)
 		if (wait_ready(st, &st->hosts[i], st->hosts[i].collect_out, "collect", line,

@@ -18,7 +18,8 @@ struct build_result;
 struct run_opts {
 	long repeat;		/* runs in a row, each its own directory */
 	char *results;		/* directory holding run directories */
-	char *collectors;	/* "cpu,freq,net,pmc", "all" or "none" */
+	char *collectors;	/* "cpu,freq,net,pmc", "all" or "none"; may add "tcptrace" */
+	char *checks;		/* the TCP checks' thresholds, "key=value;..." ([checks]) */
 	char *label;		/* free text kept in run.json (a kernel name...) */
 	long server_threads;	/* 0 = online CPUs */
 	double max_error_ratio;	/* errors / attempts past which the run failed */

@@ -8,6 +8,9 @@ struct metric_def;
 struct run_set;
 struct strbuf;
 struct trace;
+struct tconn_run;
+struct tconn_host;
+struct tcprec_conn;
 
 /*
  * Plots drawn by gnuplot. Every plot writes, into one directory:
@@ -60,6 +63,14 @@ int plot_stalls(const struct plot_out *o, const struct run_set *sets, size_t n);
  * short id and subject.
  */
 int plot_trace(const struct plot_out *o, const struct trace *t, const char *title);
+
+/*
+ * One TCP connection of a run's trace (reports/tconn.h) over time: cwnd
+ * and in flight (segments) with its retransmissions marked, the peer's
+ * window and ours, the smoothed RTT and the segments retransmitted.
+ */
+int plot_tconn(const struct plot_out *o, const struct tconn_run *r,
+	       const struct tconn_host *h, const struct tcprec_conn *c);
 
 /*
  * Draw body (gnuplot commands after the terminal is set) as a w x h

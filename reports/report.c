@@ -7,6 +7,7 @@
 #include "bisect/bisect.h"
 #include "bisect/result.h"
 #include "reports/plot.h"
+#include "reports/tconn.h"
 #include "verdict/compare.h"
 #include "store/history.h"
 #include "store/rundir.h"
@@ -223,7 +224,11 @@ static void html_cell(struct doc *d, const char *text, const char *links, int he
 		size_t n = strcspn(p, "\n"), m = l ? strcspn(l, "\n") : 0;
 		char *line = xstrndup(p, n), *href = l ? xstrndup(l, m) : NULL;
 
-		if (href && *href) {
+		if (href && *href == '#') {	/* a place on this page */
+			strbuf_addstr(d->out, "<a href=\"#");
+			add_href(d->out, href + 1);
+			strbuf_addstr(d->out, "\">");
+		} else if (href && *href) {
 			strbuf_addstr(d->out, "<a href=\"");
 			add_href(d->out, d->link_base);
 			add_href(d->out, href);
@@ -346,7 +351,7 @@ static struct plot_out next_plot(struct doc *d, char *name_buf, int len, const c
 {
 	struct plot_out po = { d->o->plots_dir, name_buf, PLOT_PNG | PLOT_SVG };
 
-	snprintf(name_buf, (size_t)len, "%02d-%.*s", ++d->plots, len - 8, what);
+	snprintf(name_buf, (size_t)len, "%02d-%.*s", ++d->plots, len - 16, what);
 	return po;
 }
 
@@ -631,6 +636,156 @@ static void doc_release(struct doc *d)
 	free(d->link_base);
 }
 
+/*
+ * The TCP trace's checks (summary.json's tcp_checks): each rule's count,
+ * then the flagged connections, each linked to its timeline drawn below
+ * (at most TCP_PLOTS of them; perflab plot trace-conn draws the rest).
+ */
+#define TCP_PLOTS 12
+
+static void tcp_rules_table(struct doc *d, const json_t *tc)
+{
+	struct table t;
+	const char *k;
+	json_t *r;
+
+	table_init(&t, 3);
+	table_add(&t, "check");
+	table_add(&t, "count");
+	table_add(&t, "flagged connections");
+	json_object_foreach(json_object_get(tc, "rules"), k, r) {
+		const json_t *c = json_object_get(r, "count");
+
+		table_add(&t, k);
+		if (json_is_integer(c))
+			table_addf(&t, "%lld", (long long)json_integer_value(c));
+		else
+			table_add(&t, "not shown by the trace");
+		table_addf(&t, "%zu", json_array_size(json_object_get(r, "conns")));
+	}
+	doc_table(d, &t);
+	table_release(&t);
+}
+
+/* "dut-3": a connection's anchor and plot name, from HOST:ID */
+static char *conn_tag(const char *host, long long id)
+{
+	char *s = xasprintf("conn-%s-%lld", host, id);
+
+	for (char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			*p = '-';
+	return s;
+}
+
+/* Each flagged connection once, with the rules that flagged it. */
+static json_t *flagged_conns(const json_t *tc)
+{
+	json_t *byconn = json_object(), *c;
+	const char *k;
+	json_t *r;
+	size_t i;
+
+	json_object_foreach(json_object_get(tc, "rules"), k, r) {
+		json_array_foreach(json_object_get(r, "conns"), i, c) {
+			char *name = xasprintf("%s:%lld", json_get_str(c, "host") ?
+					       json_get_str(c, "host") : "?",
+					       (long long)json_integer_value(json_object_get(c, "id")));
+			json_t *rules = json_object_get(byconn, name);
+
+			if (!rules) {
+				rules = json_array();
+				json_object_set_new(byconn, name, rules);
+			}
+			json_array_append_new(rules, json_string(k));
+			free(name);
+		}
+	}
+	return byconn;
+}
+
+static void tcp_flagged(struct doc *d, const char *run_dir, const json_t *tc)
+{
+	json_t *byconn = flagged_conns(tc), *rules, *v;
+	struct tconn_run tr;
+	struct table t;
+	const char *name;
+	int loaded = !tconn_run_load(&tr, run_dir), n = 0;
+	size_t i;
+
+	table_init(&t, 2);
+	table_add(&t, "connection");
+	table_add(&t, "flagged by");
+	json_object_foreach(byconn, name, rules) {
+		const char *colon = strrchr(name, ':');
+		char *host = xstrndup(name, (size_t)(colon - name));
+		char *href = conn_tag(host, atoll(colon + 1)), *tag;
+		struct strbuf sb = STRBUF_INIT;
+
+		free(host);
+		json_array_foreach(rules, i, v)
+			strbuf_addf(&sb, "%s%s", i ? ", " : "", json_string_value(v));
+		if (n++ < TCP_PLOTS && html(d)) {
+			tag = xasprintf("#%s", href);
+			table_add_link(&t, name, tag);
+			free(tag);
+		} else {
+			table_add(&t, name);
+		}
+		table_add(&t, sb.buf);
+		strbuf_release(&sb);
+		free(href);
+	}
+	doc_table(d, &t);
+	table_release(&t);
+	if (json_object_size(byconn) > TCP_PLOTS)
+		doc_para(d, "note", "only the first connections are drawn: perflab plot trace-conn "
+			 "RUN HOST:ID draws any other");
+	n = 0;
+	json_object_foreach(byconn, name, rules) {
+		const struct tconn_host *h;
+		const struct tcprec_conn *c;
+		struct plot_out po;
+		char pname[96], *tag, *host;
+		const char *colon = strrchr(name, ':');
+
+		if (n++ >= TCP_PLOTS || !loaded || tconn_find(&tr, name, &h, &c))
+			continue;
+		host = xstrndup(name, (size_t)(colon - name));
+		tag = conn_tag(host, atoll(colon + 1));
+		po = next_plot(d, pname, sizeof(pname), tag);
+		if (html(d))
+			strbuf_addf(d->out, "<a id=\"%s\"></a>\n", tag);
+		doc_plot(d, &po, !plot_tconn(&po, &tr, h, c), name);
+		free(tag);
+		free(host);
+	}
+	if (loaded)
+		tconn_run_release(&tr);
+	json_decref(byconn);
+}
+
+static void tcp_section(struct doc *d, const char *run_dir, const json_t *sum)
+{
+	const json_t *tc = json_object_get(sum, "tcp_checks");
+	json_t *flagged;
+
+	if (!tc)
+		return;
+	doc_heading(d, "TCP checks (the trace)");
+	if (json_is_true(json_object_get(tc, "incomplete")))
+		doc_para(d, "note", "the trace is incomplete (events lost, capped or cut short): "
+			 "the counts are lower bounds");
+	tcp_rules_table(d, tc);
+	flagged = flagged_conns(tc);
+	if (json_object_size(flagged))
+		tcp_flagged(d, run_dir, tc);
+	else
+		doc_para(d, "summary", "no connection was flagged");
+	json_decref(flagged);
+}
+
 /* ---- a run ---- */
 
 static void run_summary(struct doc *d, const struct run_set *s, const json_t *meta)
@@ -709,6 +864,7 @@ int report_run(struct strbuf *out, const char *run_dir, const struct report_opts
 	doc_heading(&d, "Over time");
 	timeseries_of(&d, s.dirs, 1, "goodput, CPU and frequency per interval");
 	stalls_of(&d, &s, 1);
+	tcp_section(&d, run_dir, s.sums[0]);
 	doc_heading(&d, "To reproduce");
 	add_command(&cmd, json_object_get(meta, "command"));
 	doc_pre(&d, cmd.buf);

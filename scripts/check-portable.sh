@@ -18,7 +18,8 @@ workloads/loop.c workloads/poller.c workloads/proto.c workloads/server.c workloa
 collectors/collector.c collectors/cpu.c collectors/cpustat.c collectors/fingerprint.c
 collectors/fingerprint-freebsd.c collectors/freq.c collectors/net.c collectors/netstat.c
 collectors/pmc-collector.c collectors/pmc-freebsd.c collectors/pmc.c collectors/pmccount.c
-collectors/pmcmetrics.c collectors/pmcname.c collectors/topology.c"
+collectors/pmcmetrics.c collectors/pmcname.c collectors/topology.c collectors/tcptrace.c
+collectors/tcprec.c collectors/tcpcheck.c collectors/tcpdiag.c collectors/tcpperf.c collectors/tcptp.c"
 FLAGS="-std=gnu11 -D_GNU_SOURCE -U__linux__ -U__linux -U__gnu_linux__ -Ulinux
 -D__FreeBSD__=14 -Iscripts/portable -I. -fsyntax-only -Wall -Wno-unused-parameter
 -Wno-unused-function -Wno-missing-field-initializers"

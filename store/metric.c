@@ -10,7 +10,17 @@
 #include <string.h>
 
 #define M(name, key, label, unit, scale, worse, diag, gate, help) \
-	{ name, key, label, unit, scale, worse, diag, gate, help }
+	{ name, key, label, unit, scale, worse, diag, gate, help, 0 }
+/*
+ * A count of the TCP trace's checks: more is worse, judged as count + 1
+ * (metric.h), not gated unless a job's [thresholds] names it (a run
+ * without the trace has no value, and a default gate would make every
+ * such comparison inconclusive). "tcp_rwnd_stuck = +100%": one episode
+ * where there were none is bad.
+ */
+#define C(name, rule, label) \
+	{ name, SUM_TCP(rule), label, "", 1, +1, 0, 0, \
+	  label " may rise this much (the count + 1 is compared: +100% = one more than none)", 1 }
 
 const struct metric_def metric_defs[] = {
 	M("goodput", SUM_GOODPUT, "goodput", "Gbit/s", 1e-9, -1, 0, -0.03,
@@ -42,6 +52,13 @@ const struct metric_def metric_defs[] = {
 	  "p99 latency may rise this much (+10%)"),
 	M("connect_p99", SUM_CONNECT_P99, "connect p99", "us", 1, +1, 0, 0,
 	  "p99 connect time may rise this much"),
+	C("tcp_stalled", "stalled", "stalled connections (episodes)"),
+	C("tcp_over_cwnd", "over_cwnd", "sends over cwnd"),
+	C("tcp_over_rwnd", "over_rwnd", "sends over the peer's window"),
+	C("tcp_rwnd_stuck", "rwnd_stuck", "receive window stuck (episodes)"),
+	C("tcp_rto_storm", "rto_storm", "RTO storms"),
+	C("tcp_resets", "unexpected_reset", "unexpected resets"),
+	C("tcp_retransmits", "retransmits", "retransmitted segments (trace)"),
 	M(NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL)
 };
 
@@ -57,7 +74,7 @@ double metric_value(const json_t *summary, const struct metric_def *m)
 {
 	double v = summary && m ? json_get_num(summary, m->key) : NAN;
 
-	return isfinite(v) ? v : NAN;
+	return isfinite(v) ? v + m->offset : NAN;
 }
 
 size_t gates_default(struct gate *out, size_t max)

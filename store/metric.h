@@ -34,6 +34,8 @@ struct json_t;
 #define SUM_LATENCY_P50		"latency_us.p50"
 #define SUM_LATENCY_P99		"latency_us.p99"
 #define SUM_CONNECT_P99		"connect_us.p99"
+/* the TCP trace's checks (collectors/tcpcheck.h), counts summed over the hosts */
+#define SUM_TCP(rule)		"tcp_checks.rules." rule ".count"
 
 struct metric_def {
 	const char *name;	/* what users write: "cpu", "goodput" */
@@ -45,6 +47,13 @@ struct metric_def {
 	int diagnostic;		/* explains a gated move (frequency, IPC, stalls ...) */
 	double gate;		/* default gate, signed towards bad; 0: not gated by default */
 	const char *help;	/* what a [thresholds] line for it means */
+	/*
+	 * Added to the value before it is judged: 1 for a count of
+	 * occurrences (the TCP checks), so that counts compare as ratios
+	 * like every other metric: 0 against 0 is a ratio of 1, not 0/0,
+	 * and 0 against 1 is +100%. 0 for the rest.
+	 */
+	double offset;
 };
 
 /* The catalog, terminated by a row with name NULL. */
@@ -52,8 +61,9 @@ extern const struct metric_def metric_defs[];
 /* By user name ("cpu") or summary key ("cpu_util_pct"); NULL if unknown. */
 const struct metric_def *metric_find(const char *name);
 /*
- * The metric's value in a summary.json document: NaN when absent, null
- * or not a finite number (never 0 for "not measured").
+ * The metric's value in a summary.json document, as judged (plus its
+ * offset: a count + 1): NaN when absent, null or not a finite number
+ * (never 0 for "not measured").
  */
 double metric_value(const struct json_t *summary, const struct metric_def *m);
 

@@ -5,6 +5,7 @@
  * each falls inside the client's measured window.
  */
 #include "store/summary.h"
+#include "collectors/tcpcheck.h"
 #include "store/metric.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -365,6 +366,7 @@ struct layout {
 	struct layout_host *v;
 	int n;
 	int multi;		/* files under hosts/ (a lab run) */
+	char *checks;		/* run_params.checks: the TCP checks' thresholds, or NULL */
 };
 
 static void layout_release(struct layout *l)
@@ -374,6 +376,7 @@ static void layout_release(struct layout *l)
 		free(l->v[i].dir);
 	}
 	free(l->v);
+	free(l->checks);
 }
 
 static int read_layout(const char *dir, struct layout *l)
@@ -396,6 +399,8 @@ static int read_layout(const char *dir, struct layout *l)
 		return -1;
 	}
 	free(path);
+	if (json_get_str(meta, "run_params.checks"))
+		l->checks = xstrdup(json_get_str(meta, "run_params.checks"));
 	hosts = json_object_get(meta, "hosts");
 	if (!json_is_array(hosts) || !json_array_size(hosts)) {
 		l->v = xcalloc(1, sizeof(*l->v));
@@ -613,6 +618,128 @@ static json_t *client_summary(const struct layout *l, struct window *ctl)
 	return merged;
 }
 
+/*
+ * The TCP trace's checks: each host's tcptrace.ndjson read and checked
+ * (tcpcheck_run) under the run's thresholds, then summed over the hosts.
+ * A rule's sum is null when no host's trace could show it, and for every
+ * rule when a host's trace could not be read (the whole is not known
+ * then); hosts that could not show a rule another could are named.
+ * The counts cover the whole trace (warmup included), not only the
+ * measured window: a misbehaving connection is one whenever it is.
+ */
+struct tcp_sum {
+	uint64_t count[TCPCHECK_NRULES];
+	int avail[TCPCHECK_NRULES];
+	json_t *flagged[TCPCHECK_NRULES];	/* [{"host", "id"}] */
+	json_t *unavail[TCPCHECK_NRULES];	/* host names */
+	size_t conns;
+	int incomplete, unreadable, traces;
+};
+
+static void tcp_sum_host(struct tcp_sum *ts, const char *host, const struct tcpcheck_report *r)
+{
+	ts->conns += r->conns;
+	ts->incomplete |= r->incomplete;
+	for (int k = 0; k < TCPCHECK_NRULES; k++) {
+		if (!r->rule[k].avail) {
+			json_array_append_new(ts->unavail[k], json_string(host));
+			continue;
+		}
+		ts->avail[k] = 1;
+		ts->count[k] += r->rule[k].count;
+		for (size_t i = 0; i < r->rule[k].nr_ids; i++) {
+			json_t *c = json_object();
+
+			json_set_str(c, "host", host);
+			json_set_int(c, "id", r->rule[k].ids[i]);
+			json_array_append_new(ts->flagged[k], c);
+		}
+	}
+}
+
+/* One host's trace, checked: its report as JSON, or NULL (no trace). */
+static json_t *tcp_host(struct tcp_sum *ts, const struct layout_host *h,
+			const struct tcpcheck_thresholds *th)
+{
+	char *path = xasprintf("%s/tcptrace.ndjson", h->dir);
+	struct tcprec_file f;
+	struct tcpcheck_report rep;
+	json_t *o = NULL;
+
+	if (access(path, F_OK)) {
+		free(path);
+		return NULL;
+	}
+	ts->traces++;
+	if (tcprec_read(&f, path)) {
+		o = json_object();
+		json_set_str(o, "error", "the trace could not be read");
+		ts->unreadable = 1;
+	} else {
+		tcpcheck_run(&rep, &f, th);
+		o = tcpcheck_report_json(&rep);
+		json_set_str(o, "source", f.source);
+		json_set(o, "truncated", json_boolean(f.truncated));
+		tcp_sum_host(ts, h->name, &rep);
+		tcpcheck_report_release(&rep);
+		tcprec_file_release(&f);
+	}
+	free(path);
+	return o;
+}
+
+static json_t *tcp_sum_json(struct tcp_sum *ts, json_t *hosts)
+{
+	json_t *o = json_object(), *rules = json_object();
+
+	json_set_int(o, "conns", (long long)ts->conns);
+	json_set(o, "incomplete", json_boolean(ts->incomplete || ts->unreadable));
+	for (int k = 0; k < TCPCHECK_NRULES; k++) {
+		json_t *r = json_object();
+
+		json_set(r, "count", ts->avail[k] && !ts->unreadable ?
+			 json_integer((json_int_t)ts->count[k]) : json_null());
+		json_set(r, "conns", ts->flagged[k]);
+		if (json_array_size(ts->unavail[k]) && ts->avail[k])
+			json_set(r, "not_shown_on", json_incref(ts->unavail[k]));
+		json_decref(ts->unavail[k]);
+		json_set(rules, tcpcheck_rule_names[k], r);
+	}
+	json_set(o, "rules", rules);
+	json_set(o, "hosts", hosts);
+	return o;
+}
+
+static void add_tcp_checks(json_t *sum, const struct layout *l)
+{
+	struct tcpcheck_thresholds th;
+	struct tcp_sum ts = { 0 };
+	json_t *hosts = json_object();
+
+	tcpcheck_thresholds_init(&th);
+	if (l->checks && tcpcheck_thresholds_parse(&th, l->checks))
+		warning("the run's checks are not valid: the defaults apply");
+	for (int k = 0; k < TCPCHECK_NRULES; k++) {
+		ts.flagged[k] = json_array();
+		ts.unavail[k] = json_array();
+	}
+	for (int i = 0; i < l->n; i++) {
+		json_t *h = tcp_host(&ts, &l->v[i], &th);
+
+		if (h)
+			json_set(hosts, l->v[i].name, h);
+	}
+	if (!ts.traces) {	/* not traced: no key at all */
+		for (int k = 0; k < TCPCHECK_NRULES; k++) {
+			json_decref(ts.flagged[k]);
+			json_decref(ts.unavail[k]);
+		}
+		json_decref(hosts);
+		return;
+	}
+	json_set(sum, "tcp_checks", tcp_sum_json(&ts, hosts));
+}
+
 json_t *summary_build(const char *dir)
 {
 	struct layout l;
@@ -641,6 +768,7 @@ json_t *summary_build(const char *dir)
 		json_set_num(sum, "qemu_" SUM_CPU, l.v[d].qemu_util);
 	if (l.multi)
 		json_set(sum, "hosts", hosts_json(&l, &w));
+	add_tcp_checks(sum, &l);
 	gbps = json_get_num(cs, SUM_GOODPUT) / 1e9;
 	json_set_num(sum, SUM_CPU_PER_GBIT,
 		     gbps > 0 ? json_get_num(sum, SUM_CPU) / gbps : NAN);

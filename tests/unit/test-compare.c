@@ -1368,3 +1368,52 @@ TEST(compare, format)
 	run_set_release(&sa);
 	run_set_release(&sb);
 }
+
+/*
+ * The TCP trace's counts (issue 16): mostly 0, compared as count + 1.
+ * 0 against 0 is a ratio of 1 and GOOD under +100%; one episode a run
+ * where there were none is a ratio of 2, BAD; a gate on a count that
+ * neither side recorded does not apply.
+ */
+TEST(compare, tcp_check_counts)
+{
+	static const struct col zero[] = {
+		SAME("goodput_bps", 1e10), SAME("tcp_checks.rules.rwnd_stuck.count", 0),
+	};
+	static const struct col one[] = {
+		SAME("goodput_bps", 1e10), SAME("tcp_checks.rules.rwnd_stuck.count", 1),
+	};
+	static const struct col none[] = { SAME("goodput_bps", 1e10) };
+	char *da = make_side("tz", NULL, 10, zero, 2), *db = make_side("to", NULL, 10, one, 2);
+	char *dn = make_side("tn", NULL, 10, none, 1);
+	struct run_set sa, sb, sn;
+	struct comparison c;
+	struct gate g[2];
+	const struct metric_cmp *m;
+
+	REQUIRE(!gate_parse(&g[0], "tcp_rwnd_stuck", "+100%"));
+	REQUIRE(!gate_parse(&g[1], "goodput", "-3%"));
+	REQUIRE(!load_pair(&sa, da, &sb, db));
+	REQUIRE(!run_set_load(&sn, dn));
+	REQUIRE(!compare_sets(&c, &sa, &sa, g, 2, ALPHA));
+	m = cmp_of(&c, "tcp_rwnd_stuck");
+	CHECK_NEAR(m->ratio, 1, 0);
+	CHECK_NEAR(m->a.median, 0, 0);	/* shown as counted */
+	CHECK_OUTCOME(&c, "tcp_rwnd_stuck", STATS_GOOD);
+	comparison_release(&c);
+	REQUIRE(!compare_sets(&c, &sa, &sb, g, 2, ALPHA));
+	CHECK_NEAR(cmp_of(&c, "tcp_rwnd_stuck")->ratio, 2, 0.01);
+	CHECK_OUTCOME(&c, "tcp_rwnd_stuck", STATS_BAD);
+	comparison_release(&c);
+	REQUIRE(!compare_sets(&c, &sn, &sn, g, 2, ALPHA));
+	CHECK(!cmp_of(&c, "tcp_rwnd_stuck")->gated);
+	CHECK_OUTCOME(&c, "goodput", STATS_GOOD);
+	CHECK_STR(stats_outcome_name(c.outcome), "GOOD");
+	comparison_release(&c);
+	run_set_release(&sa);
+	run_set_release(&sb);
+	run_set_release(&sn);
+	free(da);
+	free(db);
+	free(dn);
+}

@@ -785,3 +785,75 @@ TEST(summary, damaged_run_json_is_named)
 	free(cl);
 	free(dir);
 }
+
+/*
+ * The TCP trace (issue 16): each host's tcptrace.ndjson checked into
+ * tcp_checks, per host and summed; the run's [checks] from run.json; a
+ * trace that cannot be read makes every sum null, never 0; a run
+ * without traces has no tcp_checks at all.
+ */
+static const char trace_head[] =
+	"{\"type\":\"info\",\"source\":\"diag\",\"interval_s\":0.1,\"t\":110}\n"
+	"{\"type\":\"conn\",\"id\":1,\"t\":110.1,\"cookie\":7,\"family\":4,\"laddr\":\"10.0.0.1\","
+	"\"lport\":5201,\"raddr\":\"10.0.0.2\",\"rport\":40000,\"owner\":\"diag\",\"cc\":\"cubic\","
+	"\"preexisting\":false}\n"
+	"{\"type\":\"sample\",\"id\":1,\"t\":110.2,\"state\":1,\"total_retrans\":0}\n"
+	"{\"type\":\"end\",\"id\":1,\"t\":111.5,\"state\":7,\"total_retrans\":";
+
+TEST(summary, tcp_checks)
+{
+	char *dir = scratch("tcprun"), *trace, *h1, *h2;
+	json_t *sum;
+
+	h1 = xasprintf("%s/hosts/dut1", dir);
+	h2 = xasprintf("%s/hosts/client1", dir);
+	put(dir, "run.json", "{\"run_id\":\"r\",\"status\":\"complete\",\"run_params\":"
+	    "{\"checks\":\"retransmits.min=5\"},\"hosts\":[{\"name\":\"dut1\",\"dir\":"
+	    "\"hosts/dut1\",\"serves\":true},{\"name\":\"client1\",\"dir\":\"hosts/client1\","
+	    "\"drives\":true}]}");
+	put_client(h2, 112.0, 2.0, 8e9, "");
+	trace = xasprintf("%s3}\n", trace_head);
+	put(h1, "tcptrace.ndjson", trace);
+	free(trace);
+	trace = xasprintf("%s9}\n", trace_head);
+	put(h2, "tcptrace.ndjson", trace);
+	free(trace);
+	sum = summary_build(dir);
+	REQUIRE(sum);
+	CHECK_INT(json_get_num(sum, "tcp_checks.rules.retransmits.count"), 12);
+	CHECK_INT(json_get_num(sum, "tcp_checks.hosts.dut1.rules.retransmits.count"), 3);
+	/* retransmits.min = 5: only client1's connection is flagged */
+	CHECK_INT(json_array_size(json_get(sum, "tcp_checks.rules.retransmits.conns")), 1);
+	CHECK_STR(json_get_str(json_array_get(json_get(sum, "tcp_checks.rules.retransmits.conns"),
+					      0), "host"), "client1");
+	/* no stats line: the recorder did not stop, lower bounds */
+	CHECK(json_is_true(json_get(sum, "tcp_checks.incomplete")));
+	CHECK_INT(json_get_num(sum, "tcp_checks.conns"), 2);
+	json_decref(sum);
+
+	/* a damaged trace: nothing summed is known */
+	put(h1, "tcptrace.ndjson", "{\"type\":\"info\"}\nnot json at all\n{}\n");
+	test_capture_start();
+	sum = summary_build(dir);
+	CHECK_CONTAINS(test_captured(), "tcptrace.ndjson:2");
+	test_capture_end();
+	REQUIRE(sum);
+	CHECK(json_is_null(json_get(sum, "tcp_checks.rules.retransmits.count")));
+	CHECK_STR(json_get_str(sum, "tcp_checks.hosts.dut1.error"), "the trace could not be read");
+	json_decref(sum);
+
+	/* no traces: no key */
+	trace = xasprintf("%s/tcptrace.ndjson", h1);
+	unlink(trace);
+	free(trace);
+	trace = xasprintf("%s/tcptrace.ndjson", h2);
+	unlink(trace);
+	free(trace);
+	sum = summary_build(dir);
+	REQUIRE(sum);
+	CHECK(!json_object_get(sum, "tcp_checks"));
+	json_decref(sum);
+	free(h1);
+	free(h2);
+	free(dir);
+}
