@@ -81,11 +81,7 @@ static int pending_start(struct pending *p, struct run_host *rh, char *const *ar
 {
 	int in;
 
-	memset(p, 0, sizeof(*p));
-	strbuf_init(&p->text);
-	p->rh = rh;
-	p->code = -1;
-	p->out = -1;
+	p->rh = rh;		/* the rest as pending_alloc left it */
 	if (transport_start(&rh->t, argv, &p->c, &in, &p->out, "/dev/null"))
 		return -1;
 	close(in);
